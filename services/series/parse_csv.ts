@@ -1,0 +1,451 @@
+/**
+ * CSV upload parsing: header validation, row scanning and per-row rejection.
+ *
+ * The scanner is hand-written rather than built on a CSV library because a
+ * report must say which physical line was rejected and why, including rows with
+ * too few or too many cells; uDSV, for one, joins a short row with the next line.
+ * Cells are located as index ranges and converted in place, so no substring is
+ * created per cell: memory stays at the input string plus one `Float64Array` per
+ * column, even for millions of rows.
+ *
+ * Accepted: RFC 4180 quoting (`""` escapes, commas and line breaks inside quotes),
+ * CRLF, LF and CR line endings (even mixed), a UTF-8 byte order mark, blank or
+ * whitespace-only lines (skipped), and spaces or tabs around cells, also around
+ * quoted ones (`1, "2"`).
+ *
+ * @module
+ */
+
+import { AppError } from "../errors.ts";
+import { INVALID_NUMBER, numberInRange, quoteForMessage, type TextRange } from "./numbers.ts";
+import {
+  createRejectionLog,
+  finishParse,
+  recordRejection,
+  tooManyRows,
+  validateColumnNames,
+} from "./parse_common.ts";
+import { explainTimestamp, timestampInRange } from "./timestamps.ts";
+import type { ParsedSeries } from "./types.ts";
+
+/** Options of {@linkcode parseCsvSeries}. */
+export interface CsvParseOptions {
+  /** Most data rows accepted; one more makes the upload `payload_too_large`. */
+  maxPoints: number;
+}
+
+/** Accepted names of the first (time) column, compared trimmed and lower-cased. */
+const TIME_COLUMN_NAMES = new Set(["timestamp", "time", "date", "t"]);
+
+const COMMA = 44;
+const QUOTE = 34;
+const CR = 13;
+const LF = 10;
+const SPACE = 32;
+const TAB = 9;
+const BOM = 0xfeff;
+const END = -1;
+
+/** A cell taken verbatim from the text. */
+const PLAIN = 0;
+/** A quoted cell containing `""`, which must be unescaped before use. */
+const ESCAPED = 1;
+
+/** Problems that make a row unreadable before its cells are looked at. */
+const MALFORMED_NONE = 0;
+const MALFORMED_AFTER_QUOTE = 1;
+const MALFORMED_UNTERMINATED = 2;
+
+/**
+ * Parses a CSV upload into a column-oriented series.
+ *
+ * The header row is required: the first column must be named `timestamp`,
+ * `time`, `date` or `t`, followed by at least one value column. A data row is
+ * rejected (counted, with up to 10 examples) when its cell count differs from
+ * the header's, its timestamp is not accepted by `timestamps.ts`, or a
+ * non-empty value cell is not a finite decimal number; an empty value cell is
+ * a missing value (`NaN`). Example lines are physical, 1-based lines of the
+ * text (the header is line 1 unless blank lines precede it).
+ *
+ * Throws `invalid_input` for a bad header, no data rows or no valid rows, and
+ * `payload_too_large` as soon as row `maxPoints + 1` is reached.
+ *
+ * @example Parse a small upload with a missing and a rejected value
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCsvSeries } from "./parse_csv.ts";
+ * const parsed = parseCsvSeries(
+ *   "time,temp\n2020-01-10,1.5\n2020-01-11,\n2020-01-12,abc\n",
+ *   { maxPoints: 100 },
+ * );
+ * assert.deepEqual(parsed.series.names, ["temp"]);
+ * assert.deepEqual([...parsed.series.columns[0]], [1.5, NaN]);
+ * assert.equal(parsed.received, 3);
+ * assert.deepEqual(parsed.rejectedExamples, [
+ *   { line: 4, reason: 'Column "temp": "abc" is not a finite number' },
+ * ]);
+ * ```
+ */
+export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSeries {
+  const { maxPoints } = options;
+  const scanner = new CsvScanner(text, text.charCodeAt(0) === BOM ? 1 : 0);
+  const header = readHeader(scanner);
+  const cellCount = header.length;
+  const columnCount = cellCount - 1;
+  const names = validateColumnNames(header.slice(1), { path: "header" });
+  // Built once so a rejection reason costs one concatenation.
+  const label = [header[0].trim(), ...names].map((name) => `Column "${name}": `);
+  scanner.fixCapacity(cellCount);
+
+  let capacity = Math.min(maxPoints, scanner.estimateRows());
+  let timestamps: Float64Array = new Float64Array(capacity);
+  let columns: Float64Array[] = Array.from(
+    { length: columnCount },
+    () => new Float64Array(capacity),
+  );
+  const rejections = createRejectionLog();
+  const starts = scanner.starts;
+  const ends = scanner.ends;
+  const kinds = scanner.kinds;
+  // One range reused for every cell keeps the loop allocation-free.
+  const cell: TextRange = { start: 0, end: 0 };
+  let accepted = 0;
+  let received = 0;
+
+  while (scanner.skipBlankLines()) {
+    received++;
+    if (received > maxPoints) throw tooManyRows(maxPoints);
+    if (accepted === capacity) {
+      capacity = Math.min(maxPoints, Math.max(1024, capacity * 2));
+      timestamps = grow(timestamps, capacity);
+      columns = columns.map((column) => grow(column, capacity));
+    }
+    scanner.readRow();
+    const line = scanner.rowLine;
+
+    if (scanner.malformed !== MALFORMED_NONE) {
+      const reason = scanner.malformed === MALFORMED_UNTERMINATED
+        ? "A quoted cell is never closed"
+        : "Unexpected text after a closing quote";
+      recordRejection(rejections, { line, reason });
+      continue;
+    }
+    if (scanner.cells !== cellCount) {
+      recordRejection(rejections, {
+        line,
+        reason: `Expected ${cellCount} cells, found ${scanner.cells}`,
+      });
+      continue;
+    }
+
+    let ms: number;
+    if (kinds[0] === PLAIN) {
+      cell.start = starts[0];
+      cell.end = ends[0];
+      ms = timestampInRange(text, cell);
+    } else {
+      ms = timestampOf(scanner.cellText(0));
+    }
+    if (ms !== ms) {
+      const raw = scanner.cellText(0);
+      recordRejection(rejections, {
+        line,
+        reason: `${label[0]}${explainTimestamp(raw)} (got ${quoteForMessage(raw.trim())})`,
+      });
+      continue;
+    }
+
+    let bad = 0;
+    for (let c = 1; c < cellCount; c++) {
+      let value: number;
+      if (kinds[c] === PLAIN) {
+        cell.start = starts[c];
+        cell.end = ends[c];
+        value = numberInRange(text, cell);
+      } else {
+        value = numberOf(scanner.cellText(c));
+      }
+      if (value === INVALID_NUMBER) {
+        bad = c;
+        break;
+      }
+      columns[c - 1][accepted] = value;
+    }
+    if (bad !== 0) {
+      recordRejection(rejections, {
+        line,
+        reason: `${label[bad]}${
+          quoteForMessage(scanner.cellText(bad).trim())
+        } is not a finite number`,
+      });
+      continue;
+    }
+    timestamps[accepted] = ms;
+    accepted++;
+  }
+
+  return finishParse({
+    timestamps,
+    columns,
+    names,
+    accepted,
+    received,
+    rejections,
+    format: "CSV",
+  });
+}
+
+/** Reads and validates the header row, returning its raw cells. */
+function readHeader(scanner: CsvScanner): string[] {
+  if (!scanner.skipBlankLines()) {
+    throw headerError("The CSV is empty: a header row is required");
+  }
+  scanner.readRow();
+  if (scanner.malformed !== MALFORMED_NONE) {
+    throw headerError("The header row has a malformed quoted cell");
+  }
+  const header: string[] = [];
+  for (let i = 0; i < scanner.cells; i++) header.push(scanner.cellText(i));
+  const first = header[0].trim();
+  if (!TIME_COLUMN_NAMES.has(first.toLowerCase())) {
+    throw headerError(
+      `The first column must be named timestamp, time, date or t, not ${quoteForMessage(first)}`,
+    );
+  }
+  if (header.length < 2) {
+    throw headerError("The header needs at least one value column after the timestamp");
+  }
+  return header;
+}
+
+function headerError(message: string): AppError {
+  return new AppError("invalid_input", message, { errors: [{ path: "header", message }] });
+}
+
+function timestampOf(cell: string): number {
+  return timestampInRange(cell, { start: 0, end: cell.length });
+}
+
+function numberOf(cell: string): number {
+  return numberInRange(cell, { start: 0, end: cell.length });
+}
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB;
+}
+
+function grow(values: Float64Array, capacity: number): Float64Array {
+  const bigger = new Float64Array(capacity);
+  bigger.set(values);
+  return bigger;
+}
+
+/**
+ * Walks the text one row at a time, recording where each cell starts and ends
+ * (inside the quotes for quoted cells) and the physical line of each row.
+ */
+class CsvScanner {
+  readonly text: string;
+  readonly length: number;
+  pos: number;
+  /** Physical line the scanner is on, 1-based. */
+  line = 1;
+  /** Line on which the last row read starts. */
+  rowLine = 1;
+  /** Cells in the last row read (may exceed the stored ones). */
+  cells = 0;
+  /** One of the `MALFORMED_*` codes for the last row read. */
+  malformed = MALFORMED_NONE;
+  starts: Int32Array = new Int32Array(16);
+  ends: Int32Array = new Int32Array(16);
+  kinds: Uint8Array = new Uint8Array(16);
+  /** While false, cells past the arrays' end are counted but not stored. */
+  private growable = true;
+
+  constructor(text: string, pos: number) {
+    this.text = text;
+    this.length = text.length;
+    this.pos = pos;
+  }
+
+  /** Stops growing the cell arrays: data rows only need the header's cells. */
+  fixCapacity(cells: number): void {
+    if (this.starts.length < cells) {
+      this.starts = new Int32Array(cells);
+      this.ends = new Int32Array(cells);
+      this.kinds = new Uint8Array(cells);
+    }
+    this.growable = false;
+  }
+
+  /**
+   * Estimates the data rows left from the line breaks in the next 64 KiB, so
+   * the columns rarely need to grow and are not vastly over-allocated.
+   */
+  estimateRows(): number {
+    const sampleEnd = Math.min(this.length, this.pos + 65_536);
+    const sampleLength = sampleEnd - this.pos;
+    if (sampleLength <= 0) return 16;
+    let breaks = 0;
+    let at = this.text.indexOf("\n", this.pos);
+    while (at !== -1 && at < sampleEnd) {
+      breaks++;
+      at = this.text.indexOf("\n", at + 1);
+    }
+    if (breaks === 0) {
+      at = this.text.indexOf("\r", this.pos);
+      while (at !== -1 && at < sampleEnd) {
+        breaks++;
+        at = this.text.indexOf("\r", at + 1);
+      }
+    }
+    const perChar = (breaks + 1) / sampleLength;
+    return Math.ceil(perChar * (this.length - this.pos) * 1.05) + 16;
+  }
+
+  /**
+   * Skips blank and whitespace-only lines; returns false at the end of the text.
+   */
+  skipBlankLines(): boolean {
+    const text = this.text;
+    const length = this.length;
+    let pos = this.pos;
+    while (pos < length) {
+      let c = text.charCodeAt(pos);
+      while ((c === SPACE || c === TAB) && ++pos < length) c = text.charCodeAt(pos);
+      if (pos === length) break;
+      if (c === CR) {
+        pos++;
+        if (pos < length && text.charCodeAt(pos) === LF) pos++;
+        this.line++;
+      } else if (c === LF) {
+        pos++;
+        this.line++;
+      } else {
+        return true;
+      }
+      this.pos = pos;
+    }
+    this.pos = length;
+    return false;
+  }
+
+  /** Reads one row starting at a non-blank line and moves past its line break. */
+  readRow(): void {
+    const text = this.text;
+    const length = this.length;
+    let pos = this.pos;
+    let cells = 0;
+    let malformed = MALFORMED_NONE;
+    this.rowLine = this.line;
+
+    while (true) {
+      let c = pos < length ? text.charCodeAt(pos) : END;
+      if (c === SPACE || c === TAB) {
+        // Hand-edited files often put a space after the comma, before a quote.
+        let ahead = pos + 1;
+        while (ahead < length && isBlank(text.charCodeAt(ahead))) ahead++;
+        if (ahead < length && text.charCodeAt(ahead) === QUOTE) {
+          pos = ahead;
+          c = QUOTE;
+        }
+      }
+      let start: number;
+      let end: number;
+      let kind = PLAIN;
+      if (c === QUOTE) {
+        start = pos + 1;
+        let search = start;
+        while (true) {
+          const close = text.indexOf('"', search);
+          if (close === -1) {
+            end = length;
+            pos = length;
+            malformed = MALFORMED_UNTERMINATED;
+            break;
+          }
+          if (close + 1 < length && text.charCodeAt(close + 1) === QUOTE) {
+            kind = ESCAPED;
+            search = close + 2;
+            continue;
+          }
+          end = close;
+          pos = close + 1;
+          break;
+        }
+        this.countLineBreaks(start, end);
+        c = pos < length ? text.charCodeAt(pos) : END;
+        while (c === SPACE || c === TAB) c = ++pos < length ? text.charCodeAt(pos) : END;
+        if (c !== COMMA && c !== CR && c !== LF && c !== END) {
+          if (malformed === MALFORMED_NONE) malformed = MALFORMED_AFTER_QUOTE;
+          while (c !== COMMA && c !== CR && c !== LF && c !== END) {
+            c = ++pos < length ? text.charCodeAt(pos) : END;
+          }
+        }
+      } else {
+        start = pos;
+        while (c !== COMMA && c !== CR && c !== LF && c !== END) {
+          c = ++pos < length ? text.charCodeAt(pos) : END;
+        }
+        end = pos;
+      }
+
+      if (cells >= this.starts.length && this.growable) this.growCells();
+      if (cells < this.starts.length) {
+        this.starts[cells] = start;
+        this.ends[cells] = end;
+        this.kinds[cells] = kind;
+      }
+      cells++;
+
+      if (c === COMMA) {
+        pos++;
+        continue;
+      }
+      if (c === CR) {
+        pos++;
+        if (pos < length && text.charCodeAt(pos) === LF) pos++;
+        this.line++;
+      } else if (c === LF) {
+        pos++;
+        this.line++;
+      }
+      break;
+    }
+    this.pos = pos;
+    this.cells = cells;
+    this.malformed = malformed;
+  }
+
+  /** The text of stored cell `index` of the last row, unescaped. */
+  cellText(index: number): string {
+    const text = this.text.slice(this.starts[index], this.ends[index]);
+    return this.kinds[index] === ESCAPED ? text.replaceAll('""', '"') : text;
+  }
+
+  private countLineBreaks(start: number, end: number): void {
+    const text = this.text;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === LF) {
+        this.line++;
+      } else if (c === CR) {
+        this.line++;
+        if (i + 1 < end && text.charCodeAt(i + 1) === LF) i++;
+      }
+    }
+  }
+
+  private growCells(): void {
+    const size = this.starts.length * 2;
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    const kinds = new Uint8Array(size);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    kinds.set(this.kinds);
+    this.starts = starts;
+    this.ends = ends;
+    this.kinds = kinds;
+  }
+}
