@@ -1,0 +1,26 @@
+/**
+ * The ordered list of schema migrations.
+ *
+ * The SQL files are imported as text so that `deno compile` embeds them in the
+ * executable: the binary never reads its schema from the working directory and
+ * needs no read permission for it. A test checks that every `.sql` file in this
+ * folder is listed here, in order.
+ *
+ * @module
+ */
+import init from "./0001_init.sql" with { type: "text" };
+
+/** One numbered schema change. */
+export interface Migration {
+  /** Matches the file's number; stored in `PRAGMA user_version` once applied. */
+  version: number;
+  /** The file name without extension, for logs. */
+  name: string;
+  /** The statements to run, in one transaction. */
+  sql: string;
+}
+
+/** Every migration, oldest first. Append only: never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "0001_init", sql: init },
+];

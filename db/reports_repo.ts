@@ -1,0 +1,204 @@
+/**
+ * The reports repository: the only module with SQL about reports and series.
+ *
+ * Functions are async although `node:sqlite` is synchronous, so that a
+ * PostgreSQL engine can later implement the same signatures without touching
+ * services or routes. Records use their own types (structurally identical to
+ * the domain's) so that db/ imports nothing from services/.
+ *
+ * @module
+ */
+import { type Database, runStorage, statement, transaction } from "./mod.ts";
+
+/** Lifecycle states of a report. */
+export type ReportStatus = "queued" | "processing" | "ready" | "failed";
+
+/** A JSON object stored in a TEXT column. */
+export type JsonObject = Record<string, unknown>;
+
+/** A report as stored, without its series. */
+export interface ReportRecord {
+  id: string;
+  name: string;
+  status: ReportStatus;
+  /** Where the data came from, e.g. `{"kind": "upload", "format": "csv"}`. */
+  source: JsonObject;
+  /** Row accounting, once processed. */
+  rowCounts: JsonObject | null;
+  /** Summary statistics, once ready. */
+  summary: JsonObject | null;
+  /** Problem object, when failed. */
+  error: JsonObject | null;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  /** ISO-8601 UTC. */
+  updatedAt: string;
+}
+
+/** A series as stored: epoch-millisecond timestamps and one Float64Array per column. */
+export interface StoredSeries {
+  timestamps: Float64Array;
+  names: string[];
+  columns: Float64Array[];
+}
+
+/** Options for {@linkcode listReports}. */
+export interface ListOptions {
+  /** Most rows to return. */
+  limit: number;
+  /** Return only reports with an id below this one (keyset pagination). */
+  beforeId?: string;
+  /** Return only reports in this state. */
+  status?: ReportStatus;
+}
+
+interface ReportRow {
+  id: string;
+  name: string;
+  status: ReportStatus;
+  source: string;
+  row_counts: string | null;
+  summary: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const REPORT_COLUMNS =
+  "id, name, status, source, row_counts, summary, error, created_at, updated_at";
+
+/**
+ * Inserts a report and, when given, its series, in one transaction: a reader
+ * never sees a ready report without its data.
+ */
+export function insertReport(
+  db: Database,
+  report: ReportRecord,
+  options: { series?: StoredSeries } = {},
+): Promise<void> {
+  return runStorage("store the report", () => {
+    transaction(db, () => {
+      statement(
+        db,
+        `INSERT INTO reports (${REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        report.id,
+        report.name,
+        report.status,
+        JSON.stringify(report.source),
+        toJson(report.rowCounts),
+        toJson(report.summary),
+        toJson(report.error),
+        report.createdAt,
+        report.updatedAt,
+      );
+      if (options.series) insertSeries(db, report.id, options.series);
+    });
+  });
+}
+
+/** Returns the report with this id, or undefined. Never loads the series. */
+export function getReport(db: Database, id: string): Promise<ReportRecord | undefined> {
+  return runStorage("read the report", () => {
+    const row = statement(db, `SELECT ${REPORT_COLUMNS} FROM reports WHERE id = ?`).get(id);
+    return row === undefined ? undefined : fromRow(row as unknown as ReportRow);
+  });
+}
+
+/**
+ * Returns up to `limit` reports, newest first (ids are UUIDv7, so id order is
+ * creation order). Keyset pagination on the primary key stays fast however
+ * deep the client pages, unlike OFFSET.
+ */
+export function listReports(db: Database, options: ListOptions): Promise<ReportRecord[]> {
+  return runStorage("list reports", () => {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (options.status !== undefined) {
+      where.push("status = ?");
+      params.push(options.status);
+    }
+    if (options.beforeId !== undefined) {
+      where.push("id < ?");
+      params.push(options.beforeId);
+    }
+    const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+    const rows = statement(
+      db,
+      `SELECT ${REPORT_COLUMNS} FROM reports ${clause} ORDER BY id DESC LIMIT ?`,
+    ).all(...params, Math.trunc(options.limit));
+    return rows.map((row) => fromRow(row as unknown as ReportRow));
+  });
+}
+
+/** Deletes a report and (by foreign-key cascade) its series. Returns whether it existed. */
+export function deleteReport(db: Database, id: string): Promise<boolean> {
+  return runStorage("delete the report", () => {
+    const result = statement(db, "DELETE FROM reports WHERE id = ?").run(id);
+    return Number(result.changes) > 0;
+  });
+}
+
+/** Loads the stored series of a report, or undefined when it has none. */
+export function getSeries(db: Database, id: string): Promise<StoredSeries | undefined> {
+  return runStorage("read the series", () => {
+    const rows = statement(
+      db,
+      "SELECT position, name, data FROM series_columns WHERE report_id = ? ORDER BY position",
+    ).all(id) as unknown as { position: number; name: string; data: Uint8Array }[];
+    if (rows.length === 0) return undefined;
+    const [timestamps, ...columns] = rows;
+    return {
+      timestamps: toFloat64Array(timestamps.data),
+      names: columns.map((column) => column.name),
+      columns: columns.map((column) => toFloat64Array(column.data)),
+    };
+  });
+}
+
+function insertSeries(db: Database, reportId: string, series: StoredSeries): void {
+  const insert = statement(
+    db,
+    "INSERT INTO series_columns (report_id, position, name, data) VALUES (?, ?, ?, ?)",
+  );
+  insert.run(reportId, 0, "timestamp", toBytes(series.timestamps));
+  series.columns.forEach((column, index) => {
+    insert.run(reportId, index + 1, series.names[index], toBytes(column));
+  });
+}
+
+function fromRow(row: ReportRow): ReportRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    source: JSON.parse(row.source),
+    rowCounts: fromJson(row.row_counts),
+    summary: fromJson(row.summary),
+    error: fromJson(row.error),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toJson(value: JsonObject | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function fromJson(text: string | null): JsonObject | null {
+  return text === null ? null : JSON.parse(text);
+}
+
+// Float64Array bytes are stored in the platform's byte order. Every platform
+// reportd is built for (x86_64, aarch64) is little-endian, so a database file
+// moves between them unchanged.
+function toBytes(values: Float64Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function toFloat64Array(bytes: Uint8Array): Float64Array {
+  // A Float64Array view needs an 8-byte aligned offset; copy only when the
+  // driver hands back an unaligned slice.
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
+}
