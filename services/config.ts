@@ -1,0 +1,121 @@
+/**
+ * Configuration: environment variables validated with zod into one typed object.
+ *
+ * Only `main.ts` reads the environment (through {@linkcode readEnvironment});
+ * everything else receives the {@linkcode Config} it needs. That keeps modules
+ * testable with plain objects and makes the permission set name exactly the
+ * variables reportd uses.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const MIB = 1024 * 1024;
+
+/** Log severities accepted by `LOG_LEVEL`. */
+export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+
+/** The validated configuration. */
+export interface Config {
+  /** TCP port to listen on (0 picks a free one). */
+  port: number;
+  /** Interface to bind. */
+  host: string;
+  /** SQLite file path, or `:memory:`. */
+  databasePath: string;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Most data rows accepted in one upload. */
+  maxPoints: number;
+  /** Lowest log severity written. */
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Log line format; undefined means "json unless stdout is a terminal". */
+  logFormat: "json" | "pretty" | undefined;
+}
+
+/** Every variable reportd reads, with its default and meaning (also shown by `--help`). */
+export const ENVIRONMENT_VARIABLES = {
+  PORT: { default: "8000", description: "TCP port to listen on" },
+  HOST: { default: "0.0.0.0", description: "Interface to bind" },
+  REPORTD_DB: { default: "./data/reportd.db", description: "SQLite database file or :memory:" },
+  REPORTD_MAX_BODY_BYTES: { default: String(50 * MIB), description: "Largest request body" },
+  REPORTD_MAX_POINTS: { default: "5000000", description: "Most data rows in one upload" },
+  LOG_LEVEL: { default: "info", description: "debug, info, warning or error" },
+  LOG_FORMAT: { default: "", description: "json or pretty (default: json unless a terminal)" },
+} as const;
+
+/** Names of the variables in {@linkcode ENVIRONMENT_VARIABLES}. */
+export type EnvironmentName = keyof typeof ENVIRONMENT_VARIABLES;
+
+function integerSetting(min: number, max: number) {
+  return z.string().trim().regex(/^\d+$/, "expected a whole number").transform(Number).pipe(
+    z.number().int().min(min).max(max),
+  );
+}
+
+const ConfigSchema = z.object({
+  PORT: integerSetting(0, 65535),
+  HOST: z.string().trim().min(1).max(255),
+  REPORTD_DB: z.string().trim().min(1),
+  REPORTD_MAX_BODY_BYTES: integerSetting(1024, 4096 * MIB),
+  REPORTD_MAX_POINTS: integerSetting(1, 100_000_000),
+  LOG_LEVEL: z.enum(LOG_LEVELS),
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+});
+
+/** Thrown when a variable is invalid; the message names it and is fit to print as is. */
+export class ConfigError extends Error {
+  /** Wraps the one-line message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Validates `env` (unset and empty variables take their defaults) into a {@linkcode Config}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const config = loadConfig({ PORT: "9000" });
+ * console.assert(config.port === 9000 && config.maxPoints === 5_000_000);
+ * ```
+ */
+export function loadConfig(env: Partial<Record<string, string>>): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const [name, spec] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    const value = env[name];
+    input[name] = value === undefined || value.trim() === "" ? spec.default : value;
+  }
+  if (input.LOG_FORMAT === "") input.LOG_FORMAT = undefined;
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0]);
+    throw new ConfigError(`Invalid ${name}=${JSON.stringify(input[name])}: ${issue.message}`);
+  }
+  const values = parsed.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databasePath: values.REPORTD_DB,
+    maxBodyBytes: values.REPORTD_MAX_BODY_BYTES,
+    maxPoints: values.REPORTD_MAX_POINTS,
+    logLevel: values.LOG_LEVEL,
+    logFormat: values.LOG_FORMAT,
+  };
+}
+
+/**
+ * Reads exactly the variables in {@linkcode ENVIRONMENT_VARIABLES}, one by one,
+ * so the permission set can grant those names and no others.
+ */
+export function readEnvironment(): Partial<Record<string, string>> {
+  const env: Partial<Record<string, string>> = {};
+  for (const name of Object.keys(ENVIRONMENT_VARIABLES)) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}

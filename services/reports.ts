@@ -1,0 +1,242 @@
+/**
+ * The report use cases: create, get, list, delete, read the series.
+ *
+ * This is the seam between HTTP and storage: it takes plain values (never a
+ * Hono context) and calls repository functions (never SQL), so the same code
+ * serves the API, the CLI and the tests.
+ *
+ * @module
+ */
+import type { Database } from "../db/mod.ts";
+import * as repo from "../db/reports_repo.ts";
+import type { Config } from "./config.ts";
+import { AppError } from "./errors.ts";
+import { isUuid, uuidv7 } from "./ids.ts";
+import { downsampleSeries } from "./series/lttb.ts";
+import { processUpload } from "./series/process.ts";
+import { sliceSeries } from "./series/slice.ts";
+import type { RowCounts, Series, Summary, UploadFormat } from "./series/types.ts";
+
+/** Report lifecycle states. */
+export const REPORT_STATUSES = ["queued", "processing", "ready", "failed"] as const;
+
+/** One of {@linkcode REPORT_STATUSES}. */
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+
+/** What the use cases need: the database and the limits from the config. */
+export interface ReportsContext {
+  /** The open database. */
+  db: Database;
+  /** Limits and settings. */
+  config: Pick<Config, "maxPoints">;
+  /** Clock, replaceable in tests. */
+  now?: () => Date;
+}
+
+/** Where a report's data came from. */
+export interface ReportSource {
+  kind: "upload";
+  format: UploadFormat;
+}
+
+/** A failed report's reason, shaped like an RFC 9457 problem object. */
+export interface ReportError {
+  title: string;
+  detail: string;
+  errors?: { path: string; message: string }[];
+}
+
+/** A report as the domain sees it. */
+export interface Report {
+  id: string;
+  name: string;
+  status: ReportStatus;
+  source: ReportSource;
+  rows: RowCounts | null;
+  summary: Summary | null;
+  error: ReportError | null;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  /** ISO-8601 UTC. */
+  updatedAt: string;
+}
+
+/** An upload to turn into a report. */
+export interface UploadInput {
+  /** The raw body. */
+  bytes: Uint8Array;
+  /** How to parse it. */
+  format: UploadFormat;
+  /** A name from the query string; wins over a name in a JSON body. */
+  name?: string;
+}
+
+/** Options for {@linkcode listReports}. */
+export interface ListReportsOptions {
+  /** Page size, 1..100. */
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+  /** Only reports in this state. */
+  status?: ReportStatus;
+}
+
+/** One page of reports. */
+export interface ReportPage {
+  /** Newest first. */
+  items: Report[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Options for {@linkcode readSeries}: an inclusive time range and a point budget. */
+export interface ReadSeriesOptions {
+  /** Epoch milliseconds, inclusive. */
+  from?: number;
+  /** Epoch milliseconds, inclusive. */
+  to?: number;
+  /** Downsample each column to about this many points with LTTB (>= 3). */
+  points?: number;
+}
+
+/** The name given to a report when neither the query nor the body names it. */
+export const DEFAULT_REPORT_NAME = "Untitled report";
+
+/**
+ * Parses, cleans and summarizes an upload, then stores the report with its
+ * series. Throws {@linkcode AppError} for input a client must fix.
+ */
+export async function createReport(context: ReportsContext, upload: UploadInput): Promise<Report> {
+  const processed = processUpload(upload.bytes, {
+    format: upload.format,
+    maxPoints: context.config.maxPoints,
+  });
+  const now = timestamp(context);
+  const report: Report = {
+    id: uuidv7(),
+    name: upload.name ?? processed.name ?? DEFAULT_REPORT_NAME,
+    status: "ready",
+    source: { kind: "upload", format: upload.format },
+    rows: processed.rows,
+    summary: processed.summary,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await repo.insertReport(context.db, toRecord(report), { series: processed.series });
+  return report;
+}
+
+/** Returns the report with `id`; an unknown or malformed id is `not_found`. */
+export async function getReport(context: ReportsContext, id: string): Promise<Report> {
+  const record = isUuid(id) ? await repo.getReport(context.db, id) : undefined;
+  if (record === undefined) throw notFound(id);
+  return fromRecord(record);
+}
+
+/** Returns one page of reports, newest first. */
+export async function listReports(
+  context: ReportsContext,
+  options: ListReportsOptions,
+): Promise<ReportPage> {
+  const beforeId = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  // Ask for one extra row to learn whether another page exists without a COUNT.
+  const records = await repo.listReports(context.db, {
+    limit: options.limit + 1,
+    beforeId,
+    status: options.status,
+  });
+  const items = records.slice(0, options.limit).map(fromRecord);
+  const nextCursor = records.length > options.limit
+    ? encodeCursor(items[items.length - 1].id)
+    : null;
+  return { items, nextCursor };
+}
+
+/** Deletes the report with `id` and its series; `not_found` when there is none. */
+export async function deleteReport(context: ReportsContext, id: string): Promise<void> {
+  const deleted = isUuid(id) && await repo.deleteReport(context.db, id);
+  if (!deleted) throw notFound(id);
+}
+
+/**
+ * Returns the cleaned series of a ready report, cut to `[from, to]` and
+ * downsampled when asked. Not ready yet is a `conflict`; failed is `invalid_input`.
+ */
+export async function readSeries(
+  context: ReportsContext,
+  id: string,
+  options: ReadSeriesOptions = {},
+): Promise<Series> {
+  const report = await getReport(context, id);
+  if (report.status === "failed") {
+    throw new AppError("invalid_input", `Report ${id} failed: ${report.error?.detail ?? ""}`);
+  }
+  if (report.status !== "ready") {
+    throw new AppError("conflict", `Report ${id} is ${report.status}; its series is not ready`);
+  }
+  const stored = await repo.getSeries(context.db, id);
+  if (stored === undefined) throw notFound(id);
+  const sliced = sliceSeries(stored, { from: options.from, to: options.to });
+  return options.points === undefined ? sliced : downsampleSeries(sliced, options.points);
+}
+
+/**
+ * Encodes a listing position as an opaque cursor. Clients must not build
+ * cursors themselves: keeping the format private lets it change later.
+ */
+export function encodeCursor(lastId: string): string {
+  return btoa(`v1:${lastId}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): string {
+  let text = "";
+  try {
+    text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    // Fall through: an undecodable cursor is reported below like any other bad one.
+  }
+  const id = text.startsWith("v1:") ? text.slice(3) : "";
+  if (!isUuid(id)) {
+    throw new AppError("invalid_parameter", "The cursor is not one this server issued", {
+      errors: [{ path: "query.cursor", message: "Use the next_cursor of a previous page" }],
+    });
+  }
+  return id;
+}
+
+function notFound(id: string): AppError {
+  return new AppError("not_found", `There is no report with id ${JSON.stringify(id)}`);
+}
+
+function timestamp(context: ReportsContext): string {
+  return (context.now?.() ?? new Date()).toISOString();
+}
+
+function toRecord(report: Report): repo.ReportRecord {
+  return {
+    id: report.id,
+    name: report.name,
+    status: report.status,
+    source: { ...report.source },
+    rowCounts: report.rows === null ? null : { ...report.rows },
+    summary: report.summary === null ? null : { ...report.summary },
+    error: report.error === null ? null : { ...report.error },
+    createdAt: report.createdAt,
+    updatedAt: report.updatedAt,
+  };
+}
+
+function fromRecord(record: repo.ReportRecord): Report {
+  return {
+    id: record.id,
+    name: record.name,
+    status: record.status,
+    source: record.source as unknown as ReportSource,
+    rows: record.rowCounts as unknown as RowCounts | null,
+    summary: record.summary as unknown as Summary | null,
+    error: record.error as unknown as ReportError | null,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}

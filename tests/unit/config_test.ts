@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { ConfigError, ENVIRONMENT_VARIABLES, loadConfig } from "../../services/config.ts";
+
+Deno.test("loadConfig applies the documented defaults", () => {
+  assert.deepEqual(loadConfig({}), {
+    port: 8000,
+    host: "0.0.0.0",
+    databasePath: "./data/reportd.db",
+    maxBodyBytes: 52428800,
+    maxPoints: 5000000,
+    logLevel: "info",
+    logFormat: undefined,
+  });
+});
+
+Deno.test("loadConfig treats empty variables as unset and trims values", () => {
+  const config = loadConfig({ PORT: "", REPORTD_MAX_POINTS: " 10 ", LOG_FORMAT: "" });
+  assert.equal(config.port, 8000);
+  assert.equal(config.maxPoints, 10);
+  assert.equal(config.logFormat, undefined);
+});
+
+Deno.test("loadConfig reads every variable", () => {
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    REPORTD_DB: ":memory:",
+    REPORTD_MAX_BODY_BYTES: "2048",
+    REPORTD_MAX_POINTS: "7",
+    LOG_LEVEL: "debug",
+    LOG_FORMAT: "pretty",
+  });
+  assert.deepEqual(config, {
+    port: 0,
+    host: "127.0.0.1",
+    databasePath: ":memory:",
+    maxBodyBytes: 2048,
+    maxPoints: 7,
+    logLevel: "debug",
+    logFormat: "pretty",
+  });
+});
+
+Deno.test("loadConfig names the invalid variable in one line", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: "eighty" }, /^Invalid PORT="eighty": expected a whole number$/],
+    [{ PORT: "70000" }, /^Invalid PORT="70000": /],
+    [{ REPORTD_MAX_POINTS: "-1" }, /^Invalid REPORTD_MAX_POINTS="-1"/],
+    [{ REPORTD_MAX_BODY_BYTES: "1.5" }, /^Invalid REPORTD_MAX_BODY_BYTES=/],
+    [{ LOG_LEVEL: "verbose" }, /^Invalid LOG_LEVEL="verbose"/],
+    [{ LOG_FORMAT: "xml" }, /^Invalid LOG_FORMAT="xml"/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(() => loadConfig(env), (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, message);
+      assert.doesNotMatch(error.message, /\n/);
+      return true;
+    });
+  }
+});
+
+Deno.test(".env.example lists every variable with its default", async () => {
+  const text = await Deno.readTextFile(new URL("../../.env.example", import.meta.url));
+  const listed = new Map(
+    text.split("\n")
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+  assert.deepEqual(
+    [...listed.keys()].sort(),
+    Object.keys(ENVIRONMENT_VARIABLES).sort(),
+  );
+  for (const [name, spec] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    assert.equal(listed.get(name), spec.default, `${name} default differs`);
+  }
+});
