@@ -1,0 +1,60 @@
+/**
+ * Liveness and readiness probes.
+ *
+ * `/healthz` says the process is alive and its event loop turns (restart me if
+ * not); `/readyz` says it can do useful work right now because the database
+ * answers (send me traffic or not). Orchestrators treat the two differently,
+ * so they are separate endpoints.
+ *
+ * @module
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { type Database, pingDatabase } from "../db/mod.ts";
+import { AppError } from "../services/errors.ts";
+import type { AppEnv } from "./middleware/request_id.ts";
+import { problemContent } from "./openapi.ts";
+import { HealthSchema } from "./schemas.ts";
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  operationId: "getHealth",
+  tags: ["operations"],
+  summary: "Liveness: the process is up",
+  responses: {
+    200: { description: "Alive", content: { "application/json": { schema: HealthSchema } } },
+  },
+});
+
+const readyRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  operationId: "getReadiness",
+  tags: ["operations"],
+  summary: "Readiness: the database answers",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: HealthSchema } } },
+    503: problemContent("Not ready: the database does not answer or shutdown has begun"),
+  },
+});
+
+/** What the probes look at. */
+export interface HealthDeps {
+  /** The database `/readyz` pings. */
+  db: Database;
+  /** Turns true when shutdown begins, so `/readyz` fails before connections close. */
+  isShuttingDown?: () => boolean;
+}
+
+/** Registers `/healthz` and `/readyz`. */
+export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: HealthDeps): void {
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(readyRoute, async (c) => {
+    if (deps.isShuttingDown?.()) {
+      throw new AppError("unavailable", "Shutting down; send traffic elsewhere");
+    }
+    // A StorageError from the ping becomes the usual 503 problem.
+    await pingDatabase(deps.db);
+    return c.json({ status: "ok" as const }, 200);
+  });
+}

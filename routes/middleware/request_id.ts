@@ -1,0 +1,39 @@
+/**
+ * Request ids: one per request, echoed as `X-Request-Id` and quoted in problem
+ * documents and log lines, so a client's bug report leads straight to the logs.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+
+/** Hono environment shared by reportd's routes and middleware. */
+export interface AppEnv {
+  Variables: {
+    /** The id of the current request. */
+    requestId: string;
+  };
+}
+
+/** Header carrying the request id, in and out. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+// A caller's id is reused only when it is short and made of characters that
+// cannot forge log lines or headers (no spaces, quotes, newlines).
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+
+/**
+ * Uses the caller's `X-Request-Id` when it is 1..128 safe characters (so ids
+ * from a proxy or another service carry through), otherwise makes a UUID.
+ */
+export function requestId(): MiddlewareHandler<AppEnv> {
+  return async function requestIdMiddleware(c, next) {
+    const incoming = c.req.header(REQUEST_ID_HEADER);
+    const id = incoming !== undefined && SAFE_REQUEST_ID.test(incoming)
+      ? incoming
+      : crypto.randomUUID();
+    c.set("requestId", id);
+    await next();
+    // Set after the handler so error and not-found responses carry it too.
+    c.res.headers.set(REQUEST_ID_HEADER, id);
+  };
+}

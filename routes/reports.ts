@@ -1,0 +1,331 @@
+/**
+ * `/v1/reports`: thin handlers. Each one validates its input, calls one use
+ * case in services/reports.ts and shapes the response; no SQL, no parsing of
+ * series here.
+ *
+ * @module
+ */
+import { createRoute, type OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "../services/errors.ts";
+import * as reports from "../services/reports.ts";
+import { seriesToCsv } from "../services/series/csv_out.ts";
+import { seriesToJson, seriesToUplot } from "../services/series/json_out.ts";
+import { parseTimestamp } from "../services/series/timestamps.ts";
+import { ColumnarUploadSchema, RowUploadSchema } from "../services/series/upload_schema.ts";
+import type { UploadFormat } from "../services/series/types.ts";
+import { fieldErrors } from "./middleware/problem.ts";
+import type { AppEnv } from "./middleware/request_id.ts";
+import { problemContent } from "./openapi.ts";
+import {
+  CreateQuerySchema,
+  ListQuerySchema,
+  ReportIdParamsSchema,
+  ReportListSchema,
+  ReportSchema,
+  SeriesJsonSchema,
+  SeriesQuerySchema,
+  SeriesUplotSchema,
+} from "./schemas.ts";
+
+/** What the report routes need. */
+export interface ReportRouteDeps {
+  /** Context for the use cases. */
+  reports: reports.ReportsContext;
+  /** Largest accepted body in bytes. */
+  maxBodyBytes: number;
+}
+
+/** A ready series never changes, so clients and caches may keep it. */
+const SERIES_CACHE_CONTROL = "private, max-age=31536000, immutable";
+
+const badRequest = problemContent("A parameter is malformed or out of range");
+const notFound = problemContent("No report with this id");
+const unavailable = problemContent("The database is not answering");
+
+const createReportRoute = createRoute({
+  method: "post",
+  path: "/v1/reports",
+  operationId: "createReport",
+  tags: ["reports"],
+  summary: "Upload a time series and get its report",
+  description: "The first CSV column is the timestamp (`timestamp`, `time`, `date` or `t`); " +
+    "every other column is a numeric series. JSON comes in columnar or row form.",
+  request: {
+    query: CreateQuerySchema,
+    body: {
+      required: true,
+      content: {
+        "text/csv": {
+          schema: z.string().meta({
+            example: "timestamp,value\n2020-01-10,1.5\n2020-01-11,1.7\n",
+          }),
+        },
+        "application/json": { schema: z.union([ColumnarUploadSchema, RowUploadSchema]) },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: "The report, computed and stored",
+      headers: z.object({ Location: z.string().meta({ example: "/v1/reports/0190f5b8-..." }) }),
+      content: { "application/json": { schema: ReportSchema } },
+    },
+    400: problemContent("The JSON body cannot be parsed, or a parameter is malformed"),
+    413: problemContent("The body or its row count exceeds the limit"),
+    415: problemContent("The content type is not text/csv or application/json"),
+    422: problemContent("The content is unusable: no rows, no numeric column, no valid rows"),
+    503: unavailable,
+  },
+}) satisfies RouteConfig;
+
+const listReportsRoute = createRoute({
+  method: "get",
+  path: "/v1/reports",
+  operationId: "listReports",
+  tags: ["reports"],
+  summary: "List reports, newest first",
+  request: { query: ListQuerySchema },
+  responses: {
+    200: {
+      description: 'One page of reports; `Link: <...>; rel="next"` when there is more',
+      content: { "application/json": { schema: ReportListSchema } },
+    },
+    400: badRequest,
+    503: unavailable,
+  },
+});
+
+const getReportRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/{id}",
+  operationId: "getReport",
+  tags: ["reports"],
+  summary: "Get a report",
+  request: { params: ReportIdParamsSchema },
+  responses: {
+    200: { description: "The report", content: { "application/json": { schema: ReportSchema } } },
+    404: notFound,
+    503: unavailable,
+  },
+});
+
+const getSeriesRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/{id}/series",
+  operationId: "getReportSeries",
+  tags: ["reports"],
+  summary: "Get the cleaned series as JSON, CSV or uPlot arrays",
+  request: { params: ReportIdParamsSchema, query: SeriesQuerySchema },
+  responses: {
+    200: {
+      description: "The series (strong ETag; immutable once ready)",
+      content: {
+        "application/json": { schema: z.union([SeriesJsonSchema, SeriesUplotSchema]) },
+        "text/csv": {
+          schema: z.string().meta({ example: "timestamp,value\n2020-01-10T00:00:00.000Z,1.5\n" }),
+        },
+      },
+    },
+    304: { description: "Not modified (If-None-Match matched)" },
+    400: badRequest,
+    404: notFound,
+    409: problemContent("The report is not ready yet; retry after Retry-After seconds"),
+    422: problemContent("The report failed; the detail says why"),
+    503: unavailable,
+  },
+});
+
+const deleteReportRoute = createRoute({
+  method: "delete",
+  path: "/v1/reports/{id}",
+  operationId: "deleteReport",
+  tags: ["reports"],
+  summary: "Delete a report and its series",
+  request: { params: ReportIdParamsSchema },
+  responses: {
+    204: { description: "Deleted" },
+    404: notFound,
+    503: unavailable,
+  },
+});
+
+/** Registers the `/v1/reports` routes. */
+export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRouteDeps): void {
+  const context = deps.reports;
+
+  // The upload is documented through the registry but handled by a plain
+  // route: @hono/zod-openapi would parse and validate a JSON body on the main
+  // thread, while reportd leaves every element-level check to the series
+  // parser (which rejects bad rows instead of failing the whole upload).
+  app.openAPIRegistry.registerPath(createReportRoute);
+  app.post(
+    "/v1/reports",
+    requireUploadFormat,
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () => {
+        throw new AppError(
+          "payload_too_large",
+          `The body exceeds the limit of ${deps.maxBodyBytes} bytes`,
+        );
+      },
+    }),
+    async (c) => {
+      const query = parseQuery(c, CreateQuerySchema);
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      const report = await reports.createReport(context, {
+        bytes,
+        format: uploadFormat(c),
+        name: query.name,
+      });
+      return c.json(toReportBody(report), 201, { location: selfLink(report.id) });
+    },
+  );
+
+  app.openapi(listReportsRoute, async (c) => {
+    const query = c.req.valid("query");
+    const page = await reports.listReports(context, query);
+    if (page.nextCursor !== null) {
+      const next = new URLSearchParams({ limit: String(query.limit), cursor: page.nextCursor });
+      if (query.status !== undefined) next.set("status", query.status);
+      c.header("link", `</v1/reports?${next}>; rel="next"`);
+    }
+    return c.json({ items: page.items.map(toReportBody), next_cursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(getReportRoute, async (c) => {
+    const report = await reports.getReport(context, c.req.valid("param").id);
+    return c.json(toReportBody(report), 200);
+  });
+
+  app.openapi(getSeriesRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const format = query.format ?? (prefersCsv(c.req.header("accept")) ? "csv" : "json");
+    const range = {
+      from: query.from === undefined ? undefined : timestampParameter(query.from, "from"),
+      to: query.to === undefined ? undefined : timestampParameter(query.to, "to"),
+    };
+    const report = await reports.getReport(context, id);
+    const etag = report.status === "ready"
+      ? await seriesEtag(report.id, [format, range.from, range.to, query.points])
+      : undefined;
+    const cacheHeaders: Record<string, string> = etag === undefined
+      ? {}
+      : { etag, "cache-control": SERIES_CACHE_CONTROL, vary: "Accept" };
+    if (etag !== undefined && matchesEtag(c.req.header("if-none-match"), etag)) {
+      return c.body(null, 304, cacheHeaders);
+    }
+    const series = await reports.readSeries(context, id, { ...range, points: query.points });
+    if (format === "csv") {
+      return c.body(seriesToCsv(series), 200, {
+        ...cacheHeaders,
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="report-${report.id}.csv"`,
+      });
+    }
+    const body = format === "uplot" ? seriesToUplot(series) : seriesToJson(series);
+    return c.json(body, 200, cacheHeaders);
+  });
+
+  app.openapi(deleteReportRoute, async (c) => {
+    await reports.deleteReport(context, c.req.valid("param").id);
+    return c.body(null, 204);
+  });
+}
+
+/** The JSON body of a report: snake_case fields plus links. */
+export function toReportBody(report: reports.Report): z.infer<typeof ReportSchema> {
+  return {
+    id: report.id,
+    name: report.name,
+    status: report.status,
+    created_at: report.createdAt,
+    updated_at: report.updatedAt,
+    source: report.source,
+    rows: report.rows,
+    summary: report.summary,
+    error: report.error,
+    links: { self: selfLink(report.id), series: `${selfLink(report.id)}/series` },
+  };
+}
+
+function selfLink(id: string): string {
+  return `/v1/reports/${id}`;
+}
+
+const MEDIA_TYPES: Record<string, UploadFormat> = {
+  "text/csv": "csv",
+  "application/json": "json",
+};
+
+/** Rejects anything but UTF-8 CSV or JSON before a byte of the body is read. */
+async function requireUploadFormat(c: Context, next: () => Promise<void>): Promise<void> {
+  uploadFormat(c);
+  await next();
+}
+
+function uploadFormat(c: Context): UploadFormat {
+  const header = c.req.header("content-type") ?? "";
+  const [mediaType, ...parameters] = header.split(";").map((part) => part.trim().toLowerCase());
+  const format = MEDIA_TYPES[mediaType];
+  const charset = parameters.find((part) => part.startsWith("charset="))?.slice(8).replace(
+    /"/g,
+    "",
+  );
+  if (format === undefined || (charset !== undefined && charset !== "utf-8")) {
+    throw new AppError(
+      "unsupported_media_type",
+      `Content-Type ${JSON.stringify(header)} is not supported; ` +
+        "send text/csv or application/json in UTF-8",
+    );
+  }
+  return format;
+}
+
+function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) {
+    throw new AppError("invalid_parameter", "The query string is invalid", {
+      errors: fieldErrors(parsed.error, "query"),
+    });
+  }
+  return parsed.data;
+}
+
+function timestampParameter(value: string, name: string): number {
+  const parsed = parseTimestamp(value);
+  if (!parsed.ok) {
+    throw new AppError("invalid_parameter", `The ${name} parameter is not a timestamp`, {
+      errors: [{ path: `query.${name}`, message: parsed.reason }],
+    });
+  }
+  return parsed.ms;
+}
+
+function prefersCsv(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  const csv = accept.indexOf("text/csv");
+  const json = accept.indexOf("application/json");
+  return csv !== -1 && (json === -1 || csv < json);
+}
+
+async function seriesEtag(id: string, variant: unknown[]): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(JSON.stringify(variant)),
+  );
+  const hex = Array.from(
+    new Uint8Array(digest).slice(0, 8),
+    (byte) => byte.toString(16).padStart(2, "0"),
+  )
+    .join("");
+  return `"${id}-${hex}"`;
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.trim() === "*" || header.split(",").some((candidate) => candidate.trim() === etag);
+}

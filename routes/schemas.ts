@@ -1,0 +1,199 @@
+/**
+ * The response and parameter schemas of the HTTP API.
+ *
+ * They are zod schemas so that the same objects validate requests and, through
+ * @hono/zod-openapi, produce the OpenAPI document: the docs cannot drift from
+ * the behaviour. Field names are snake_case, as in the JSON on the wire.
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { REPORT_STATUSES } from "../services/reports.ts";
+
+const isoTime = z.string().meta({ format: "date-time", example: "2020-01-10T00:00:00.000Z" });
+const nullableNumber = z.number().nullable();
+
+/** Field-level validation failure. */
+export const FieldErrorSchema = z.object({
+  path: z.string().meta({ example: "query.limit" }),
+  message: z.string().meta({ example: "Too big: expected number to be <=100" }),
+}).meta({ id: "FieldError" });
+
+/** RFC 9457 problem document. */
+export const ProblemSchema = z.object({
+  type: z.string().meta({
+    description: "URI of the problem type; GET it for a description",
+    example: "/problems/not-found",
+  }),
+  title: z.string().meta({ example: "Not found" }),
+  status: z.number().int().meta({ example: 404 }),
+  detail: z.string().optional().meta({
+    example: 'There is no report with id "0190f5b8-0000-7000-8000-000000000000"',
+  }),
+  instance: z.string().optional().meta({
+    example: "/v1/reports/0190f5b8-0000-7000-8000-000000000000",
+  }),
+  request_id: z.string().optional().meta({ example: "6f1c2f0e-93d5-4c57-9a3e-2a0f5e0f9b1d" }),
+  errors: z.array(FieldErrorSchema).optional(),
+}).meta({
+  id: "Problem",
+  description: "An RFC 9457 problem document, sent as application/problem+json",
+});
+
+const RejectedRowSchema = z.object({
+  line: z.number().int().meta({ example: 7 }),
+  reason: z.string().meta({ example: 'Column "value": "abc" is not a finite number' }),
+}).meta({ id: "RejectedRow" });
+
+const RowCountsSchema = z.object({
+  received: z.number().int(),
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  duplicates: z.number().int(),
+  rejected_examples: z.array(RejectedRowSchema).meta({ description: "Up to 10 examples" }),
+}).meta({ id: "RowCounts" });
+
+const ColumnStatsSchema = z.object({
+  count: z.number().int(),
+  missing: z.number().int(),
+  min: nullableNumber,
+  max: nullableNumber,
+  mean: nullableNumber,
+  stddev: nullableNumber.meta({ description: "Sample standard deviation (n - 1)" }),
+  p50: nullableNumber,
+  p90: nullableNumber,
+  p99: nullableNumber,
+  first: nullableNumber,
+  last: nullableNumber,
+  change: nullableNumber.meta({ description: "last - first" }),
+  change_pct: nullableNumber.meta({ description: "change / |first| * 100; null when first is 0" }),
+}).meta({ id: "ColumnStats" });
+
+const GapSchema = z.object({
+  from: isoTime,
+  to: isoTime,
+  seconds: z.number(),
+}).meta({ id: "Gap" });
+
+const SummarySchema = z.object({
+  start: isoTime,
+  end: isoTime,
+  points: z.number().int(),
+  interval_median_s: nullableNumber,
+  gaps: z.object({
+    count: z.number().int(),
+    threshold_s: nullableNumber.meta({ description: "3 x the median interval" }),
+    largest: z.array(GapSchema).meta({ description: "The 10 largest, largest first" }),
+  }),
+  columns: z.record(z.string(), ColumnStatsSchema),
+}).meta({ id: "Summary" });
+
+/** A report resource. */
+export const ReportSchema = z.object({
+  id: z.string().meta({ format: "uuid", example: "0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20" }),
+  name: z.string().meta({ example: "AVGO daily close" }),
+  status: z.enum(REPORT_STATUSES),
+  created_at: isoTime,
+  updated_at: isoTime,
+  source: z.object({
+    kind: z.literal("upload"),
+    format: z.enum(["csv", "json"]),
+  }),
+  rows: RowCountsSchema.nullable(),
+  summary: SummarySchema.nullable(),
+  error: z.object({
+    title: z.string(),
+    detail: z.string(),
+    errors: z.array(FieldErrorSchema).optional(),
+  }).nullable().meta({ description: "Why processing failed (status failed only)" }),
+  links: z.object({
+    self: z.string().meta({ example: "/v1/reports/0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20" }),
+    series: z.string().meta({
+      example: "/v1/reports/0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20/series",
+    }),
+  }),
+}).meta({ id: "Report" });
+
+/** A page of reports. */
+export const ReportListSchema = z.object({
+  items: z.array(ReportSchema),
+  next_cursor: z.string().nullable().meta({
+    description: "Pass as `cursor` for the next page; null on the last page",
+  }),
+}).meta({ id: "ReportList" });
+
+/** The default JSON form of a series. */
+export const SeriesJsonSchema = z.object({
+  timestamps: z.array(z.number()).meta({
+    description: "Unix epoch seconds",
+    example: [1578614400, 1578700800],
+  }),
+  columns: z.record(z.string(), z.array(z.number().nullable())).meta({
+    example: { value: [1.5, null] },
+  }),
+}).meta({ id: "SeriesJson" });
+
+/** uPlot's data layout: `[timestamps, column1, ...]`. */
+export const SeriesUplotSchema = z.array(z.array(z.number().nullable())).meta({
+  id: "SeriesUplot",
+  example: [[1578614400, 1578700800], [1.5, null]],
+});
+
+/** `{id}` path parameter. */
+export const ReportIdParamsSchema = z.object({
+  id: z.string().meta({
+    param: { name: "id", in: "path" },
+    format: "uuid",
+    example: "0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20",
+  }),
+});
+
+/** Query of `GET /v1/reports`. */
+export const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).meta({
+    param: { name: "limit", in: "query" },
+    example: 20,
+  }),
+  cursor: z.string().min(1).max(200).optional().meta({
+    param: { name: "cursor", in: "query" },
+    description: "Opaque cursor from `next_cursor`",
+  }),
+  status: z.enum(REPORT_STATUSES).optional().meta({ param: { name: "status", in: "query" } }),
+});
+
+/** Query of `POST /v1/reports`. */
+export const CreateQuerySchema = z.object({
+  name: z.string().min(1).max(200).optional().meta({
+    param: { name: "name", in: "query" },
+    description: "Report name (1..200 characters); for JSON it wins over the body's name",
+    example: "AVGO daily close",
+  }),
+});
+
+/** Query of `GET /v1/reports/{id}/series`. */
+export const SeriesQuerySchema = z.object({
+  format: z.enum(["json", "csv", "uplot"]).optional().meta({
+    param: { name: "format", in: "query" },
+    description: "Overrides the Accept header",
+  }),
+  from: z.string().min(1).max(64).optional().meta({
+    param: { name: "from", in: "query" },
+    description: "Inclusive start: ISO-8601 date or date-time, or Unix epoch (s or ms)",
+    example: "2020-01-10",
+  }),
+  to: z.string().min(1).max(64).optional().meta({
+    param: { name: "to", in: "query" },
+    description: "Inclusive end, same forms as `from`",
+    example: "2020-02-10T00:00:00Z",
+  }),
+  points: z.coerce.number().int().min(3).max(1_000_000).optional().meta({
+    param: { name: "points", in: "query" },
+    description: "Downsample each column with LTTB to this many points (first and last kept)",
+    example: 800,
+  }),
+});
+
+/** The health endpoints' body. */
+export const HealthSchema = z.object({
+  status: z.enum(["ok", "unavailable"]),
+}).meta({ id: "Health" });

@@ -1,0 +1,162 @@
+/**
+ * Runs `main.ts` as a real subprocess with the production permission set
+ * (`deno run -P`), on a free loopback port and a database in a fresh directory
+ * under ./data (the only place that permission set may write).
+ *
+ * @module
+ */
+
+/** The repository root, where deno.json and main.ts live. */
+export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname;
+
+/** A running reportd process. */
+export interface ServerProcess extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`. */
+  baseUrl: string;
+  /** The port it listens on. */
+  port: number;
+  /** The directory holding its database. */
+  dataDir: string;
+  /** Every stdout line so far (JSON log lines). */
+  logs: string[];
+  /** Sends `signal` and resolves with the exit status once the process ended. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Options for {@linkcode startServer}. */
+export interface StartServerOptions {
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Reuse this data directory (for restarts) instead of making one. */
+  dataDir?: string;
+  /** Give up waiting for the "Listening" line after this many ms (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+/** Runs `deno run -P main.ts <args>` to completion and returns its output. */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P", "main.ts", ...args],
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Makes a fresh directory under ./data for one test's database. */
+export async function makeDataDir(): Promise<string> {
+  await Deno.mkdir(`${REPO_ROOT}data`, { recursive: true });
+  return await Deno.makeTempDir({ dir: `${REPO_ROOT}data`, prefix: "test-" });
+}
+
+/**
+ * Starts `main.ts serve` and waits for its "Listening" log line, which carries
+ * the port the OS picked.
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? await makeDataDir();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P", "main.ts", "serve"],
+    cwd: REPO_ROOT,
+    env: {
+      NO_COLOR: "1",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      REPORTD_DB: `${dataDir}/reportd.db`,
+      LOG_FORMAT: "json",
+      ...options.env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  const logs: string[] = [];
+  const listening = Promise.withResolvers<number>();
+  const stdoutDone = collectLines(child.stdout, (line) => {
+    logs.push(line);
+    const port = listeningPort(line);
+    if (port !== undefined) listening.resolve(port);
+  });
+  const stderrText = new Response(child.stderr).text();
+  child.status.then((status) => {
+    listening.reject(new Error(`reportd exited with ${status.code} before listening`));
+  });
+  const timer = setTimeout(
+    () => listening.reject(new Error("reportd did not start listening in time")),
+    options.startTimeoutMs ?? 30_000,
+  );
+
+  let port: number;
+  try {
+    port = await listening.promise;
+  } catch (error) {
+    child.kill("SIGKILL");
+    await child.status;
+    await stdoutDone;
+    if (ownsDataDir) await Deno.remove(dataDir, { recursive: true });
+    throw new Error(`${(error as Error).message}\n${await stderrText}\n${logs.join("\n")}`);
+  } finally {
+    clearTimeout(timer);
+  }
+
+  let exited: Promise<Deno.CommandStatus> | undefined;
+  async function stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    if (exited === undefined) {
+      child.kill(signal);
+      exited = child.status;
+    }
+    const status = await exited;
+    await stdoutDone;
+    await stderrText;
+    return status;
+  }
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    logs,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop("SIGKILL");
+      if (ownsDataDir) await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+function listeningPort(line: string): number | undefined {
+  try {
+    const record = JSON.parse(line);
+    if (String(record.message).startsWith("Listening on")) return record.port;
+  } catch {
+    // Not a JSON log line (should not happen with LOG_FORMAT=json); ignore it.
+  }
+  return undefined;
+}
+
+async function collectLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) !== -1) {
+      onLine(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+    }
+  }
+  if (buffer !== "") onLine(buffer);
+}
