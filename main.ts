@@ -10,6 +10,7 @@
 import denoConfig from "./deno.json" with { type: "json" };
 import { closeDatabase, type Database, migrateDatabase, openDatabase } from "./db/mod.ts";
 import { createApp } from "./routes/mod.ts";
+import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/build_info.ts";
 import {
   type Config,
   ConfigError,
@@ -61,7 +62,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (command === "-V" || command === "--version") {
-    console.log(`reportd ${VERSION}`);
+    // The commit is embedded by `deno task compile --commit` (see services/build_info.ts).
+    console.log(formatVersion(VERSION, Deno.env.get(BUILD_COMMIT_VARIABLE)));
     return 0;
   }
   if (!["serve", "migrate", "healthcheck"].includes(command)) {
@@ -101,7 +103,11 @@ async function migrate(config: Config): Promise<number> {
 }
 
 async function serve(config: Config): Promise<number> {
-  log.info("Starting reportd {version}", { version: VERSION, config: redactedConfig(config) });
+  log.info("Starting reportd {version}", {
+    version: VERSION,
+    commit: Deno.env.get(BUILD_COMMIT_VARIABLE) ?? null,
+    config: redactedConfig(config),
+  });
   const db = await openDatabase(config.databasePath, { migrate: false });
   const migrations = await migrateDatabase(db);
   log.info("Database {database} at schema version {to}", {

@@ -9,6 +9,13 @@
 /** The repository root, where deno.json and main.ts live. */
 export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname;
 
+/**
+ * How every test runs reportd: `-P` loads `permissions.default` from deno.json,
+ * the set that `tools/compile.ts` also builds the executable with (a test
+ * checks that both stay on that one set).
+ */
+export const RUN_ARGS: readonly string[] = ["run", "-P", "main.ts"];
+
 /** A running reportd process. */
 export interface ServerProcess extends AsyncDisposable {
   /** `http://127.0.0.1:<port>`. */
@@ -39,7 +46,7 @@ export async function runCli(
   options: { env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "main.ts", ...args],
+    args: [...RUN_ARGS, ...args],
     cwd: REPO_ROOT,
     env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",
@@ -67,7 +74,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await makeDataDir();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "main.ts", "serve"],
+    args: [...RUN_ARGS, "serve"],
     cwd: REPO_ROOT,
     env: {
       NO_COLOR: "1",
