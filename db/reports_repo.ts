@@ -33,6 +33,12 @@ export interface ReportRecord {
   createdAt: string;
   /** ISO-8601 UTC. */
   updatedAt: string;
+  /** When the upload was committed and queued; ISO-8601 UTC. */
+  queuedAt: string | null;
+  /** When a worker last started on it. */
+  startedAt: string | null;
+  /** When it became ready or failed. */
+  finishedAt: string | null;
 }
 
 /** A series as stored: epoch-millisecond timestamps and one Float64Array per column. */
@@ -52,7 +58,8 @@ export interface ListOptions {
   status?: ReportStatus;
 }
 
-interface ReportRow {
+/** A `reports` row as SQLite returns it. */
+export interface ReportRow {
   id: string;
   name: string;
   status: ReportStatus;
@@ -62,10 +69,14 @@ interface ReportRow {
   error: string | null;
   created_at: string;
   updated_at: string;
+  queued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
 }
 
-const REPORT_COLUMNS =
-  "id, name, status, source, row_counts, summary, error, created_at, updated_at";
+/** The columns of `reports`, in the order {@linkcode ReportRow} expects. */
+export const REPORT_COLUMNS = "id, name, status, source, row_counts, summary, error, created_at, " +
+  "updated_at, queued_at, started_at, finished_at";
 
 /**
  * Inserts a report and, when given, its series, in one transaction: a reader
@@ -78,20 +89,7 @@ export function insertReport(
 ): Promise<void> {
   return runStorage("store the report", () => {
     transaction(db, () => {
-      statement(
-        db,
-        `INSERT INTO reports (${REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        report.id,
-        report.name,
-        report.status,
-        JSON.stringify(report.source),
-        toJson(report.rowCounts),
-        toJson(report.summary),
-        toJson(report.error),
-        report.createdAt,
-        report.updatedAt,
-      );
+      insertReportRow(db, report);
       if (options.series) insertSeries(db, report.id, options.series);
     });
   });
@@ -133,10 +131,16 @@ export function listReports(db: Database, options: ListOptions): Promise<ReportR
 
 /** Deletes a report and (by foreign-key cascade) its series. Returns whether it existed. */
 export function deleteReport(db: Database, id: string): Promise<boolean> {
-  return runStorage("delete the report", () => {
-    const result = statement(db, "DELETE FROM reports WHERE id = ?").run(id);
-    return Number(result.changes) > 0;
-  });
+  return runStorage("delete the report", () =>
+    transaction(db, () => {
+      // A raw upload is keyed by its upload id, not the report, so it goes first.
+      statement(
+        db,
+        "DELETE FROM upload_chunks WHERE upload_id = (SELECT upload_id FROM jobs WHERE report_id = ?)",
+      ).run(id);
+      const result = statement(db, "DELETE FROM reports WHERE id = ?").run(id);
+      return Number(result.changes) > 0;
+    }));
 }
 
 /** Loads the stored series of a report, or undefined when it has none. */
@@ -156,7 +160,47 @@ export function getSeries(db: Database, id: string): Promise<StoredSeries | unde
   });
 }
 
-function insertSeries(db: Database, reportId: string, series: StoredSeries): void {
+/**
+ * Inserts one `reports` row. Synchronous and transaction-free: db/ modules call
+ * it inside their own transactions.
+ */
+export function insertReportRow(db: Database, report: ReportRecord): void {
+  statement(
+    db,
+    `INSERT INTO reports (${REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    report.id,
+    report.name,
+    report.status,
+    JSON.stringify(report.source),
+    toJson(report.rowCounts),
+    toJson(report.summary),
+    toJson(report.error),
+    report.createdAt,
+    report.updatedAt,
+    report.queuedAt,
+    report.startedAt,
+    report.finishedAt,
+  );
+}
+
+/** Counts reports by status (all four keys present). */
+export function countReportsByStatus(db: Database): Promise<Record<ReportStatus, number>> {
+  return runStorage("count reports", () => {
+    const counts: Record<ReportStatus, number> = { queued: 0, processing: 0, ready: 0, failed: 0 };
+    const rows = statement(db, "SELECT status, count(*) AS n FROM reports GROUP BY status").all();
+    for (const row of rows as unknown as { status: ReportStatus; n: number }[]) {
+      counts[row.status] = row.n;
+    }
+    return counts;
+  });
+}
+
+/**
+ * Writes a series' columns for a report. Synchronous and transaction-free on
+ * purpose: callers in db/ run it inside their own transaction.
+ */
+export function insertSeries(db: Database, reportId: string, series: StoredSeries): void {
   const insert = statement(
     db,
     "INSERT INTO series_columns (report_id, position, name, data) VALUES (?, ?, ?, ?)",
@@ -167,7 +211,8 @@ function insertSeries(db: Database, reportId: string, series: StoredSeries): voi
   });
 }
 
-function fromRow(row: ReportRow): ReportRecord {
+/** Converts a `reports` row to a record (for db/ modules that select reports). */
+export function fromRow(row: ReportRow): ReportRecord {
   return {
     id: row.id,
     name: row.name,
@@ -178,6 +223,9 @@ function fromRow(row: ReportRow): ReportRecord {
     error: fromJson(row.error),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    queuedAt: row.queued_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
   };
 }
 

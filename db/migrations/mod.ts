@@ -9,6 +9,7 @@
  * @module
  */
 import init from "./0001_init.sql" with { type: "text" };
+import jobs from "./0002_jobs.sql" with { type: "text" };
 
 /** One numbered schema change. */
 export interface Migration {
@@ -23,4 +24,5 @@ export interface Migration {
 /** Every migration, oldest first. Append only: never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init", sql: init },
+  { version: 2, name: "0002_jobs", sql: jobs },
 ];
