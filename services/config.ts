@@ -31,6 +31,18 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Log line format; undefined means "json unless stdout is a terminal". */
   logFormat: "json" | "pretty" | undefined;
+  /** Web Workers that parse and compute reports. */
+  workers: number;
+  /** Tries per job before it is marked failed. */
+  jobAttempts: number;
+  /** Most queued jobs; beyond it uploads get 503. */
+  queueMax: number;
+  /** Most uploads being received at once; beyond it uploads get 503. */
+  maxInflightUploads: number;
+  /** How long the raw upload of a failed report is kept, in ms. */
+  failedRetentionMs: number;
+  /** How long shutdown waits for running jobs, in ms. */
+  shutdownTimeoutMs: number;
 }
 
 /** Every variable reportd reads, with its default and meaning (also shown by `--help`). */
@@ -42,6 +54,12 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_MAX_POINTS: { default: "5000000", description: "Most data rows in one upload" },
   LOG_LEVEL: { default: "info", description: "debug, info, warning or error" },
   LOG_FORMAT: { default: "", description: "json or pretty (default: json unless a terminal)" },
+  REPORTD_WORKERS: { default: "", description: "Worker threads for processing (default: CPUs)" },
+  REPORTD_JOB_ATTEMPTS: { default: "3", description: "Tries per job before it fails" },
+  REPORTD_QUEUE_MAX: { default: "1000", description: "Most queued jobs before uploads get 503" },
+  REPORTD_MAX_INFLIGHT_UPLOADS: { default: "4", description: "Most uploads received at once" },
+  REPORTD_FAILED_RETENTION: { default: "7d", description: "How long failed uploads are kept" },
+  REPORTD_SHUTDOWN_TIMEOUT: { default: "10s", description: "How long shutdown waits for jobs" },
 } as const;
 
 /** Names of the variables in {@linkcode ENVIRONMENT_VARIABLES}. */
@@ -53,6 +71,24 @@ function integerSetting(min: number, max: number) {
   );
 }
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+// Durations read as a whole number with an optional unit: 500ms, 10s, 15m, 12h, 7d
+// (no unit means seconds), because "REPORTD_FAILED_RETENTION=604800" is hard to review.
+function durationSetting() {
+  return z.string().trim().regex(/^\d+(ms|s|m|h|d)?$/, "expected a duration like 10s, 15m or 7d")
+    .transform((text) => {
+      const unit = text.match(/[a-z]+$/)?.[0] ?? "s";
+      return Number.parseInt(text, 10) * DURATION_UNITS_MS[unit];
+    });
+}
+
 const ConfigSchema = z.object({
   PORT: integerSetting(0, 65535),
   HOST: z.string().trim().min(1).max(255),
@@ -61,6 +97,12 @@ const ConfigSchema = z.object({
   REPORTD_MAX_POINTS: integerSetting(1, 100_000_000),
   LOG_LEVEL: z.enum(LOG_LEVELS),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  REPORTD_WORKERS: integerSetting(1, 256).optional(),
+  REPORTD_JOB_ATTEMPTS: integerSetting(1, 100),
+  REPORTD_QUEUE_MAX: integerSetting(1, 1_000_000),
+  REPORTD_MAX_INFLIGHT_UPLOADS: integerSetting(1, 1024),
+  REPORTD_FAILED_RETENTION: durationSetting(),
+  REPORTD_SHUTDOWN_TIMEOUT: durationSetting(),
 });
 
 /** Thrown when a variable is invalid; the message names it and is fit to print as is. */
@@ -88,7 +130,9 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     const value = env[name];
     input[name] = value === undefined || value.trim() === "" ? spec.default : value;
   }
-  if (input.LOG_FORMAT === "") input.LOG_FORMAT = undefined;
+  for (const optional of ["LOG_FORMAT", "REPORTD_WORKERS"]) {
+    if (input[optional] === "") input[optional] = undefined;
+  }
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -104,6 +148,12 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     maxPoints: values.REPORTD_MAX_POINTS,
     logLevel: values.LOG_LEVEL,
     logFormat: values.LOG_FORMAT,
+    workers: values.REPORTD_WORKERS ?? navigator.hardwareConcurrency,
+    jobAttempts: values.REPORTD_JOB_ATTEMPTS,
+    queueMax: values.REPORTD_QUEUE_MAX,
+    maxInflightUploads: values.REPORTD_MAX_INFLIGHT_UPLOADS,
+    failedRetentionMs: values.REPORTD_FAILED_RETENTION,
+    shutdownTimeoutMs: values.REPORTD_SHUTDOWN_TIMEOUT,
   };
 }
 

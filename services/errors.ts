@@ -17,7 +17,8 @@ export type ErrorKind =
   | "payload_too_large"
   | "unsupported_media_type"
   | "conflict"
-  | "unavailable";
+  | "unavailable"
+  | "processing_failed";
 
 /** One field that failed validation: a dotted path into the input and why. */
 export interface FieldError {

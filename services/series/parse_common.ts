@@ -160,6 +160,13 @@ export function finishParse(outcome: ParseOutcome): ParsedSeries {
     throw new AppError(
       "invalid_input",
       `No valid rows: all ${rejections.count} data rows were rejected, e.g. line ${first.line}: ${first.reason}`,
+      // The examples travel with the error, so a failed report shows them.
+      {
+        errors: rejections.examples.map((example) => ({
+          path: `line.${example.line}`,
+          message: example.reason,
+        })),
+      },
     );
   }
   const parsed: ParsedSeries = {

@@ -195,6 +195,51 @@ export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSe
   });
 }
 
+/** Options for {@linkcode checkCsvHead}. */
+export interface CsvHeadOptions {
+  /** True when `head` is the whole body, false when more bytes follow. */
+  complete: boolean;
+}
+
+/**
+ * Checks the beginning of a CSV upload for the mistakes that doom it, without
+ * parsing the series: a missing or wrong header, and (when `head` is the whole
+ * body) no data rows. Throws the same `invalid_input` errors as
+ * {@linkcode parseCsvSeries}; says nothing when the head is too short to tell.
+ *
+ * The request path calls this on the first kilobytes while the upload streams
+ * into storage, so obvious errors still get an immediate 422 although the
+ * series itself is parsed later, in a worker.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkCsvHead } from "./parse_csv.ts";
+ * assert.throws(() => checkCsvHead("when,value\n", { complete: false }), /first column/);
+ * assert.throws(() => checkCsvHead("t,value\n", { complete: true }), /no data rows/);
+ * checkCsvHead("t,value\n1,2\n", { complete: false }); // fine
+ * ```
+ */
+export function checkCsvHead(head: string, options: CsvHeadOptions): void {
+  const scanner = new CsvScanner(head, head.charCodeAt(0) === BOM ? 1 : 0);
+  if (!options.complete) {
+    // Judge the header only once a line break proves it is complete; a
+    // quoted cell may hold a line break, so an unterminated one proves nothing.
+    if (!scanner.skipBlankLines()) return;
+    const start = scanner.pos;
+    scanner.readRow();
+    const lastChar = head[scanner.pos - 1];
+    const ended = lastChar === "\n" || lastChar === "\r";
+    if (scanner.malformed === MALFORMED_UNTERMINATED || !ended) return;
+    scanner.pos = start;
+  }
+  const header = readHeader(scanner);
+  validateColumnNames(header.slice(1), { path: "header" });
+  if (options.complete && !scanner.skipBlankLines()) {
+    throw new AppError("invalid_input", "The CSV has no data rows");
+  }
+}
+
 /** Reads and validates the header row, returning its raw cells. */
 function readHeader(scanner: CsvScanner): string[] {
   if (!scanner.skipBlankLines()) {

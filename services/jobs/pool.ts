@@ -1,0 +1,169 @@
+/**
+ * A fixed-size pool of Deno Web Workers (module workers) that run jobs.
+ *
+ * A worker that throws an uncaught error, stops answering within the task
+ * timeout, or is terminated is discarded and replaced by a fresh one on the
+ * next task, so one bad input cannot poison later jobs. The error event is
+ * always handled (`preventDefault`), because an unhandled worker error would
+ * otherwise be rethrown on the main thread and take the server down.
+ *
+ * @module
+ */
+import type { UploadFormat } from "../series/types.ts";
+import type { JobFailure, JobRequest, JobResponse } from "./protocol.ts";
+
+/** Options for {@linkcode WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Workers at most (they start lazily). */
+  size: number;
+  /** The worker module; tests substitute failing ones. */
+  workerUrl?: URL;
+  /** A task running longer than this is abandoned and its worker replaced. */
+  taskTimeoutMs?: number;
+}
+
+/** One job for a worker. */
+export interface PoolTask {
+  /** The raw upload; it is transferred, so the caller must not use it afterwards. */
+  body: ArrayBuffer;
+  format: UploadFormat;
+  maxPoints: number;
+}
+
+const DEFAULT_WORKER_URL = new URL("./worker.ts", import.meta.url);
+
+/** Runs tasks on up to `size` workers; excess tasks wait their turn in FIFO order. */
+export class WorkerPool {
+  /** Most workers that run at once. */
+  readonly size: number;
+  readonly #workerUrl: URL;
+  readonly #taskTimeoutMs: number;
+  readonly #idle: Worker[] = [];
+  readonly #waiting: ((worker: Worker) => void)[] = [];
+  readonly #active = new Map<Worker, ActiveTask>();
+  #live = 0;
+  #nextTaskId = 1;
+  #terminated = false;
+
+  /** Creates an empty pool; workers are spawned on demand. */
+  constructor(options: WorkerPoolOptions) {
+    this.size = options.size;
+    this.#workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
+    this.#taskTimeoutMs = options.taskTimeoutMs ?? 5 * 60_000;
+  }
+
+  /** Workers currently running a task. */
+  get busy(): number {
+    return this.#active.size;
+  }
+
+  /**
+   * Runs one task. Always resolves: a crash, a timeout or termination comes
+   * back as a `crashed` failure rather than a rejection, so callers handle
+   * every outcome in one place.
+   */
+  async run(task: PoolTask): Promise<JobResponse> {
+    if (this.#terminated) return crashed(0, "The worker pool is stopped");
+    const worker = await this.#acquire();
+    if (this.#terminated) {
+      worker.terminate();
+      return crashed(0, "The worker pool is stopped");
+    }
+    const taskId = this.#nextTaskId++;
+    return await new Promise<JobResponse>((resolve) => {
+      const timer = setTimeout(() => {
+        settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
+      }, this.#taskTimeoutMs);
+      const settle = (response: JobResponse, broken: boolean) => {
+        clearTimeout(timer);
+        this.#active.delete(worker);
+        if (broken) this.#discard(worker);
+        else this.#release(worker);
+        resolve(response);
+      };
+      this.#active.set(worker, { taskId, settle });
+      const request: JobRequest = { taskId, ...task };
+      worker.postMessage(request, [task.body]);
+    });
+  }
+
+  /**
+   * Terminates every worker. Running tasks resolve as `crashed`; later calls
+   * to {@linkcode run} do too.
+   */
+  terminate(): void {
+    this.#terminated = true;
+    for (const task of [...this.#active.values()]) {
+      task.settle(crashed(task.taskId, "The worker pool was stopped"), true);
+    }
+    for (const worker of this.#idle.splice(0)) worker.terminate();
+  }
+
+  #acquire(): Promise<Worker> {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.#live < this.size) return Promise.resolve(this.#spawn());
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(worker: Worker): void {
+    if (this.#terminated) {
+      worker.terminate();
+      return;
+    }
+    const next = this.#waiting.shift();
+    if (next !== undefined) next(worker);
+    else this.#idle.push(worker);
+  }
+
+  #discard(worker: Worker): void {
+    worker.terminate();
+    this.#live--;
+    const next = this.#waiting.shift();
+    if (next !== undefined && !this.#terminated) next(this.#spawn());
+  }
+
+  #spawn(): Worker {
+    this.#live++;
+    const worker = new Worker(this.#workerUrl, { type: "module", name: "reportd-job" });
+    // Listeners live as long as the worker: an error may arrive at any time
+    // (even while loading), and an unhandled one would crash this process.
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      const task = this.#active.get(worker);
+      if (task !== undefined) {
+        task.settle(crashed(task.taskId, `The worker failed: ${event.message}`), true);
+      } else {
+        this.#discardIdle(worker);
+      }
+    });
+    worker.addEventListener("messageerror", () => {
+      const task = this.#active.get(worker);
+      task?.settle(crashed(task.taskId, "The worker's answer could not be read"), true);
+    });
+    worker.addEventListener("message", (event: MessageEvent<JobResponse>) => {
+      const task = this.#active.get(worker);
+      if (task !== undefined && event.data.taskId === task.taskId) task.settle(event.data, false);
+    });
+    return worker;
+  }
+
+  #discardIdle(worker: Worker): void {
+    const index = this.#idle.indexOf(worker);
+    if (index !== -1) {
+      this.#idle.splice(index, 1);
+      worker.terminate();
+      this.#live--;
+    }
+  }
+}
+
+interface ActiveTask {
+  taskId: number;
+  /** Ends the task with `response`; `broken` discards the worker. */
+  settle: (response: JobResponse, broken: boolean) => void;
+}
+
+function crashed(taskId: number, message: string): JobFailure {
+  return { taskId, ok: false, failure: "crashed", message };
+}

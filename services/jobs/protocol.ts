@@ -1,0 +1,49 @@
+/**
+ * The messages between the worker pool and a worker. Large data crosses as
+ * transferable ArrayBuffers: the upload goes in and the series columns come
+ * back without being copied (ownership moves to the other thread).
+ *
+ * @module
+ */
+import type { ErrorKind, FieldError } from "../errors.ts";
+import type { RowCounts, Summary, UploadFormat } from "../series/types.ts";
+
+/** Pool -> worker: process this upload. */
+export interface JobRequest {
+  /** Correlates the answer with the request. */
+  taskId: number;
+  /** The raw upload; transferred, so the pool no longer owns it. */
+  body: ArrayBuffer;
+  format: UploadFormat;
+  maxPoints: number;
+}
+
+/** Worker -> pool: the processed series and its report. */
+export interface JobSuccess {
+  taskId: number;
+  ok: true;
+  /** Epoch ms as Float64Array bytes; transferred. */
+  timestamps: ArrayBuffer;
+  names: string[];
+  /** One Float64Array's bytes per column; transferred. */
+  columns: ArrayBuffer[];
+  rows: RowCounts;
+  summary: Summary;
+  name?: string;
+}
+
+/**
+ * Worker -> pool: the input is unusable (`rejected`, final: retrying the same
+ * bytes cannot help) or the code failed (`crashed`, retried in a fresh worker).
+ */
+export interface JobFailure {
+  taskId: number;
+  ok: false;
+  failure: "rejected" | "crashed";
+  kind?: ErrorKind;
+  message: string;
+  errors?: FieldError[];
+}
+
+/** Any answer from a worker. */
+export type JobResponse = JobSuccess | JobFailure;

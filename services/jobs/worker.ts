@@ -1,0 +1,62 @@
+/**
+ * The worker entry: runs the pure series pipeline on one upload at a time.
+ *
+ * It runs in a Deno Web Worker so a five-million-row parse never blocks the
+ * thread that answers HTTP requests. It imports nothing with I/O.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { AppError } from "../errors.ts";
+import { processUpload } from "../series/process.ts";
+import type { JobFailure, JobRequest, JobSuccess } from "./protocol.ts";
+
+self.onmessage = (event: MessageEvent<JobRequest>) => {
+  const request = event.data;
+  let processed;
+  try {
+    processed = processUpload(new Uint8Array(request.body), {
+      format: request.format,
+      maxPoints: request.maxPoints,
+    });
+  } catch (error) {
+    const failure: JobFailure = error instanceof AppError
+      ? {
+        taskId: request.taskId,
+        ok: false,
+        failure: "rejected",
+        kind: error.kind,
+        message: error.message,
+        errors: error.errors,
+      }
+      : {
+        taskId: request.taskId,
+        ok: false,
+        failure: "crashed",
+        message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      };
+    self.postMessage(failure);
+    return;
+  }
+  const { series } = processed;
+  const timestamps = ownBuffer(series.timestamps);
+  const columns = series.columns.map(ownBuffer);
+  const success: JobSuccess = {
+    taskId: request.taskId,
+    ok: true,
+    timestamps,
+    names: series.names,
+    columns,
+    rows: processed.rows,
+    summary: processed.summary,
+    name: processed.name,
+  };
+  self.postMessage(success, [timestamps, ...columns]);
+};
+
+// Transferring hands over a whole ArrayBuffer, so a view onto part of a larger
+// buffer is copied first; exact-length arrays (the common case) move for free.
+function ownBuffer(values: Float64Array): ArrayBuffer {
+  const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+  return (whole ? values : values.slice()).buffer as ArrayBuffer;
+}

@@ -1,0 +1,190 @@
+/**
+ * Receiving an upload: stream the request body into SQLite chunk by chunk.
+ *
+ * Nothing here holds a whole body in memory: each chunk is committed as it
+ * fills, the SHA-256 (for Idempotency-Key) is updated incrementally, and the
+ * size limit is enforced as bytes arrive, so an endless body is cut off at the
+ * limit. With at most `REPORTD_MAX_INFLIGHT_UPLOADS` bodies being received at
+ * once, upload memory is bounded by that number times the chunk size.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { Database } from "../db/mod.ts";
+import { appendUploadChunk, deleteUpload } from "../db/jobs_repo.ts";
+import { AppError } from "./errors.ts";
+import {
+  checkLineCount,
+  checkUploadHead,
+  countLineBreaks,
+  HEAD_BYTES,
+  type LineCount,
+} from "./series/preflight.ts";
+import type { UploadFormat } from "./series/types.ts";
+
+/** Bytes per stored chunk: large enough that a 50 MiB body is 50 rows. */
+export const CHUNK_BYTES = 1024 * 1024;
+
+/** A body that is now durably stored. */
+export interface ReceivedUpload {
+  /** Key of its chunks in `upload_chunks`. */
+  uploadId: string;
+  /** Its size. */
+  bytes: number;
+  /** Hex SHA-256 of the body, to compare Idempotency-Key retries. */
+  sha256: string;
+}
+
+/** Options for {@linkcode receiveUpload}. */
+export interface ReceiveOptions {
+  /** How to read the head of the body. */
+  format: UploadFormat;
+  /** Largest body accepted. */
+  maxBytes: number;
+  /** Most data rows (checked approximately here, exactly by the worker). */
+  maxPoints: number;
+  /** The Content-Length header, when the client sent one. */
+  declaredBytes?: number;
+  /** Bytes per stored chunk (tests use small ones). */
+  chunkBytes?: number;
+}
+
+/**
+ * Streams `body` into storage and returns where it is. On any failure
+ * (too large, bad head, client gone, storage error) the chunks written so far
+ * are deleted before the error is rethrown.
+ */
+export async function receiveUpload(
+  db: Database,
+  body: ReadableStream<Uint8Array> | null,
+  options: ReceiveOptions,
+): Promise<ReceivedUpload> {
+  const { maxBytes } = options;
+  if (options.declaredBytes !== undefined && options.declaredBytes > maxBytes) {
+    await body?.cancel();
+    throw tooLarge(maxBytes);
+  }
+  const uploadId = crypto.randomUUID();
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  const hash = createHash("sha256");
+  const lines: LineCount = { lf: 0, cr: 0 };
+  const head = new Uint8Array(HEAD_BYTES);
+  let headLength = 0;
+  let headChecked = false;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let total = 0;
+  let seq = 0;
+
+  async function flush(): Promise<void> {
+    if (pendingBytes === 0) return;
+    const data = pending.length === 1 ? pending[0] : concat(pending, pendingBytes);
+    await appendUploadChunk(db, uploadId, { seq: seq++, data });
+    pending = [];
+    pendingBytes = 0;
+  }
+
+  const reader = body?.getReader();
+  try {
+    while (reader !== undefined) {
+      const { done, value } = await readChunk(reader);
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) throw tooLarge(maxBytes);
+      hash.update(value);
+      if (options.format === "csv") {
+        countLineBreaks(lines, value);
+        checkLineCount(lines, options);
+      }
+      if (!headChecked) {
+        const take = Math.min(value.byteLength, HEAD_BYTES - headLength);
+        head.set(value.subarray(0, take), headLength);
+        headLength += take;
+        if (headLength === HEAD_BYTES) {
+          checkUploadHead(head, { format: options.format, complete: false });
+          headChecked = true;
+        }
+      }
+      pending.push(value);
+      pendingBytes += value.byteLength;
+      if (pendingBytes >= chunkBytes) await flush();
+    }
+    if (!headChecked) {
+      checkUploadHead(head.subarray(0, headLength), { format: options.format, complete: true });
+    }
+    await flush();
+  } catch (error) {
+    await reader?.cancel().catch(() => {});
+    await deleteUpload(db, uploadId);
+    throw error;
+  }
+  return { uploadId, bytes: total, sha256: hash.digest("hex") };
+}
+
+/**
+ * A counter of uploads being received, to bound memory and disk bandwidth.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UploadSlots } from "./uploads.ts";
+ * const slots = new UploadSlots(1);
+ * const release = slots.tryAcquire();
+ * assert.equal(slots.tryAcquire(), undefined);
+ * release?.();
+ * assert.ok(slots.tryAcquire());
+ * ```
+ */
+export class UploadSlots {
+  #free: number;
+
+  /** Allows `max` uploads at once. */
+  constructor(max: number) {
+    this.#free = max;
+  }
+
+  /** Takes a slot and returns its release function, or undefined when none is free. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#free === 0) return undefined;
+    this.#free--;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#free++;
+    };
+  }
+}
+
+// A body that stops mid-way (the client went away, or the server is shutting
+// down and closed the connection) is not a bug: answer 503 and let the client
+// retry. Nothing was stored, because the chunks are deleted by the caller.
+async function readChunk(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  try {
+    return await reader.read();
+  } catch (error) {
+    throw new AppError("unavailable", "The request body could not be read to its end; retry", {
+      retryAfterSeconds: 1,
+      cause: error,
+    });
+  }
+}
+
+function tooLarge(maxBytes: number): AppError {
+  return new AppError(
+    "payload_too_large",
+    `The body exceeds the limit of ${maxBytes} bytes (REPORTD_MAX_BODY_BYTES)`,
+  );
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  return joined;
+}
