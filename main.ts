@@ -10,6 +10,8 @@
 import denoConfig from "./deno.json" with { type: "json" };
 import { closeDatabase, type Database, migrateDatabase, openDatabase } from "./db/mod.ts";
 import { createApp } from "./routes/mod.ts";
+import { WorkerPool } from "./services/jobs/pool.ts";
+import { JobQueue } from "./services/jobs/queue.ts";
 import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/build_info.ts";
 import {
   type Config,
@@ -115,8 +117,29 @@ async function serve(config: Config): Promise<number> {
     ...migrations,
   });
 
+  // Workers parse and compute; the queue feeds them from the database.
+  const pool = new WorkerPool({ size: config.workers });
+  const queue = new JobQueue({
+    db,
+    pool,
+    maxAttempts: config.jobAttempts,
+    maxPoints: config.maxPoints,
+    failedRetentionMs: config.failedRetentionMs,
+  });
+  const recovery = await queue.start();
+  log.info("Job queue started with {workers} worker(s)", {
+    workers: config.workers,
+    ...recovery,
+  });
+
   let shuttingDown = false;
-  const app = createApp({ db, config, version: VERSION, isShuttingDown: () => shuttingDown });
+  const app = createApp({
+    db,
+    config,
+    version: VERSION,
+    jobs: queue,
+    isShuttingDown: () => shuttingDown,
+  });
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -144,8 +167,16 @@ async function serve(config: Config): Promise<number> {
   });
 
   const signal = await stopped.promise;
-  log.info("Received {signal}: draining in-flight requests", { signal });
-  await server.shutdown();
+  log.info("Received {signal}: draining in-flight requests and jobs", { signal });
+  // Both at once: connections stop being accepted while running jobs get up to
+  // REPORTD_SHUTDOWN_TIMEOUT to finish; unfinished ones go back to the queue.
+  const [, drained] = await Promise.all([
+    server.shutdown(),
+    queue.drain(config.shutdownTimeoutMs),
+  ]);
+  log.info("Drained: {finished} job(s) finished, {requeued} requeued for the next start", {
+    ...drained,
+  });
   closeDatabase(db);
   for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   log.info("Stopped cleanly");

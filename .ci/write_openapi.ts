@@ -9,10 +9,25 @@
 import { closeDatabase, openDatabase } from "../db/mod.ts";
 import { VERSION } from "../main.ts";
 import { createApp } from "../routes/mod.ts";
+import { WorkerPool } from "../services/jobs/pool.ts";
+import { JobQueue } from "../services/jobs/queue.ts";
 
 const db = await openDatabase(":memory:");
 try {
-  const app = createApp({ db, config: { maxBodyBytes: 1024, maxPoints: 10 }, version: VERSION });
+  // The queue is never started: the document needs the routes, not the workers.
+  const jobs = new JobQueue({
+    db,
+    pool: new WorkerPool({ size: 1 }),
+    maxAttempts: 1,
+    maxPoints: 10,
+    failedRetentionMs: 0,
+  });
+  const app = createApp({
+    db,
+    jobs,
+    config: { maxBodyBytes: 1024, maxPoints: 10, queueMax: 1, maxInflightUploads: 1 },
+    version: VERSION,
+  });
   const response = await app.request("/openapi.json");
   await Deno.writeTextFile(Deno.args[0], JSON.stringify(await response.json(), null, 2));
 } finally {

@@ -7,7 +7,6 @@
  */
 import { createRoute, type OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../services/errors.ts";
 import * as reports from "../services/reports.ts";
 import { seriesToCsv } from "../services/series/csv_out.ts";
@@ -15,10 +14,11 @@ import { seriesToJson, seriesToUplot } from "../services/series/json_out.ts";
 import { parseTimestamp } from "../services/series/timestamps.ts";
 import { ColumnarUploadSchema, RowUploadSchema } from "../services/series/upload_schema.ts";
 import type { UploadFormat } from "../services/series/types.ts";
-import { fieldErrors } from "./middleware/problem.ts";
+import { fieldErrors, problemObject, slugForKind } from "./middleware/problem.ts";
 import type { AppEnv } from "./middleware/request_id.ts";
 import { problemContent } from "./openapi.ts";
 import {
+  CreateHeadersSchema,
   CreateQuerySchema,
   ListQuerySchema,
   ReportIdParamsSchema,
@@ -33,8 +33,6 @@ import {
 export interface ReportRouteDeps {
   /** Context for the use cases. */
   reports: reports.ReportsContext;
-  /** Largest accepted body in bytes. */
-  maxBodyBytes: number;
 }
 
 /** A ready series never changes, so clients and caches may keep it. */
@@ -49,11 +47,14 @@ const createReportRoute = createRoute({
   path: "/v1/reports",
   operationId: "createReport",
   tags: ["reports"],
-  summary: "Upload a time series and get its report",
+  summary: "Upload a time series; it is processed in the background",
   description: "The first CSV column is the timestamp (`timestamp`, `time`, `date` or `t`); " +
-    "every other column is a numeric series. JSON comes in columnar or row form.",
+    "every other column is a numeric series. JSON comes in columnar or row form. The upload is " +
+    "stored, then parsed and summarized by a worker: poll the report until its status is " +
+    "`ready` or `failed`.",
   request: {
     query: CreateQuerySchema,
+    headers: CreateHeadersSchema,
     body: {
       required: true,
       content: {
@@ -67,16 +68,23 @@ const createReportRoute = createRoute({
     },
   },
   responses: {
-    201: {
-      description: "The report, computed and stored",
+    200: {
+      description: "An Idempotency-Key retry: the report created by the first request",
+      content: { "application/json": { schema: ReportSchema } },
+    },
+    202: {
+      description: "Accepted: the upload is stored and the report is queued",
       headers: z.object({ Location: z.string().meta({ example: "/v1/reports/0190f5b8-..." }) }),
       content: { "application/json": { schema: ReportSchema } },
     },
-    400: problemContent("The JSON body cannot be parsed, or a parameter is malformed"),
-    413: problemContent("The body or its row count exceeds the limit"),
+    400: problemContent("The body is not JSON, or a parameter or header is malformed"),
+    413: problemContent("The body, or its number of lines, exceeds the limit"),
     415: problemContent("The content type is not text/csv or application/json"),
-    422: problemContent("The content is unusable: no rows, no numeric column, no valid rows"),
-    503: unavailable,
+    422: problemContent(
+      "Visibly unusable (bad CSV header, no data rows, not a JSON object), or an " +
+        "Idempotency-Key reused with a different body",
+    ),
+    503: problemContent("The queue is full or too many uploads are in flight; see Retry-After"),
   },
 }) satisfies RouteConfig;
 
@@ -160,29 +168,25 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
   // thread, while reportd leaves every element-level check to the series
   // parser (which rejects bad rows instead of failing the whole upload).
   app.openAPIRegistry.registerPath(createReportRoute);
-  app.post(
-    "/v1/reports",
-    requireUploadFormat,
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new AppError(
-          "payload_too_large",
-          `The body exceeds the limit of ${deps.maxBodyBytes} bytes`,
-        );
-      },
-    }),
-    async (c) => {
-      const query = parseQuery(c, CreateQuerySchema);
-      const bytes = new Uint8Array(await c.req.arrayBuffer());
-      const report = await reports.createReport(context, {
-        bytes,
-        format: uploadFormat(c),
-        name: query.name,
-      });
-      return c.json(toReportBody(report), 201, { location: selfLink(report.id) });
-    },
-  );
+  app.post("/v1/reports", requireUploadFormat, async (c) => {
+    const query = parseRequestPart(CreateQuerySchema, c.req.query(), "query");
+    const headers = parseRequestPart(
+      CreateHeadersSchema,
+      { "idempotency-key": c.req.header("idempotency-key") },
+      "header",
+    );
+    const length = c.req.header("content-length");
+    const { report, replayed } = await reports.createReport(context, {
+      body: c.req.raw.body,
+      format: uploadFormat(c),
+      name: query.name,
+      declaredBytes: length === undefined ? undefined : Number(length),
+      idempotencyKey: headers["idempotency-key"],
+      traceparent: c.req.header("traceparent"),
+    });
+    if (replayed) return c.json(toReportBody(report), 200, { location: selfLink(report.id) });
+    return c.json(toReportBody(report), 202, { location: selfLink(report.id) });
+  });
 
   app.openapi(listReportsRoute, async (c) => {
     const query = c.req.valid("query");
@@ -247,7 +251,13 @@ export function toReportBody(report: reports.Report): z.infer<typeof ReportSchem
     source: report.source,
     rows: report.rows,
     summary: report.summary,
-    error: report.error,
+    queued_at: report.queuedAt,
+    started_at: report.startedAt,
+    finished_at: report.finishedAt,
+    error: report.error === null ? null : problemObject(slugForKind(report.error.kind), {
+      detail: report.error.detail,
+      errors: report.error.errors,
+    }),
     links: { self: selfLink(report.id), series: `${selfLink(report.id)}/series` },
   };
 }
@@ -285,11 +295,15 @@ function uploadFormat(c: Context): UploadFormat {
   return format;
 }
 
-function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
-  const parsed = schema.safeParse(c.req.query());
+function parseRequestPart<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  where: "query" | "header",
+): z.infer<T> {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw new AppError("invalid_parameter", "The query string is invalid", {
-      errors: fieldErrors(parsed.error, "query"),
+    throw new AppError("invalid_parameter", `The ${where} parameters are invalid`, {
+      errors: fieldErrors(parsed.error, where),
     });
   }
   return parsed.data;

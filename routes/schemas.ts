@@ -101,11 +101,12 @@ export const ReportSchema = z.object({
   }),
   rows: RowCountsSchema.nullable(),
   summary: SummarySchema.nullable(),
-  error: z.object({
-    title: z.string(),
-    detail: z.string(),
-    errors: z.array(FieldErrorSchema).optional(),
-  }).nullable().meta({ description: "Why processing failed (status failed only)" }),
+  queued_at: isoTime.nullable().meta({ description: "When the upload was stored and queued" }),
+  started_at: isoTime.nullable().meta({ description: "When a worker last started on it" }),
+  finished_at: isoTime.nullable().meta({ description: "When it became ready or failed" }),
+  error: ProblemSchema.nullable().meta({
+    description: "Why processing failed, as a problem object (status failed only)",
+  }),
   links: z.object({
     self: z.string().meta({ example: "/v1/reports/0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20" }),
     series: z.string().meta({
@@ -159,6 +160,17 @@ export const ListQuerySchema = z.object({
     description: "Opaque cursor from `next_cursor`",
   }),
   status: z.enum(REPORT_STATUSES).optional().meta({ param: { name: "status", in: "query" } }),
+});
+
+/** Headers of `POST /v1/reports`. */
+export const CreateHeadersSchema = z.object({
+  "idempotency-key": z.string().regex(/^[\x20-\x7e]{1,255}$/, "1 to 255 printable ASCII characters")
+    .optional().meta({
+      param: { name: "idempotency-key", in: "header" },
+      description: "Retry safely: the same key with the same body returns the same report " +
+        "(200) for 24 hours; the same key with another body is a 422",
+      example: "upload-2026-11-27-001",
+    }),
 });
 
 /** Query of `POST /v1/reports`. */

@@ -7,15 +7,20 @@
  *
  * @module
  */
+import { countQueuedJobs, enqueueReport } from "../db/jobs_repo.ts";
 import type { Database } from "../db/mod.ts";
 import * as repo from "../db/reports_repo.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { isUuid, uuidv7 } from "./ids.ts";
+import type { JobError, JobQueue } from "./jobs/queue.ts";
 import { downsampleSeries } from "./series/lttb.ts";
-import { processUpload } from "./series/process.ts";
 import { sliceSeries } from "./series/slice.ts";
 import type { RowCounts, Series, Summary, UploadFormat } from "./series/types.ts";
+import { getLogger } from "./telemetry/logger.ts";
+import { receiveUpload, type UploadSlots } from "./uploads.ts";
+
+const log = getLogger(["reportd", "reports"]);
 
 /** Report lifecycle states. */
 export const REPORT_STATUSES = ["queued", "processing", "ready", "failed"] as const;
@@ -23,12 +28,18 @@ export const REPORT_STATUSES = ["queued", "processing", "ready", "failed"] as co
 /** One of {@linkcode REPORT_STATUSES}. */
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
-/** What the use cases need: the database and the limits from the config. */
+/** What the use cases need: the database, the queue and the limits from the config. */
 export interface ReportsContext {
   /** The open database. */
   db: Database;
   /** Limits and settings. */
-  config: Pick<Config, "maxPoints">;
+  config: Pick<Config, "maxPoints" | "maxBodyBytes" | "queueMax">;
+  /** The job queue that processes uploads. */
+  jobs: Pick<JobQueue, "notify" | "estimateWaitSeconds" | "estimateDrainSeconds">;
+  /** Bounds the uploads being received at once. */
+  uploads: UploadSlots;
+  /** True once shutdown began: new uploads are refused before their body is read. */
+  isShuttingDown?: () => boolean;
   /** Clock, replaceable in tests. */
   now?: () => Date;
 }
@@ -39,12 +50,8 @@ export interface ReportSource {
   format: UploadFormat;
 }
 
-/** A failed report's reason, shaped like an RFC 9457 problem object. */
-export interface ReportError {
-  title: string;
-  detail: string;
-  errors?: { path: string; message: string }[];
-}
+/** A failed report's reason: a problem kind, its detail and field errors. */
+export type ReportError = JobError;
 
 /** A report as the domain sees it. */
 export interface Report {
@@ -59,16 +66,36 @@ export interface Report {
   createdAt: string;
   /** ISO-8601 UTC. */
   updatedAt: string;
+  /** When the upload was stored and queued. */
+  queuedAt: string | null;
+  /** When a worker last started on it. */
+  startedAt: string | null;
+  /** When it became ready or failed. */
+  finishedAt: string | null;
 }
 
 /** An upload to turn into a report. */
 export interface UploadInput {
-  /** The raw body. */
-  bytes: Uint8Array;
+  /** The request body, read as it streams. */
+  body: ReadableStream<Uint8Array> | null;
   /** How to parse it. */
   format: UploadFormat;
   /** A name from the query string; wins over a name in a JSON body. */
   name?: string;
+  /** The Content-Length header, when sent. */
+  declaredBytes?: number;
+  /** The Idempotency-Key header, when sent. */
+  idempotencyKey?: string;
+  /** The W3C `traceparent` of the request, linked from the job's span. */
+  traceparent?: string;
+}
+
+/** What {@linkcode createReport} did. */
+export interface CreateResult {
+  /** The new report (queued) or, for a repeated Idempotency-Key, the earlier one. */
+  report: Report;
+  /** True when an Idempotency-Key matched an earlier request with the same body. */
+  replayed: boolean;
 }
 
 /** Options for {@linkcode listReports}. */
@@ -103,28 +130,95 @@ export interface ReadSeriesOptions {
 export const DEFAULT_REPORT_NAME = "Untitled report";
 
 /**
- * Parses, cleans and summarizes an upload, then stores the report with its
- * series. Throws {@linkcode AppError} for input a client must fix.
+ * Accepts an upload: checks capacity, streams the body into storage, and
+ * queues a report for the workers. Returns once the upload and its job are
+ * committed, so "accepted" means "will be processed, even after a crash".
+ *
+ * Throws `unavailable` (with a retry estimate) when the queue is full or too
+ * many uploads are in flight, `payload_too_large`, `unsupported_media_type`
+ * or `invalid_input` for problems visible before parsing, and
+ * `invalid_input` when an Idempotency-Key is reused with a different body.
  */
-export async function createReport(context: ReportsContext, upload: UploadInput): Promise<Report> {
-  const processed = processUpload(upload.bytes, {
-    format: upload.format,
-    maxPoints: context.config.maxPoints,
-  });
+export async function createReport(
+  context: ReportsContext,
+  upload: UploadInput,
+): Promise<CreateResult> {
+  const { db, config } = context;
+  if (context.isShuttingDown?.()) {
+    await upload.body?.cancel();
+    throw new AppError("unavailable", "The server is shutting down; retry shortly", {
+      retryAfterSeconds: 5,
+    });
+  }
+  if (await countQueuedJobs(db) >= config.queueMax) {
+    await upload.body?.cancel();
+    throw new AppError("unavailable", `The queue is full (${config.queueMax} jobs); retry later`, {
+      retryAfterSeconds: await context.jobs.estimateDrainSeconds(),
+    });
+  }
+  const release = context.uploads.tryAcquire();
+  if (release === undefined) {
+    await upload.body?.cancel();
+    throw new AppError("unavailable", "Too many uploads are being received; retry shortly", {
+      retryAfterSeconds: 1,
+    });
+  }
+  let received;
+  try {
+    received = await receiveUpload(db, upload.body, {
+      format: upload.format,
+      maxBytes: config.maxBodyBytes,
+      maxPoints: config.maxPoints,
+      declaredBytes: upload.declaredBytes,
+    });
+  } finally {
+    release();
+  }
+
   const now = timestamp(context);
   const report: Report = {
     id: uuidv7(),
-    name: upload.name ?? processed.name ?? DEFAULT_REPORT_NAME,
-    status: "ready",
+    name: upload.name ?? DEFAULT_REPORT_NAME,
+    status: "queued",
     source: { kind: "upload", format: upload.format },
-    rows: processed.rows,
-    summary: processed.summary,
+    rows: null,
+    summary: null,
     error: null,
     createdAt: now,
     updatedAt: now,
+    queuedAt: now,
+    startedAt: null,
+    finishedAt: null,
   };
-  await repo.insertReport(context.db, toRecord(report), { series: processed.series });
-  return report;
+  const result = await enqueueReport(db, toRecord(report), {
+    job: {
+      uploadId: received.uploadId,
+      format: upload.format,
+      bytes: received.bytes,
+      nameFromBody: upload.name === undefined && upload.format === "json",
+      traceparent: upload.traceparent,
+    },
+    idempotency: upload.idempotencyKey === undefined ? undefined : {
+      key: upload.idempotencyKey,
+      bodySha256: received.sha256,
+      createdAt: now,
+    },
+  });
+  if (result.outcome === "key_reused") {
+    throw new AppError(
+      "invalid_input",
+      "This Idempotency-Key was used with a different body; use a new key for a new upload",
+      { errors: [{ path: "header.idempotency-key", message: "Reused with a different body" }] },
+    );
+  }
+  if (result.outcome === "replayed") return { report: fromRecord(result.report), replayed: true };
+  log.info("Job queued for report {report_id} ({bytes} bytes of {format})", {
+    report_id: report.id,
+    bytes: received.bytes,
+    format: upload.format,
+  });
+  context.jobs.notify();
+  return { report, replayed: false };
 }
 
 /** Returns the report with `id`; an unknown or malformed id is `not_found`. */
@@ -170,10 +264,14 @@ export async function readSeries(
 ): Promise<Series> {
   const report = await getReport(context, id);
   if (report.status === "failed") {
-    throw new AppError("invalid_input", `Report ${id} failed: ${report.error?.detail ?? ""}`);
+    throw new AppError("invalid_input", `Report ${id} failed: ${report.error?.detail ?? ""}`, {
+      errors: report.error?.errors,
+    });
   }
   if (report.status !== "ready") {
-    throw new AppError("conflict", `Report ${id} is ${report.status}; its series is not ready`);
+    throw new AppError("conflict", `Report ${id} is ${report.status}; its series is not ready`, {
+      retryAfterSeconds: await context.jobs.estimateWaitSeconds(id),
+    });
   }
   const stored = await repo.getSeries(context.db, id);
   if (stored === undefined) throw notFound(id);
@@ -224,6 +322,9 @@ function toRecord(report: Report): repo.ReportRecord {
     error: report.error === null ? null : { ...report.error },
     createdAt: report.createdAt,
     updatedAt: report.updatedAt,
+    queuedAt: report.queuedAt,
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
   };
 }
 
@@ -238,5 +339,8 @@ function fromRecord(record: repo.ReportRecord): Report {
     error: record.error as unknown as ReportError | null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    queuedAt: record.queuedAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
   };
 }

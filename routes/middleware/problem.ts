@@ -94,6 +94,12 @@ export const PROBLEM_TYPES = {
     title: "Service unavailable",
     description: "A dependency such as the database is not answering; retry later.",
   },
+  "processing-failed": {
+    status: 500,
+    title: "Processing failed",
+    description: "Processing crashed on every attempt; stored on the failed report, not sent as " +
+      "a response status. The raw upload is kept for REPORTD_FAILED_RETENTION for inspection.",
+  },
   "internal-error": {
     status: 500,
     title: "Internal server error",
@@ -113,6 +119,7 @@ const SLUG_BY_KIND: Record<ErrorKind, ProblemSlug> = {
   unsupported_media_type: "unsupported-media-type",
   conflict: "conflict",
   unavailable: "service-unavailable",
+  processing_failed: "processing-failed",
 };
 
 /** Options for {@linkcode problemResponse}. */
@@ -123,6 +130,42 @@ export interface ProblemOptions {
   errors?: FieldError[];
   /** Extra response headers (`Allow`, `Retry-After`, ...). */
   headers?: Record<string, string>;
+}
+
+/**
+ * Builds the problem object of type `slug` without request details: for
+ * responses, and for the `error` member of a failed report.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { problemObject } from "./problem.ts";
+ * assert.deepEqual(problemObject("not-found", { detail: "Gone" }), {
+ *   type: "/problems/not-found",
+ *   title: "Not found",
+ *   status: 404,
+ *   detail: "Gone",
+ *   errors: undefined,
+ * });
+ * ```
+ */
+export function problemObject(
+  slug: ProblemSlug,
+  options: Pick<ProblemOptions, "detail" | "errors"> = {},
+): ProblemDocument {
+  const type: ProblemType = PROBLEM_TYPES[slug];
+  return {
+    type: `/problems/${slug}`,
+    title: type.title,
+    status: type.status,
+    detail: options.detail,
+    errors: options.errors,
+  };
+}
+
+/** Returns the problem slug for a domain error kind. */
+export function slugForKind(kind: ErrorKind): ProblemSlug {
+  return SLUG_BY_KIND[kind];
 }
 
 /**
@@ -138,17 +181,12 @@ export function problemResponse(
   slug: ProblemSlug,
   options: ProblemOptions = {},
 ): Response {
-  const type: ProblemType = PROBLEM_TYPES[slug];
   const body: ProblemDocument = {
-    type: `/problems/${slug}`,
-    title: type.title,
-    status: type.status,
-    detail: options.detail,
+    ...problemObject(slug, options),
     instance: c.req.path,
     request_id: c.get("requestId"),
-    errors: options.errors,
   };
-  return c.body(JSON.stringify(body), type.status, {
+  return c.body(JSON.stringify(body), PROBLEM_TYPES[slug].status, {
     ...options.headers,
     "content-type": PROBLEM_CONTENT_TYPE,
   });
