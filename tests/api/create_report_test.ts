@@ -1,17 +1,40 @@
 import assert from "node:assert/strict";
 import { assertProblem } from "../helpers/assert_problem.ts";
-import { postReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
+import {
+  createSettledReport,
+  postReport,
+  SAMPLE_CSV,
+  settled,
+  testApp,
+} from "../helpers/test_app.ts";
 
-Deno.test("POST /v1/reports with CSV answers 201, Location and the computed report", async () => {
-  await using world = await testApp();
+Deno.test("POST /v1/reports answers 202 with Location and the queued report", async () => {
+  await using world = await testApp({ startQueue: false });
   const res = await postReport(world, SAMPLE_CSV, { query: "?name=Sample" });
-  assert.equal(res.status, 201);
+  assert.equal(res.status, 202);
   const body = await res.json();
   assert.equal(res.headers.get("location"), `/v1/reports/${body.id}`);
   assert.match(body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(body.name, "Sample");
-  assert.equal(body.status, "ready");
+  assert.equal(body.status, "queued");
   assert.deepEqual(body.source, { kind: "upload", format: "csv" });
+  assert.equal(body.rows, null);
+  assert.equal(body.summary, null);
+  assert.equal(body.error, null);
+  assert.equal(body.queued_at, body.created_at);
+  assert.equal(body.started_at, null);
+  assert.equal(body.finished_at, null);
+  assert.deepEqual(body.links, {
+    self: `/v1/reports/${body.id}`,
+    series: `/v1/reports/${body.id}/series`,
+  });
+});
+
+Deno.test("A queued CSV upload becomes a ready report with statistics and gaps", async () => {
+  await using world = await testApp();
+  const body = await createSettledReport(world, SAMPLE_CSV, { query: "?name=Sample" });
+  assert.equal(body.status, "ready");
+  assert.equal(body.name, "Sample");
   assert.deepEqual(
     { ...body.rows, rejected_examples: body.rows.rejected_examples.length },
     { received: 6, accepted: 4, rejected: 1, duplicates: 1, rejected_examples: 1 },
@@ -34,17 +57,14 @@ Deno.test("POST /v1/reports with CSV answers 201, Location and the computed repo
   assert.equal(body.summary.columns.value.change_pct, 400);
   assert.equal(body.summary.columns.volume.missing, 1);
   assert.equal(body.summary.columns.volume.count, 3);
-  assert.deepEqual(body.links, {
-    self: `/v1/reports/${body.id}`,
-    series: `/v1/reports/${body.id}/series`,
-  });
   assert.equal(body.error, null);
-  assert.equal(body.created_at, body.updated_at);
+  assert.ok(body.queued_at <= body.started_at && body.started_at <= body.finished_at);
+  assert.equal(body.updated_at, body.finished_at);
 });
 
 Deno.test("POST /v1/reports accepts columnar JSON and takes the name from the body", async () => {
   await using world = await testApp();
-  const res = await postReport(
+  const body = await createSettledReport(
     world,
     JSON.stringify({
       name: "Columnar",
@@ -53,19 +73,19 @@ Deno.test("POST /v1/reports accepts columnar JSON and takes the name from the bo
     }),
     { contentType: "application/json" },
   );
-  assert.equal(res.status, 201);
-  const body = await res.json();
+  assert.equal(body.status, "ready");
   assert.equal(body.name, "Columnar");
   assert.deepEqual(body.source, { kind: "upload", format: "json" });
   assert.equal(body.summary.points, 3);
   assert.equal(body.summary.columns.value.missing, 1);
 });
 
-Deno.test("POST /v1/reports accepts row-form JSON with a charset parameter", async () => {
+Deno.test("POST /v1/reports accepts row-form JSON; ?name= wins over the body", async () => {
   await using world = await testApp();
-  const res = await postReport(
+  const body = await createSettledReport(
     world,
     JSON.stringify({
+      name: "From body",
       points: [{ t: "2020-01-01T00:00:00Z", value: 1 }, {
         t: "2020-01-02T00:00:00+01:00",
         value: 2,
@@ -73,17 +93,14 @@ Deno.test("POST /v1/reports accepts row-form JSON with a charset parameter", asy
     }),
     { contentType: "application/json; charset=UTF-8", query: "?name=Rows" },
   );
-  assert.equal(res.status, 201);
-  const body = await res.json();
   assert.equal(body.name, "Rows");
   assert.equal(body.summary.end, "2020-01-01T23:00:00.000Z");
 });
 
 Deno.test("POST /v1/reports names an unnamed upload with the default name", async () => {
   await using world = await testApp();
-  const res = await postReport(world, "t,v\n1,2\n");
-  assert.equal(res.status, 201);
-  assert.equal((await res.json()).name, "Untitled report");
+  const body = await createSettledReport(world, "t,v\n1,2\n");
+  assert.equal(body.name, "Untitled report");
 });
 
 Deno.test("POST /v1/reports rejects text/plain with a 415 problem", async () => {
@@ -129,23 +146,25 @@ Deno.test("POST /v1/reports answers 413 for a streamed body over the limit", asy
   });
   await assertProblem(res, 413);
   assert.ok(chunksPulled < 10, `Read ${chunksPulled} chunks of an endless body`);
+  const stored = world.db.sqlite.prepare("SELECT count(*) AS n FROM upload_chunks").get();
+  assert.equal((stored as { n: number }).n, 0, "A rejected upload leaves no chunks behind");
 });
 
-Deno.test("POST /v1/reports answers 413 when the rows exceed REPORTD_MAX_POINTS", async () => {
+Deno.test("POST /v1/reports answers 413 when the CSV has more lines than REPORTD_MAX_POINTS allows", async () => {
   await using world = await testApp({ maxPoints: 3 });
   const csv = "t,v\n1,1\n2,2\n3,3\n4,4\n";
   const problem = await assertProblem(await postReport(world, csv), 413);
   assert.equal(problem.type, "/problems/payload-too-large");
 });
 
-Deno.test("POST /v1/reports answers 422 naming the problem for unusable CSV", async (t) => {
+Deno.test("POST /v1/reports answers 422 for visibly unusable CSV", async (t) => {
   await using world = await testApp();
   const cases: [string, string, RegExp][] = [
     ["header only", "timestamp,value\n", /no data rows/i],
     ["no numeric column", "timestamp\n2020-01-01\n", /column/i],
     ["wrong first column", "when,value\n2020-01-01,1\n", /timestamp/i],
-    ["no valid rows", "t,v\nyesterday,1\n", /rejected|valid/i],
-    ["empty body", "", /./],
+    ["duplicate column names", "t,a,a\n1,2,3\n", /a/],
+    ["empty body", "", /empty/i],
   ];
   for (const [name, csv, detail] of cases) {
     await t.step(name, async () => {
@@ -156,33 +175,70 @@ Deno.test("POST /v1/reports answers 422 naming the problem for unusable CSV", as
   }
 });
 
-Deno.test("POST /v1/reports answers 400 for unparseable JSON", async () => {
+Deno.test("POST /v1/reports answers 400 or 422 for a body that is not a JSON object", async () => {
   await using world = await testApp();
-  const problem = await assertProblem(
-    await postReport(world, '{"timestamps": [', { contentType: "application/json" }),
+  const notJson = await assertProblem(
+    await postReport(world, "hello", { contentType: "application/json" }),
     400,
   );
-  assert.equal(problem.type, "/problems/malformed-body");
-});
-
-Deno.test("POST /v1/reports answers 422 with field paths for a wrong JSON envelope", async () => {
-  await using world = await testApp();
-  const problem = await assertProblem(
-    await postReport(
-      world,
-      JSON.stringify({ timestamps: ["2020-01-01", "2020-01-02"], columns: { value: [1] } }),
-      { contentType: "application/json" },
-    ),
+  assert.equal(notJson.type, "/problems/malformed-body");
+  const array = await assertProblem(
+    await postReport(world, "[1, 2]", { contentType: "application/json" }),
     422,
   );
-  assert.ok(problem.errors?.some((error) => error.path.startsWith("columns")));
+  assert.equal(array.errors?.[0].path, "body");
 });
 
-Deno.test("POST /v1/reports answers 422 for invalid UTF-8", async () => {
+Deno.test("Content problems found by the worker fail the report with a problem object", async (t) => {
   await using world = await testApp();
-  const bytes = new Uint8Array([...new TextEncoder().encode("t,v\n1,"), 0xff, 0xfe, 0x0a]);
-  const problem = await assertProblem(await postReport(world, bytes), 422);
-  assert.match(problem.detail ?? "", /UTF-8/);
+  const cases: [string, BodyInit, string, string, RegExp][] = [
+    ["no valid rows", "t,v\nyesterday,1\n", "text/csv", "/problems/invalid-input", /rejected/],
+    [
+      "truncated JSON",
+      '{"timestamps": [',
+      "application/json",
+      "/problems/malformed-body",
+      /not valid JSON/,
+    ],
+    [
+      "wrong JSON envelope",
+      JSON.stringify({ timestamps: ["2020-01-01", "2020-01-02"], columns: { value: [1] } }),
+      "application/json",
+      "/problems/invalid-input",
+      /./,
+    ],
+    [
+      "invalid UTF-8",
+      new Uint8Array([...new TextEncoder().encode("t,v\n1,"), 0xff, 0xfe, 0x0a]),
+      "text/csv",
+      "/problems/invalid-input",
+      /UTF-8/,
+    ],
+  ];
+  for (const [name, body, contentType, type, detail] of cases) {
+    await t.step(name, async () => {
+      const report = await createSettledReport(world, body, { contentType });
+      assert.equal(report.status, "failed");
+      assert.equal(report.error.type, type);
+      assert.match(report.error.detail, detail);
+      assert.equal(report.summary, null);
+      assert.ok(report.finished_at);
+      const series = await assertProblem(
+        await world.app.request(`/v1/reports/${report.id}/series`),
+        422,
+      );
+      assert.match(series.detail ?? "", /failed/);
+    });
+  }
+});
+
+Deno.test("A report with no valid rows keeps the rejected-row examples in its error", async () => {
+  await using world = await testApp();
+  const report = await createSettledReport(world, "t,v\nyesterday,1\n2020-01-01,abc\n");
+  assert.deepEqual(report.error.errors.map((error: { path: string }) => error.path), [
+    "line.2",
+    "line.3",
+  ]);
 });
 
 Deno.test("POST /v1/reports answers 400 for a name longer than 200 characters", async () => {
@@ -192,4 +248,87 @@ Deno.test("POST /v1/reports answers 400 for a name longer than 200 characters", 
     400,
   );
   assert.equal(problem.errors?.[0].path, "query.name");
+});
+
+Deno.test("Idempotency-Key: the same body returns the same report with 200", async () => {
+  await using world = await testApp({ startQueue: false });
+  const headers = { "idempotency-key": "upload-42" };
+  const first = await postReport(world, SAMPLE_CSV, { headers });
+  assert.equal(first.status, 202);
+  const { id } = await first.json();
+  const again = await postReport(world, SAMPLE_CSV, { headers });
+  assert.equal(again.status, 200);
+  assert.equal((await again.json()).id, id);
+  assert.equal(again.headers.get("location"), `/v1/reports/${id}`);
+  const list = await (await world.app.request("/v1/reports")).json();
+  assert.equal(list.items.length, 1, "A retry creates no second report");
+  const chunks = world.db.sqlite.prepare("SELECT count(DISTINCT upload_id) AS n FROM upload_chunks")
+    .get() as { n: number };
+  assert.equal(chunks.n, 1, "The retry's copy of the body is not kept");
+});
+
+Deno.test("Idempotency-Key: the same key with another body is a 422 problem", async () => {
+  await using world = await testApp({ startQueue: false });
+  const headers = { "idempotency-key": "upload-43" };
+  assert.equal((await postReport(world, SAMPLE_CSV, { headers })).status, 202);
+  const problem = await assertProblem(
+    await postReport(world, "t,v\n1,2\n", { headers }),
+    422,
+  );
+  assert.equal(problem.errors?.[0].path, "header.idempotency-key");
+});
+
+Deno.test("Idempotency-Key: an unprintable or over-long key is a 400 problem", async () => {
+  await using world = await testApp({ startQueue: false });
+  for (const key of ["x".repeat(256), "tab\there"]) {
+    const problem = await assertProblem(
+      await postReport(world, SAMPLE_CSV, { headers: { "idempotency-key": key } }),
+      400,
+    );
+    assert.equal(problem.errors?.[0].path, "header.idempotency-key");
+  }
+});
+
+Deno.test("A full queue answers 503 with Retry-After; idempotent retries still work", async () => {
+  await using world = await testApp({ startQueue: false, queueMax: 1 });
+  const headers = { "idempotency-key": "first" };
+  const first = await postReport(world, SAMPLE_CSV, { headers });
+  assert.equal(first.status, 202);
+  const full = await postReport(world, SAMPLE_CSV);
+  assert.ok(Number(full.headers.get("retry-after")) >= 1);
+  const problem = await assertProblem(full, 503);
+  assert.match(problem.detail ?? "", /queue is full/);
+  // Once the queue drains, the same request succeeds.
+  const done = settled(world.queue, (await first.json()).id);
+  await world.queue.start();
+  await done;
+  assert.equal((await postReport(world, SAMPLE_CSV)).status, 202);
+});
+
+Deno.test("Uploads beyond REPORTD_MAX_INFLIGHT_UPLOADS answer 503 at once", async () => {
+  await using world = await testApp({ maxInflightUploads: 1 });
+  const reading = Promise.withResolvers<void>();
+  let finish!: () => void;
+  const held = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(new TextEncoder().encode("t,v\n1,2\n"));
+      reading.resolve();
+      // Hold the body open until the test says so.
+      return new Promise<void>((resolve) => {
+        finish = () => {
+          controller.close();
+          resolve();
+        };
+      });
+    },
+  });
+  const slow = postReport(world, held);
+  // Once the server reads the first upload's body, that upload holds the only slot.
+  await reading.promise;
+  const second = await postReport(world, SAMPLE_CSV);
+  assert.equal(second.headers.get("retry-after"), "1");
+  await assertProblem(second, 503);
+  finish();
+  assert.equal((await slow).status, 202);
+  assert.equal((await postReport(world, SAMPLE_CSV)).status, 202);
 });

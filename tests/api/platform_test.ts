@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { closeDatabase } from "../../db/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
-import { postReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
+import { createSettledReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
 
 Deno.test("GET /healthz and /readyz answer 200 when the database answers", async () => {
   await using world = await testApp();
@@ -30,8 +30,7 @@ Deno.test("GET /readyz answers 503 as soon as shutdown begins", async () => {
 
 Deno.test("A storage failure answers 503 with Retry-After and no internals", async () => {
   await using world = await testApp();
-  const res = await postReport(world, SAMPLE_CSV);
-  const id = (await res.json()).id;
+  const { id } = await createSettledReport(world, SAMPLE_CSV);
   closeDatabase(world.db);
   const failed = await world.app.request(`/v1/reports/${id}`);
   assert.equal(failed.headers.get("retry-after"), "5");

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { assertProblem } from "../helpers/assert_problem.ts";
-import { postReport, SAMPLE_CSV, testApp, type TestWorld } from "../helpers/test_app.ts";
+import { createSettledReport, SAMPLE_CSV, testApp, type TestWorld } from "../helpers/test_app.ts";
 
 async function createReport(world: TestWorld, name: string): Promise<string> {
-  const res = await postReport(world, SAMPLE_CSV, { query: `?name=${name}` });
-  assert.equal(res.status, 201);
-  return (await res.json()).id;
+  const report = await createSettledReport(world, SAMPLE_CSV, { query: `?name=${name}` });
+  assert.equal(report.status, "ready");
+  return report.id;
 }
 
 Deno.test("GET /v1/reports/{id} returns the stored report", async () => {

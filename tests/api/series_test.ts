@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { assertProblem } from "../helpers/assert_problem.ts";
-import { postReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
+import { createSettledReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
 
 async function worldWithReport() {
   const world = await testApp();
-  const res = await postReport(world, SAMPLE_CSV);
-  const id: string = (await res.json()).id;
+  const id: string = (await createSettledReport(world, SAMPLE_CSV)).id;
   return { world, id, [Symbol.asyncDispose]: () => world[Symbol.asyncDispose]() };
 }
 
@@ -67,8 +66,7 @@ Deno.test("GET series ?from=&to= cuts an inclusive range in any timestamp form",
 Deno.test("GET series ?points=3 downsamples with LTTB keeping first and last", async () => {
   await using world = await testApp();
   const rows = Array.from({ length: 100 }, (_, i) => `${JAN_1 + i * 60},${Math.sin(i / 5)}`);
-  const res = await postReport(world, ["t,v", ...rows].join("\n"));
-  const id = (await res.json()).id;
+  const id = (await createSettledReport(world, ["t,v", ...rows].join("\n"))).id;
   const body = await (await world.app.request(`/v1/reports/${id}/series?points=3`)).json();
   assert.equal(body.timestamps.length, 3);
   assert.equal(body.timestamps[0], JAN_1);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pollReport } from "../helpers/poll.ts";
 import { makeDataDir, runCli, startServer } from "../helpers/server_process.ts";
 
 const CSV = "timestamp,value\n2020-01-01,1\n2020-01-02,2\n2020-01-03,\n2020-01-04,4\n";
@@ -10,14 +11,14 @@ Deno.test("e2e: a real process serves reports in every form and stops on SIGTERM
     body: CSV,
     headers: { "content-type": "text/csv" },
   });
-  assert.equal(created.status, 201);
+  assert.equal(created.status, 202);
   const report = await created.json();
   const location = created.headers.get("location");
   assert.equal(location, `/v1/reports/${report.id}`);
 
-  const fetched = await fetch(`${server.baseUrl}${location}`);
-  assert.equal(fetched.status, 200);
-  assert.equal((await fetched.json()).summary.columns.value.count, 3);
+  const ready = await pollReport(server.baseUrl, report.id);
+  assert.equal(ready.status, "ready");
+  assert.equal(ready.summary.columns.value.count, 3);
 
   const json = await (await fetch(`${server.baseUrl}${location}/series`)).json();
   assert.deepEqual(json.columns.value, [1, 2, null, 4]);
@@ -66,6 +67,7 @@ Deno.test("e2e: a report survives a restart on the same database", async () => {
         headers: { "content-type": "text/csv" },
       });
       id = (await res.json()).id;
+      await pollReport(first.baseUrl, id);
       assert.equal((await first.stop()).code, 0);
     }
     await using second = await startServer({ dataDir });

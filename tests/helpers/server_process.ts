@@ -22,6 +22,8 @@ export interface ServerProcess extends AsyncDisposable {
   baseUrl: string;
   /** The port it listens on. */
   port: number;
+  /** Its process id. */
+  pid: number;
   /** The directory holding its database. */
   dataDir: string;
   /** Every stdout line so far (JSON log lines). */
@@ -132,6 +134,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid,
     dataDir,
     logs,
     stop,

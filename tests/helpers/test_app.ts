@@ -1,14 +1,18 @@
 /**
  * A fresh, isolated world per test: a real SQLite file in a new temporary
- * directory and an app built on it. Disposing it closes the database and
- * removes the directory, so tests leave nothing behind.
+ * directory, a real worker pool and job queue, and an app built on them.
+ * Disposing it drains the queue, closes the database and removes the
+ * directory, so tests leave nothing behind.
  *
  * @module
  */
+import assert from "node:assert/strict";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { closeDatabase, type Database, openDatabase } from "../../db/mod.ts";
 import { type AppDeps, createApp } from "../../routes/mod.ts";
 import type { AppEnv } from "../../routes/middleware/request_id.ts";
+import { WorkerPool } from "../../services/jobs/pool.ts";
+import { JobQueue, type JobSettledDetail } from "../../services/jobs/queue.ts";
 
 /** What a test gets from {@linkcode testApp}. */
 export interface TestWorld extends AsyncDisposable {
@@ -16,6 +20,8 @@ export interface TestWorld extends AsyncDisposable {
   app: OpenAPIHono<AppEnv>;
   /** Its database. */
   db: Database;
+  /** The job queue (started unless `startQueue: false`). */
+  queue: JobQueue;
   /** The temporary directory holding the database file. */
   dir: string;
 }
@@ -26,8 +32,24 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   /** Most rows (default 10,000). */
   maxPoints?: number;
+  /** Most queued jobs (default 100). */
+  queueMax?: number;
+  /** Most uploads at once (default 4). */
+  maxInflightUploads?: number;
+  /** Tries per job (default 3). */
+  jobAttempts?: number;
+  /** Worker module (tests of failures pass a failing one). */
+  workerUrl?: URL;
+  /** Workers (default 2). */
+  workers?: number;
+  /** A task running longer is abandoned (default: the pool's). */
+  taskTimeoutMs?: number;
+  /** Leave the queue stopped, so reports stay `queued`. */
+  startQueue?: boolean;
   /** Reported by `isShuttingDown`. */
   isShuttingDown?: () => boolean;
+  /** Telemetry for the app (access lines, spans, `/metrics`); none by default. */
+  telemetry?: AppDeps["telemetry"];
 }
 
 /**
@@ -42,20 +64,40 @@ export interface TestAppOptions {
 export async function testApp(options: TestAppOptions = {}): Promise<TestWorld> {
   const dir = await Deno.makeTempDir({ prefix: "reportd-test-" });
   const db = await openDatabase(`${dir}/reportd.db`);
+  const config = {
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxPoints: options.maxPoints ?? 10_000,
+    queueMax: options.queueMax ?? 100,
+    maxInflightUploads: options.maxInflightUploads ?? 4,
+  };
+  const pool = new WorkerPool({
+    size: options.workers ?? 2,
+    workerUrl: options.workerUrl,
+    taskTimeoutMs: options.taskTimeoutMs,
+  });
+  const queue = new JobQueue({
+    db,
+    pool,
+    maxAttempts: options.jobAttempts ?? 3,
+    maxPoints: config.maxPoints,
+    failedRetentionMs: 7 * 86_400_000,
+  });
+  if (options.startQueue ?? true) await queue.start();
   const deps: AppDeps = {
     db,
-    config: {
-      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-      maxPoints: options.maxPoints ?? 10_000,
-    },
+    config,
+    jobs: queue,
     version: "0.0.0-test",
     isShuttingDown: options.isShuttingDown,
+    telemetry: options.telemetry,
   };
   return {
     app: createApp(deps),
     db,
+    queue,
     dir,
     async [Symbol.asyncDispose]() {
+      await queue.drain(10_000);
       closeDatabase(db);
       await Deno.remove(dir, { recursive: true });
     },
@@ -73,6 +115,46 @@ export function postReport(
     body,
     headers: { "content-type": options.contentType ?? "text/csv", ...options.headers },
   }));
+}
+
+/**
+ * Resolves when the queue settles the job of `reportId` as ready or failed
+ * (an event, not a poll). Register it before the job can finish: call it
+ * right after the POST answered.
+ */
+export function settled(queue: JobQueue, reportId: string): Promise<JobSettledDetail> {
+  return new Promise((resolve) => {
+    const listener = (event: Event) => {
+      const detail = (event as CustomEvent<JobSettledDetail>).detail;
+      if (detail.reportId !== reportId || detail.status === "queued") return;
+      queue.removeEventListener("settled", listener);
+      resolve(detail);
+    };
+    queue.addEventListener("settled", listener);
+  });
+}
+
+/**
+ * Posts an upload, checks the 202, waits for its job to settle and returns the
+ * report as `GET /v1/reports/{id}` then shows it.
+ */
+export async function createSettledReport(
+  world: TestWorld,
+  body: BodyInit,
+  options: { contentType?: string; query?: string; headers?: Record<string, string> } = {},
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const res = await postReport(world, body, options);
+  assert.equal(res.status, 202, await res.clone().text());
+  const { id } = await res.json();
+  const done = settled(world.queue, id);
+  // The job may already have settled before the listener was attached.
+  let report = await (await world.app.request(`/v1/reports/${id}`)).json();
+  if (report.status === "queued" || report.status === "processing") {
+    await done;
+    report = await (await world.app.request(`/v1/reports/${id}`)).json();
+  }
+  return report;
 }
 
 /** A small CSV with a gap, a missing value and a duplicate timestamp. */

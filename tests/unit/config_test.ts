@@ -10,6 +10,12 @@ Deno.test("loadConfig applies the documented defaults", () => {
     maxPoints: 5000000,
     logLevel: "info",
     logFormat: undefined,
+    workers: navigator.hardwareConcurrency,
+    jobAttempts: 3,
+    queueMax: 1000,
+    maxInflightUploads: 4,
+    failedRetentionMs: 7 * 86_400_000,
+    shutdownTimeoutMs: 10_000,
   });
 });
 
@@ -29,6 +35,12 @@ Deno.test("loadConfig reads every variable", () => {
     REPORTD_MAX_POINTS: "7",
     LOG_LEVEL: "debug",
     LOG_FORMAT: "pretty",
+    REPORTD_WORKERS: "3",
+    REPORTD_JOB_ATTEMPTS: "5",
+    REPORTD_QUEUE_MAX: "10",
+    REPORTD_MAX_INFLIGHT_UPLOADS: "2",
+    REPORTD_FAILED_RETENTION: "12h",
+    REPORTD_SHUTDOWN_TIMEOUT: "1500ms",
   });
   assert.deepEqual(config, {
     port: 0,
@@ -38,6 +50,12 @@ Deno.test("loadConfig reads every variable", () => {
     maxPoints: 7,
     logLevel: "debug",
     logFormat: "pretty",
+    workers: 3,
+    jobAttempts: 5,
+    queueMax: 10,
+    maxInflightUploads: 2,
+    failedRetentionMs: 12 * 3_600_000,
+    shutdownTimeoutMs: 1500,
   });
 });
 
@@ -49,6 +67,12 @@ Deno.test("loadConfig names the invalid variable in one line", () => {
     [{ REPORTD_MAX_BODY_BYTES: "1.5" }, /^Invalid REPORTD_MAX_BODY_BYTES=/],
     [{ LOG_LEVEL: "verbose" }, /^Invalid LOG_LEVEL="verbose"/],
     [{ LOG_FORMAT: "xml" }, /^Invalid LOG_FORMAT="xml"/],
+    [{ REPORTD_WORKERS: "0" }, /^Invalid REPORTD_WORKERS="0"/],
+    [
+      { REPORTD_FAILED_RETENTION: "1w" },
+      /^Invalid REPORTD_FAILED_RETENTION="1w": expected a duration/,
+    ],
+    [{ REPORTD_SHUTDOWN_TIMEOUT: "-5s" }, /^Invalid REPORTD_SHUTDOWN_TIMEOUT/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error) => {

@@ -27,6 +27,9 @@ function record(id: string, status: ReportRecord["status"] = "ready"): ReportRec
     error: null,
     createdAt: "2020-01-01T00:00:00.000Z",
     updatedAt: "2020-01-01T00:00:00.000Z",
+    queuedAt: "2020-01-01T00:00:00.000Z",
+    startedAt: "2020-01-01T00:00:00.000Z",
+    finishedAt: "2020-01-01T00:00:00.000Z",
   };
 }
 
