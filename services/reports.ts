@@ -19,6 +19,7 @@ import { sliceSeries } from "./series/slice.ts";
 import type { RowCounts, Series, Summary, UploadFormat } from "./series/types.ts";
 import { getLogger } from "./telemetry/logger.ts";
 import { receiveUpload, type UploadSlots } from "./uploads.ts";
+import type { ReportCache } from "./report_cache.ts";
 
 const log = getLogger(["reportd", "reports"]);
 
@@ -40,6 +41,8 @@ export interface ReportsContext {
   uploads: UploadSlots;
   /** True once shutdown began: new uploads are refused before their body is read. */
   isShuttingDown?: () => boolean;
+  /** Finished reports kept in memory for the read path. */
+  cache?: ReportCache<Report>;
   /** Clock, replaceable in tests. */
   now?: () => Date;
 }
@@ -223,9 +226,14 @@ export async function createReport(
 
 /** Returns the report with `id`; an unknown or malformed id is `not_found`. */
 export async function getReport(context: ReportsContext, id: string): Promise<Report> {
+  const cached = context.cache?.get(id);
+  if (cached !== undefined) return cached;
   const record = isUuid(id) ? await repo.getReport(context.db, id) : undefined;
   if (record === undefined) throw notFound(id);
-  return fromRecord(record);
+  const report = fromRecord(record);
+  // Only finished reports are immutable; queued and processing ones change.
+  if (report.status === "ready" || report.status === "failed") context.cache?.set(id, report);
+  return report;
 }
 
 /** Returns one page of reports, newest first. */
@@ -249,6 +257,7 @@ export async function listReports(
 
 /** Deletes the report with `id` and its series; `not_found` when there is none. */
 export async function deleteReport(context: ReportsContext, id: string): Promise<void> {
+  context.cache?.delete(id);
   const deleted = isUuid(id) && await repo.deleteReport(context.db, id);
   if (!deleted) throw notFound(id);
 }

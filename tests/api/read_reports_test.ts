@@ -95,3 +95,11 @@ Deno.test("Names that look like SQL are stored and returned literally", async ()
   const body = await (await world.app.request(`/v1/reports/${id}`)).json();
   assert.equal(body.name, name);
 });
+
+Deno.test("A deleted report is not served from the read cache", async () => {
+  await using world = await testApp();
+  const id = await createReport(world, "cached");
+  assert.equal((await world.app.request(`/v1/reports/${id}`)).status, 200);
+  assert.equal((await world.app.request(`/v1/reports/${id}`, { method: "DELETE" })).status, 204);
+  await assertProblem(await world.app.request(`/v1/reports/${id}`), 404);
+});
