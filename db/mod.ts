@@ -9,6 +9,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { StorageError } from "./errors.ts";
 import { type Migration, MIGRATIONS } from "./migrations/mod.ts";
 
@@ -140,14 +141,45 @@ export function transaction<T>(db: Database, work: () => T): T {
  * Runs a synchronous storage operation and turns any failure into a
  * {@linkcode StorageError} that names the operation, keeping the original
  * error as `cause` for the logs.
+ *
+ * Every repository call passes through here, so this is where database spans
+ * are made: one per operation, named by `action`, as a child of the request's
+ * or job's span. Outside any span (the queue looking for work, a metrics
+ * callback) it makes none: those calls would each start a trace of their own
+ * and bury the ones that matter.
  */
 export function runStorage<T>(action: string, work: () => T): Promise<T> {
+  // Only the OpenTelemetry API, never services/telemetry: db/ imports no
+  // service. The tracer is looked up per call (a cached map lookup) because
+  // the provider behind it is registered, and in tests replaced, later.
+  const span = trace.getActiveSpan() === undefined
+    ? undefined
+    : trace.getTracer("reportd.db").startSpan(action, {
+      kind: SpanKind.CLIENT,
+      attributes: { "db.system.name": "sqlite", "db.query.summary": action },
+    });
   try {
     return Promise.resolve(work());
   } catch (error) {
+    span?.recordException(error as Error);
+    span?.setStatus({ code: SpanStatusCode.ERROR });
     if (error instanceof StorageError) return Promise.reject(error);
     return Promise.reject(new StorageError(`Cannot ${action}`, { cause: error }));
+  } finally {
+    span?.end();
   }
+}
+
+/**
+ * The database's size in bytes: pages times page size, which is the main
+ * file's size after a checkpoint (the WAL file comes on top until then).
+ */
+export function databaseSizeBytes(db: Database): Promise<number> {
+  return runStorage("measure the database", () => {
+    const pages = statement(db, "PRAGMA page_count").get() as { page_count: number };
+    const size = statement(db, "PRAGMA page_size").get() as { page_size: number };
+    return pages.page_count * size.page_size;
+  });
 }
 
 /** Checks that the database answers a trivial query (used by `/readyz`). */

@@ -13,8 +13,10 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../db/mod.ts";
 import type { Config } from "../services/config.ts";
 import { AppError } from "../services/errors.ts";
+import type { Telemetry } from "../services/telemetry/mod.ts";
 import { registerDocsRoutes } from "./docs.ts";
 import { registerHealthRoutes } from "./health.ts";
+import { registerMetricsRoutes } from "./metrics.ts";
 import {
   fieldErrors,
   handleError,
@@ -22,6 +24,7 @@ import {
   methodNotAllowedResponse,
 } from "./middleware/problem.ts";
 import { type AppEnv, requestId } from "./middleware/request_id.ts";
+import { requestTelemetry } from "./middleware/request_telemetry.ts";
 import { registerReportRoutes } from "./reports.ts";
 
 /** Everything the app needs from the outside world. */
@@ -36,13 +39,21 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** Clock for timestamps, replaceable in tests. */
   now?: () => Date;
+  /**
+   * Spans, metrics and access lines for every request, and `GET /metrics`.
+   * `main.ts` always passes it; tests that do not look at telemetry, and the
+   * benchmark's baseline, leave it out.
+   */
+  telemetry?: Pick<Telemetry, "http" | "renderPrometheus">;
 }
 
 /**
  * Builds the Hono application.
  *
  * Middleware order matters: the request id comes first so every later layer
- * (logs, problems) can quote it; security headers wrap every response,
+ * (logs, problems) can quote it; request telemetry comes next, so the span,
+ * the duration and the access line cover everything after it; security
+ * headers wrap every response,
  * including errors; the 405 check runs after routing has failed to match.
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -60,6 +71,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
   app.use(requestId());
+  if (deps.telemetry !== undefined) app.use(requestTelemetry(deps.telemetry));
   app.use(secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -81,5 +93,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     maxBodyBytes: deps.config.maxBodyBytes,
   });
   registerDocsRoutes(app, { version: deps.version });
+  if (deps.telemetry !== undefined) registerMetricsRoutes(app, { telemetry: deps.telemetry });
   return app;
 }
