@@ -66,6 +66,8 @@ export const BUILD_ENV_FILE = "build.env";
  * included as well so that the binary also carries them as files.
  */
 export const INCLUDES: readonly string[] = [
+  // Started by services/jobs/pool.ts; --include of a module brings its imports too.
+  "services/jobs/worker.ts",
   "db/migrations/",
   "web/",
 ];
