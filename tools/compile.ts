@@ -30,6 +30,8 @@
  * deno task compile --target aarch64-unknown-linux-gnu --commit "$(git rev-parse HEAD)"
  * deno task compile:all --commit "$SHA"   # dist/reportd-<target> for every target
  * deno task compile --dry-run            # print the deno compile command only
+ * deno task compile --output dist/x/reportd   # elsewhere, but under ./dist (the
+ *                                          # `build` permission set writes only there)
  * ```
  *
  * `deno compile` downloads the Deno runtime for the target on first use, so it
