@@ -8,7 +8,14 @@
  * @module
  */
 import denoConfig from "./deno.json" with { type: "json" };
-import { closeDatabase, type Database, migrateDatabase, openDatabase } from "./db/mod.ts";
+import {
+  closeDatabase,
+  type Database,
+  databaseSizeBytes,
+  migrateDatabase,
+  openDatabase,
+} from "./db/mod.ts";
+import { countReportsByStatus } from "./db/reports_repo.ts";
 import { createApp } from "./routes/mod.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
@@ -21,6 +28,7 @@ import {
   readEnvironment,
 } from "./services/config.ts";
 import { configureLogging, getLogger, resetLogging } from "./services/telemetry/logger.ts";
+import { startTelemetry, type Telemetry } from "./services/telemetry/mod.ts";
 
 /** The version from deno.json. */
 export const VERSION: string = denoConfig.version;
@@ -41,7 +49,7 @@ Options:
 Environment:
 ${
   Object.entries(ENVIRONMENT_VARIABLES).map(([name, spec]) =>
-    `  ${name.padEnd(24)} ${spec.description} (default: ${spec.default || "auto"})`
+    `  ${name.padEnd(28)} ${spec.description} (default: ${spec.default || "unset"})`
   ).join("\n")
 }
 `;
@@ -81,7 +89,11 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   if (command === "healthcheck") return await healthcheck(config);
-  await configureLogging({ level: config.logLevel, format: config.logFormat });
+  await configureLogging({
+    level: config.logLevel,
+    format: config.logFormat,
+    moduleLevels: config.logModuleLevels,
+  });
   try {
     return command === "migrate" ? await migrate(config) : await serve(config);
   } finally {
@@ -110,6 +122,12 @@ async function serve(config: Config): Promise<number> {
     commit: Deno.env.get(BUILD_COMMIT_VARIABLE) ?? null,
     config: redactedConfig(config),
   });
+  const unreachable = otlpPermissionProblem(config.telemetry.otlpEndpoint);
+  if (unreachable !== undefined) {
+    log.error(unreachable);
+    return 1;
+  }
+  const telemetry = startTelemetryFor(config);
   const db = await openDatabase(config.databasePath, { migrate: false });
   const migrations = await migrateDatabase(db);
   log.info("Database {database} at schema version {to}", {
@@ -125,6 +143,11 @@ async function serve(config: Config): Promise<number> {
     maxAttempts: config.jobAttempts,
     maxPoints: config.maxPoints,
     failedRetentionMs: config.failedRetentionMs,
+    telemetry: telemetry.jobs,
+  });
+  telemetry.observeDatabase({
+    sizeBytes: () => databaseSizeBytes(db),
+    reportsByStatus: () => countReportsByStatus(db),
   });
   const recovery = await queue.start();
   log.info("Job queue started with {workers} worker(s)", {
@@ -139,6 +162,7 @@ async function serve(config: Config): Promise<number> {
     version: VERSION,
     jobs: queue,
     isShuttingDown: () => shuttingDown,
+    telemetry,
   });
   const server = Deno.serve({
     hostname: config.host,
@@ -177,6 +201,8 @@ async function serve(config: Config): Promise<number> {
   log.info("Drained: {finished} job(s) finished, {requeued} requeued for the next start", {
     ...drained,
   });
+  // Before the database closes: the final metrics push still reads its size.
+  await telemetry.shutdown();
   closeDatabase(db);
   for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   log.info("Stopped cleanly");
@@ -200,8 +226,48 @@ async function healthcheck(config: Config): Promise<number> {
 }
 
 function redactedConfig(config: Config): Record<string, unknown> {
-  // No secrets exist yet; when API keys arrive they are listed here as "[redacted]".
-  return { ...config };
+  // Secrets are replaced, not dropped, so the line still shows which are set.
+  return {
+    ...config,
+    telemetry: { ...config.telemetry, otlpHeaders: redactValues(config.telemetry.otlpHeaders) },
+  };
+}
+
+function redactValues(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(values).map((name) => [name, "[redacted]"]));
+}
+
+function startTelemetryFor(config: Config): Telemetry {
+  const { serviceName, otlpEndpoint, otlpProtocol, otlpHeaders, metricExportIntervalMs } =
+    config.telemetry;
+  log.info("Metrics on /metrics; OTLP export {otlp}", {
+    otlp: otlpEndpoint === undefined ? "off" : `to ${otlpEndpoint} (${otlpProtocol})`,
+  });
+  return startTelemetry({
+    serviceName,
+    serviceVersion: VERSION,
+    otlp: otlpEndpoint === undefined ? undefined : {
+      endpoint: otlpEndpoint,
+      protocol: otlpProtocol,
+      headers: otlpHeaders,
+      metricIntervalMs: metricExportIntervalMs,
+    },
+  });
+}
+
+/**
+ * Says why the collector cannot be reached under the permission set, or
+ * undefined when it can (or none is configured). Checked at start, so a
+ * missing grant is one clear error instead of an export failing every batch.
+ */
+function otlpPermissionProblem(endpoint: string | undefined): string | undefined {
+  if (endpoint === undefined) return undefined;
+  const url = new URL(endpoint);
+  const host = `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
+  if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return undefined;
+  return `OTEL_EXPORTER_OTLP_ENDPOINT points at ${host}, which the permission set does not ` +
+    `allow; run the collector on loopback or add "${host}" to permissions.default.net in ` +
+    "deno.json (see docs/observability.md)";
 }
 
 function closeQuietly(db: Database): void {

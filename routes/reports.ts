@@ -9,6 +9,7 @@ import { createRoute, type OpenAPIHono, type RouteConfig, z } from "@hono/zod-op
 import type { Context } from "hono";
 import { AppError } from "../services/errors.ts";
 import * as reports from "../services/reports.ts";
+import { currentTraceparent } from "../services/telemetry/tracing.ts";
 import { seriesToCsv } from "../services/series/csv_out.ts";
 import { seriesToJson, seriesToUplot } from "../services/series/json_out.ts";
 import { parseTimestamp } from "../services/series/timestamps.ts";
@@ -182,7 +183,8 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
       name: query.name,
       declaredBytes: length === undefined ? undefined : Number(length),
       idempotencyKey: headers["idempotency-key"],
-      traceparent: c.req.header("traceparent"),
+      // Our server span (a child of the caller's, if any): the job's span links to it.
+      traceparent: currentTraceparent(),
     });
     if (replayed) return c.json(toReportBody(report), 200, { location: selfLink(report.id) });
     return c.json(toReportBody(report), 202, { location: selfLink(report.id) });

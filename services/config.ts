@@ -15,6 +15,26 @@ const MIB = 1024 * 1024;
 /** Log severities accepted by `LOG_LEVEL`. */
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 
+/** A severity in {@linkcode LOG_LEVELS}. */
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+/** OTLP/HTTP encodings accepted by `OTEL_EXPORTER_OTLP_PROTOCOL`. */
+export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
+
+/** Where traces and metrics go (the `OTEL_*` variables). */
+export interface TelemetryConfig {
+  /** `service.name` on every span and metric. */
+  serviceName: string;
+  /** Base URL of an OTLP/HTTP collector; undefined exports nothing. */
+  otlpEndpoint: string | undefined;
+  /** Body encoding of OTLP requests. */
+  otlpProtocol: (typeof OTLP_PROTOCOLS)[number];
+  /** Headers sent to the collector (an API key, say); a secret, never logged. */
+  otlpHeaders: Record<string, string>;
+  /** How often metrics are pushed to the collector, in ms. */
+  metricExportIntervalMs: number;
+}
+
 /** The validated configuration. */
 export interface Config {
   /** TCP port to listen on (0 picks a free one). */
@@ -31,6 +51,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Log line format; undefined means "json unless stdout is a terminal". */
   logFormat: "json" | "pretty" | undefined;
+  /** Levels of single modules, by category below `reportd` (`db`, `http.access`). */
+  logModuleLevels: Record<string, LogLevelName>;
+  /** Trace and metric export. */
+  telemetry: TelemetryConfig;
   /** Web Workers that parse and compute reports. */
   workers: number;
   /** Tries per job before it is marked failed. */
@@ -54,6 +78,25 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_MAX_POINTS: { default: "5000000", description: "Most data rows in one upload" },
   LOG_LEVEL: { default: "info", description: "debug, info, warning or error" },
   LOG_FORMAT: { default: "", description: "json or pretty (default: json unless a terminal)" },
+  LOG_MODULE_LEVELS: {
+    default: "",
+    description: "Levels of single modules, e.g. db=debug,http.access=warning",
+  },
+  OTEL_SERVICE_NAME: { default: "reportd", description: "service.name on traces and metrics" },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    default: "",
+    description: "OTLP/HTTP collector base URL; unset exports nothing",
+  },
+  OTEL_EXPORTER_OTLP_PROTOCOL: {
+    default: "http/protobuf",
+    description: "http/protobuf or http/json",
+  },
+  OTEL_EXPORTER_OTLP_HEADERS: {
+    default: "",
+    description: "Headers for the collector, name=value,... (secret)",
+    secret: true,
+  },
+  OTEL_METRIC_EXPORT_INTERVAL: { default: "60000", description: "Metric push interval in ms" },
   REPORTD_WORKERS: { default: "", description: "Worker threads for processing (default: CPUs)" },
   REPORTD_JOB_ATTEMPTS: { default: "3", description: "Tries per job before it fails" },
   REPORTD_QUEUE_MAX: { default: "1000", description: "Most queued jobs before uploads get 503" },
@@ -89,6 +132,82 @@ function durationSetting() {
     });
 }
 
+// `db=debug,http.access=warning`: module names as in the logger categories below
+// "reportd", each with one of LOG_LEVELS.
+function moduleLevelsSetting() {
+  return z.string().transform((text, context) => {
+    const levels: Record<string, LogLevelName> = {};
+    for (const entry of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+      const [name, level, extra] = entry.split("=").map((part) => part.trim());
+      if (
+        extra !== undefined || !/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/.test(name ?? "") ||
+        !(LOG_LEVELS as readonly string[]).includes(level ?? "")
+      ) {
+        context.addIssue({
+          code: "custom",
+          message: `expected module=level pairs like db=debug, got ${JSON.stringify(entry)}`,
+        });
+        return z.NEVER;
+      }
+      levels[name] = level as LogLevelName;
+    }
+    return levels;
+  });
+}
+
+// A base URL; /v1/traces and /v1/metrics are appended. Credentials in the URL
+// would end up in logs and error messages, and fetch refuses them anyway.
+function otlpEndpointSetting() {
+  return z.string().trim().transform((text, context) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      context.addIssue({ code: "custom", message: "expected an http(s) URL" });
+      return z.NEVER;
+    }
+    const problem = url.protocol !== "http:" && url.protocol !== "https:"
+      ? "expected an http(s) URL"
+      : url.username !== "" || url.password !== ""
+      ? "put credentials in OTEL_EXPORTER_OTLP_HEADERS, not in the URL"
+      : url.search !== "" || url.hash !== ""
+      ? "expected a base URL without query or fragment"
+      : undefined;
+    if (problem !== undefined) {
+      context.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }
+    return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  });
+}
+
+// The OpenTelemetry format: name=value pairs, comma-separated, values
+// percent-encoded. Messages never quote a value: these are secrets.
+function otlpHeadersSetting() {
+  return z.string().transform((text, context) => {
+    const headers: Record<string, string> = {};
+    for (const entry of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+      const equals = entry.indexOf("=");
+      const name = entry.slice(0, equals).trim().toLowerCase();
+      let value: string | undefined;
+      try {
+        value = decodeURIComponent(entry.slice(equals + 1).trim());
+      } catch {
+        value = undefined;
+      }
+      if (equals <= 0 || !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name) || value === undefined) {
+        context.addIssue({
+          code: "custom",
+          message: "expected name=value pairs separated by commas (values percent-encoded)",
+        });
+        return z.NEVER;
+      }
+      headers[name] = value;
+    }
+    return headers;
+  });
+}
+
 const ConfigSchema = z.object({
   PORT: integerSetting(0, 65535),
   HOST: z.string().trim().min(1).max(255),
@@ -97,6 +216,15 @@ const ConfigSchema = z.object({
   REPORTD_MAX_POINTS: integerSetting(1, 100_000_000),
   LOG_LEVEL: z.enum(LOG_LEVELS),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  LOG_MODULE_LEVELS: moduleLevelsSetting(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(255).regex(
+    /^[\x20-\x7e]+$/,
+    "expected printable ASCII",
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpointSetting().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersSetting(),
+  OTEL_METRIC_EXPORT_INTERVAL: integerSetting(1000, 86_400_000),
   REPORTD_WORKERS: integerSetting(1, 256).optional(),
   REPORTD_JOB_ATTEMPTS: integerSetting(1, 100),
   REPORTD_QUEUE_MAX: integerSetting(1, 1_000_000),
@@ -130,14 +258,17 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     const value = env[name];
     input[name] = value === undefined || value.trim() === "" ? spec.default : value;
   }
-  for (const optional of ["LOG_FORMAT", "REPORTD_WORKERS"]) {
+  for (const optional of ["LOG_FORMAT", "REPORTD_WORKERS", "OTEL_EXPORTER_OTLP_ENDPOINT"]) {
     if (input[optional] === "") input[optional] = undefined;
   }
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0]);
-    throw new ConfigError(`Invalid ${name}=${JSON.stringify(input[name])}: ${issue.message}`);
+    const spec = ENVIRONMENT_VARIABLES[name as EnvironmentName];
+    // A secret's value must not reach a terminal or a log through an error message.
+    const shown = "secret" in spec ? " (value hidden)" : `=${JSON.stringify(input[name])}`;
+    throw new ConfigError(`Invalid ${name}${shown}: ${issue.message}`);
   }
   const values = parsed.data;
   return {
@@ -148,6 +279,14 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     maxPoints: values.REPORTD_MAX_POINTS,
     logLevel: values.LOG_LEVEL,
     logFormat: values.LOG_FORMAT,
+    logModuleLevels: values.LOG_MODULE_LEVELS,
+    telemetry: {
+      serviceName: values.OTEL_SERVICE_NAME,
+      otlpEndpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT,
+      otlpProtocol: values.OTEL_EXPORTER_OTLP_PROTOCOL,
+      otlpHeaders: values.OTEL_EXPORTER_OTLP_HEADERS,
+      metricExportIntervalMs: values.OTEL_METRIC_EXPORT_INTERVAL,
+    },
     workers: values.REPORTD_WORKERS ?? navigator.hardwareConcurrency,
     jobAttempts: values.REPORTD_JOB_ATTEMPTS,
     queueMax: values.REPORTD_QUEUE_MAX,

@@ -25,6 +25,7 @@ import {
   requeueJob,
 } from "../../db/jobs_repo.ts";
 import type { ErrorKind, FieldError } from "../errors.ts";
+import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
 import { getLogger } from "../telemetry/logger.ts";
 import type { WorkerPool } from "./pool.ts";
 
@@ -53,6 +54,8 @@ export interface JobQueueOptions {
   failedRetentionMs: number;
   /** Clock, replaceable in tests. */
   now?: () => Date;
+  /** A span and metrics per attempt, and the queue gauges; none by default. */
+  telemetry?: JobTelemetry;
 }
 
 /** A stored failure: a problem kind, its detail and field errors. */
@@ -86,6 +89,7 @@ export interface JobSettledDetail {
  */
 export class JobQueue extends EventTarget {
   readonly #options: JobQueueOptions;
+  readonly #telemetry: JobTelemetry;
   readonly #running = new Map<string, { startedAt: number; done: Promise<void> }>();
   #accepting = false;
   #stopped = false;
@@ -99,6 +103,11 @@ export class JobQueue extends EventTarget {
   constructor(options: JobQueueOptions) {
     super();
     this.#options = options;
+    this.#telemetry = options.telemetry ?? UNOBSERVED_JOBS;
+    this.#telemetry.observeQueue(async () => ({
+      queued: await countQueuedJobs(options.db),
+      running: this.#running.size,
+    }));
   }
 
   /** Jobs being processed right now. */
@@ -216,7 +225,11 @@ export class JobQueue extends EventTarget {
           const job = await claimNextJob(this.#options.db, { now: this.#now() });
           if (job === undefined) break;
           const startedAt = performance.now();
-          const done = this.#process(job, startedAt).then((status) => {
+          const done = this.#telemetry.run(
+            { reportId: job.reportId, attempt: job.attempts, traceparent: job.traceparent },
+            () => this.#process(job, startedAt),
+          ).then((result) => {
+            const status = SETTLED_STATUS[result.outcome];
             this.#running.delete(job.reportId);
             this.dispatchEvent(
               new CustomEvent<JobSettledDetail>("settled", {
@@ -233,7 +246,7 @@ export class JobQueue extends EventTarget {
     }
   }
 
-  async #process(job: ClaimedJob, startedAt: number): Promise<JobSettledDetail["status"]> {
+  async #process(job: ClaimedJob, startedAt: number): Promise<JobResult> {
     const { db, pool, maxAttempts, maxPoints } = this.#options;
     const context = { report_id: job.reportId, attempt: job.attempts, format: job.format };
     log.info("Job started for report {report_id}, attempt {attempt}", context);
@@ -244,7 +257,7 @@ export class JobQueue extends EventTarget {
         format: job.format,
         maxPoints,
       });
-      if (this.#stopped) return "queued";
+      if (this.#stopped) return { outcome: "retried" };
       const durationMs = Math.round(performance.now() - startedAt);
       if (response.ok) {
         const stored = await completeJob(db, job.reportId, {
@@ -265,7 +278,7 @@ export class JobQueue extends EventTarget {
           points: response.summary.points,
           stored,
         });
-        return "ready";
+        return { outcome: "ready", points: response.summary.points };
       }
       if (response.failure === "rejected") {
         await this.#fail(job, {
@@ -278,7 +291,7 @@ export class JobQueue extends EventTarget {
           duration_ms: durationMs,
           reason: response.message,
         });
-        return "failed";
+        return { outcome: "failed", error: response.message };
       }
       if (job.attempts < maxAttempts) {
         await requeueJob(db, job.reportId, { now: this.#now(), lastError: response.message });
@@ -287,7 +300,7 @@ export class JobQueue extends EventTarget {
           duration_ms: durationMs,
           reason: response.message,
         });
-        return "queued";
+        return { outcome: "retried", error: response.message };
       }
       await this.#fail(job, {
         kind: "processing_failed",
@@ -298,7 +311,7 @@ export class JobQueue extends EventTarget {
         duration_ms: durationMs,
         reason: response.message,
       });
-      return "failed";
+      return { outcome: "failed", error: response.message };
     } catch (error) {
       // Storage trouble: leave the job to be claimed again rather than lose it.
       log.error("Job for report {report_id} hit a storage error: {error}", {
@@ -309,7 +322,7 @@ export class JobQueue extends EventTarget {
         await requeueJob(db, job.reportId, { now: this.#now(), lastError: String(error) })
           .catch(() => {});
       }
-      return "queued";
+      return { outcome: "retried", error };
     }
   }
 
@@ -329,6 +342,13 @@ export class JobQueue extends EventTarget {
     return (this.#options.now?.() ?? new Date()).toISOString();
   }
 }
+
+/** The `settled` event's status for each attempt outcome. */
+const SETTLED_STATUS: Record<JobResult["outcome"], JobSettledDetail["status"]> = {
+  ready: "ready",
+  failed: "failed",
+  retried: "queued",
+};
 
 function clampSeconds(seconds: number): number {
   return Math.min(3600, Math.max(1, Math.ceil(seconds)));

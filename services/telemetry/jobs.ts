@@ -1,16 +1,16 @@
 /**
- * Telemetry of background jobs: one call per lifecycle step gives the log
- * line, the metrics and the span together, so the queue cannot record one and
- * forget another.
+ * Telemetry of background jobs: a span and metrics per attempt, with the
+ * attempt's log lines tied to both.
  *
- * - {@linkcode JobTelemetry.queued} inside the request that queued the job:
- *   logs "queued" and returns the request's `traceparent` to store with the job.
- * - {@linkcode JobTelemetry.run} around each attempt: opens a span linked to
- *   that request (a job outlives its request, and may run after a restart, so
- *   it starts its own trace rather than hanging off a span that ended long
- *   ago), logs "started" and "finished" or "failed", records
- *   `reportd.job.duration` by outcome and adds to `reportd.ingest.points`.
- * - {@linkcode JobTelemetry.observeQueue} once: feeds `reportd.jobs.queued`
+ * - The request that queues a job stores `currentTraceparent()` with it.
+ * - {@linkcode JobTelemetry.run} wraps each attempt: it opens a span linked
+ *   to that request (a job outlives its request, and may run after a restart,
+ *   so it starts a trace of its own rather than hanging off a span that ended
+ *   long ago), puts `report_id` and `attempt` on every log line written
+ *   meanwhile (the queue's "started", "finished" and "failed" lines then carry
+ *   the job's `trace_id` too), records `reportd.job.duration` by outcome and
+ *   adds to `reportd.ingest.points`.
+ * - {@linkcode JobTelemetry.observeQueue}, once, feeds `reportd.jobs.queued`
  *   and `reportd.jobs.running` from the queue's own counts.
  *
  * @module
@@ -28,13 +28,13 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
-import { describeError, getLogger, roundMilliseconds, withContext } from "./logger.ts";
-import { currentTraceparent, spanContextFromTraceparent } from "./tracing.ts";
+import { withContext } from "./logger.ts";
+import { spanContextFromTraceparent } from "./tracing.ts";
 
 /**
  * How one attempt ended: `ready` (the report is done), `failed` (the report
- * is marked failed, no retry), `retried` (this attempt failed and the job
- * goes back to the queue).
+ * is marked failed, no retry), `retried` (the job goes back to the queue: a
+ * crashed worker with attempts left, a storage error, or a shutdown).
  */
 export type JobOutcome = "ready" | "failed" | "retried";
 
@@ -44,7 +44,7 @@ export interface JobResult {
   outcome: JobOutcome;
   /** Points stored in the report (counted in `reportd.ingest.points` when ready). */
   points?: number;
-  /** Why it failed, for the log line (with its stack) and the span. */
+  /** Why it failed, recorded on the span. */
   error?: unknown;
 }
 
@@ -54,7 +54,7 @@ export interface JobAttempt {
   reportId: string;
   /** 1 for the first try. */
   attempt: number;
-  /** What {@linkcode JobTelemetry.queued} returned, as stored with the job. */
+  /** The `traceparent` of the request that queued the job, as stored with it. */
   traceparent?: string | null;
 }
 
@@ -66,18 +66,12 @@ export interface QueueDepth {
   running: number;
 }
 
-/** The job lifecycle calls; see the module documentation for when to make each. */
+/** The calls the job queue makes; see the module documentation for when. */
 export interface JobTelemetry {
   /**
-   * Logs that the job of `reportId` was queued and returns the `traceparent`
-   * of the current span (the request's), to store with the job; undefined
-   * outside a span.
-   */
-  queued(job: { reportId: string }): string | undefined;
-  /**
    * Runs one attempt inside its own span, with `report_id` and `attempt` on
-   * every log line written meanwhile. A `work` that throws counts as `failed`
-   * and the error is rethrown.
+   * every log line written meanwhile, and records how it ended. A `work` that
+   * throws counts as `failed`, and the error is rethrown.
    */
   run<T extends JobResult>(job: JobAttempt, work: () => Promise<T>): Promise<T>;
   /** Makes `read` the source of the queue gauges (call once; it runs on each collection). */
@@ -87,9 +81,8 @@ export interface JobTelemetry {
 // Jobs take from milliseconds (a small upload) to minutes (millions of rows).
 const JOB_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-/** Creates the job instruments on `meter` and the lifecycle calls around them. */
+/** Creates the job instruments on `meter` and the calls around them. */
 export function createJobTelemetry(meter: Meter, tracer: Tracer): JobTelemetry {
-  const log = getLogger(["reportd", "jobs"]);
   const duration: Histogram = meter.createHistogram("reportd.job.duration", {
     description: "Duration of one job attempt, by outcome (ready, failed, retried)",
     unit: "s",
@@ -108,15 +101,8 @@ export function createJobTelemetry(meter: Meter, tracer: Tracer): JobTelemetry {
     unit: "{job}",
   });
 
-  function settle(job: JobAttempt, result: JobResult, elapsedMs: number): void {
+  function settle(result: JobResult, elapsedMs: number): void {
     const span = trace.getActiveSpan();
-    const fields = {
-      report_id: job.reportId,
-      attempt: job.attempt,
-      outcome: result.outcome,
-      duration_ms: roundMilliseconds(elapsedMs),
-      points: result.points ?? null,
-    };
     duration.record(elapsedMs / 1000, { outcome: result.outcome });
     span?.setAttribute("reportd.job.outcome", result.outcome);
     if (result.outcome === "ready") {
@@ -124,25 +110,13 @@ export function createJobTelemetry(meter: Meter, tracer: Tracer): JobTelemetry {
         points.add(result.points);
         span?.setAttribute("reportd.job.points", result.points);
       }
-      log.info("Job for report {report_id} finished in {duration_ms} ms", fields);
       return;
     }
-    span?.setStatus({ code: SpanStatusCode.ERROR });
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(result.error) });
     if (result.error instanceof Error) span?.recordException(result.error);
-    const failure = { ...fields, error: describeError(result.error) };
-    if (result.outcome === "retried") {
-      log.warn("Job for report {report_id} failed on attempt {attempt}; retrying", failure);
-    } else {
-      log.error("Job for report {report_id} failed on attempt {attempt}", failure);
-    }
   }
 
   return {
-    queued(job: { reportId: string }): string | undefined {
-      log.info("Job for report {report_id} queued", { report_id: job.reportId });
-      return currentTraceparent();
-    },
-
     run<T extends JobResult>(job: JobAttempt, work: () => Promise<T>): Promise<T> {
       const origin = job.traceparent ? spanContextFromTraceparent(job.traceparent) : undefined;
       const links: Link[] = origin === undefined ? [] : [{ context: origin }];
@@ -153,25 +127,21 @@ export function createJobTelemetry(meter: Meter, tracer: Tracer): JobTelemetry {
         attributes: { "reportd.report_id": job.reportId, "reportd.job.attempt": job.attempt },
       });
       const started = performance.now();
+      async function attempt(): Promise<T> {
+        try {
+          const result = await work();
+          settle(result, performance.now() - started);
+          return result;
+        } catch (error) {
+          settle({ outcome: "failed", error }, performance.now() - started);
+          throw error;
+        } finally {
+          span.end();
+        }
+      }
       return context.with(
         trace.setSpan(ROOT_CONTEXT, span),
-        () =>
-          withContext({ report_id: job.reportId, attempt: job.attempt }, async () => {
-            log.info("Job for report {report_id} started (attempt {attempt})", {
-              report_id: job.reportId,
-              attempt: job.attempt,
-            });
-            try {
-              const result = await work();
-              settle(job, result, performance.now() - started);
-              return result;
-            } catch (error) {
-              settle(job, { outcome: "failed", error }, performance.now() - started);
-              throw error;
-            } finally {
-              span.end();
-            }
-          }),
+        () => withContext({ report_id: job.reportId, attempt: job.attempt }, attempt),
       );
     },
 
@@ -183,4 +153,20 @@ export function createJobTelemetry(meter: Meter, tracer: Tracer): JobTelemetry {
       }, [queuedGauge, runningGauge]);
     },
   };
+}
+
+/**
+ * Job telemetry that records nothing and runs the work as is: the queue's
+ * default when it is built without telemetry (most tests).
+ */
+export const UNOBSERVED_JOBS: JobTelemetry = {
+  run<T extends JobResult>(_job: JobAttempt, work: () => Promise<T>): Promise<T> {
+    return work();
+  },
+  observeQueue(): void {},
+};
+
+function errorMessage(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  return error instanceof Error ? error.message : String(error);
 }

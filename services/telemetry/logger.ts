@@ -85,6 +85,9 @@ export async function configureLogging(options: LoggingOptions): Promise<void> {
   const format = options.format ?? (Deno.stdout.isTerminal() ? "pretty" : "json");
   const sink = options.sink ?? getConsoleSink({
     formatter: format === "json" ? formatJsonLine : ansiColorFormatter,
+    // Every level to stdout (console.info), errors included: one stream of
+    // lines, in order, for `jq`, `journalctl` and log shippers alike.
+    levelMap: STDOUT_LEVELS,
   });
   await configure({
     reset: true,
@@ -107,6 +110,15 @@ export async function configureLogging(options: LoggingOptions): Promise<void> {
 export async function resetLogging(): Promise<void> {
   await reset();
 }
+
+const STDOUT_LEVELS: Record<LogLevel, "info"> = {
+  trace: "info",
+  debug: "info",
+  info: "info",
+  warning: "info",
+  error: "info",
+  fatal: "info",
+};
 
 const LEVEL_ORDER: readonly LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
 
@@ -153,25 +165,6 @@ function redact(value: unknown, depth = 0): unknown {
     copy[key] = SECRET_FIELD.test(key) ? "[redacted]" : redact(inner, depth + 1);
   }
   return copy;
-}
-
-/**
- * An error as one log field: the stack (which starts with the name and
- * message) and its cause's. For log lines only; a client never sees it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { describeError } from "./logger.ts";
- * const text = describeError(new Error("Outer", { cause: new Error("Inner") }));
- * assert.match(text, /^Error: Outer\n\s+at /);
- * assert.match(text, /Caused by: Error: Inner/);
- * ```
- */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause === undefined ? "" : `\nCaused by: ${describeError(error.cause)}`;
-  return `${error.stack ?? `${error.name}: ${error.message}`}${cause}`;
 }
 
 /**

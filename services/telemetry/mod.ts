@@ -27,10 +27,12 @@ import {
   renderPrometheus,
 } from "./metrics.ts";
 import { otlpMetricExporter, type OtlpOptions, otlpSpanExporter } from "./otlp.ts";
+import { getLogger } from "./logger.ts";
 import { startTracing, stopTracing } from "./tracing.ts";
 
 export type { DatabaseObservations } from "./metrics.ts";
 export type { JobAttempt, JobOutcome, JobResult, JobTelemetry, QueueDepth } from "./jobs.ts";
+export { UNOBSERVED_JOBS } from "./jobs.ts";
 export type { OtlpOptions, OtlpProtocol } from "./otlp.ts";
 export { PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
 export { currentTraceparent, tracedFetch } from "./tracing.ts";
@@ -46,6 +48,11 @@ export interface TelemetryOptions {
     /** How often metrics are pushed, in ms (default 60 s). */
     metricIntervalMs?: number;
   };
+  /**
+   * Longest wait for the final export at shutdown, in ms (default 5 s): a
+   * collector that is down must not hold up a restart.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** Everything the app and the queue record telemetry through. */
@@ -92,21 +99,20 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   });
   const pull = new PullMetricReader();
   const readers: MetricReader[] = [pull];
-  if (options.otlp !== undefined) {
+  const spanExporter = options.otlp === undefined ? undefined : otlpSpanExporter(options.otlp);
+  const metricExporter = options.otlp === undefined ? undefined : otlpMetricExporter(options.otlp);
+  if (options.otlp !== undefined && metricExporter !== undefined) {
     const interval = options.otlp.metricIntervalMs ?? 60_000;
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: otlpMetricExporter(options.otlp),
+        exporter: metricExporter,
         exportIntervalMillis: interval,
         exportTimeoutMillis: Math.min(interval, 30_000),
       }),
     );
   }
   const meterProvider = new MeterProvider({ resource, readers });
-  const tracerProvider = startTracing({
-    resource,
-    exporter: options.otlp === undefined ? undefined : otlpSpanExporter(options.otlp),
-  });
+  const tracerProvider = startTracing({ resource, exporter: spanExporter });
   const meter = meterProvider.getMeter("reportd", options.serviceVersion);
   const tracer = tracerProvider.getTracer("reportd", options.serviceVersion);
   const stopRuntime = observeRuntime(meter);
@@ -115,9 +121,24 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   function shutdown(): Promise<void> {
     stopped ??= (async () => {
       stopRuntime();
+      spanExporter?.stopRetrying();
+      metricExporter?.stopRetrying();
       // Spans first: the last metrics push then includes the final requests.
-      await stopTracing(tracerProvider);
-      await meterProvider.shutdown();
+      const flushed = stopTracing(tracerProvider).then(() => meterProvider.shutdown());
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = await Promise.race([
+        flushed.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), options.shutdownTimeoutMs ?? 5000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        getLogger(["reportd", "telemetry"]).warn(
+          "Gave up flushing telemetry after {timeout_ms} ms",
+          { timeout_ms: options.shutdownTimeoutMs ?? 5000 },
+        );
+      }
     })();
     return stopped;
   }

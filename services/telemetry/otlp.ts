@@ -20,8 +20,8 @@ import {
   ProtobufMetricsSerializer,
   ProtobufTraceSerializer,
 } from "@opentelemetry/otlp-transformer";
-import type { PushMetricExporter, ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
+import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { getLogger } from "./logger.ts";
 
 /** The OTLP/HTTP encodings: binary protobuf (the OTLP default) or JSON. */
@@ -75,10 +75,9 @@ class OtlpSender {
     await Promise.all([...this.#inFlight]);
   }
 
-  /** Lets sends in progress finish (their retries cut short), then refuses new ones. */
-  async shutdown(): Promise<void> {
+  /** From now on each send is tried once: the process is stopping. */
+  stopRetrying(): void {
     this.#stopped.abort();
-    await this.idle();
   }
 
   async #sendWithRetries(body: Uint8Array<ArrayBuffer>): Promise<ExportResult> {
@@ -135,8 +134,8 @@ class OtlpSender {
 }
 
 /**
- * An exporter for one OTLP signal: spans (a {@linkcode SpanExporter}) or
- * metrics (a {@linkcode PushMetricExporter}); both have the same shape.
+ * An exporter for one OTLP signal: spans (it is a `SpanExporter`) or metrics
+ * (a `PushMetricExporter`); both interfaces have the same shape.
  */
 export class OtlpHttpExporter<T> {
   readonly #sender: OtlpSender;
@@ -177,9 +176,18 @@ export class OtlpHttpExporter<T> {
     return this.#sender.idle();
   }
 
+  /**
+   * Makes every send from now on a single try, so that flushing at shutdown
+   * is not held up by retries to a collector that is down.
+   */
+  stopRetrying(): void {
+    this.#sender.stopRetrying();
+  }
+
   /** Finishes sends in progress without further retries. */
-  shutdown(): Promise<void> {
-    return this.#sender.shutdown();
+  async shutdown(): Promise<void> {
+    this.#sender.stopRetrying();
+    await this.#sender.idle();
   }
 }
 
@@ -193,7 +201,7 @@ export class OtlpHttpExporter<T> {
  * await exporter.shutdown();
  * ```
  */
-export function otlpSpanExporter(options: OtlpOptions): SpanExporter {
+export function otlpSpanExporter(options: OtlpOptions): OtlpHttpExporter<ReadableSpan[]> {
   const serializer = options.protocol === "http/json"
     ? JsonTraceSerializer
     : ProtobufTraceSerializer;
@@ -201,7 +209,7 @@ export function otlpSpanExporter(options: OtlpOptions): SpanExporter {
 }
 
 /** A metric exporter for `options.endpoint` + `/v1/metrics`. */
-export function otlpMetricExporter(options: OtlpOptions): PushMetricExporter {
+export function otlpMetricExporter(options: OtlpOptions): OtlpHttpExporter<ResourceMetrics> {
   const serializer = options.protocol === "http/json"
     ? JsonMetricsSerializer
     : ProtobufMetricsSerializer;

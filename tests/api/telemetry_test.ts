@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { closeDatabase, databaseSizeBytes } from "../../db/mod.ts";
+import { countReportsByStatus } from "../../db/reports_repo.ts";
 import { startTelemetry, type Telemetry } from "../../services/telemetry/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import { captureLogs } from "../helpers/log_capture.ts";
 import { PROMTOOL_REQUIRED, promtoolAvailable, promtoolCheckMetrics } from "../helpers/promtool.ts";
-import { postReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
+import { createSettledReport, postReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID = "00f067aa0ba902b7";
@@ -41,7 +42,7 @@ Deno.test("Each request writes one access line with exactly the documented field
   await using world = await testApp({ telemetry });
 
   const created = await postReport(world, SAMPLE_CSV, { headers: { "x-request-id": "upload-1" } });
-  assert.ok(created.status === 201 || created.status === 202, `POST answered ${created.status}`);
+  assert.equal(created.status, 202);
   const { id } = await created.json();
   const read = await world.app.request(`/v1/reports/${id}`, {
     headers: { "x-request-id": "read-1", traceparent: TRACEPARENT },
@@ -201,16 +202,17 @@ Deno.test("/metrics counts requests by route template, with every instrument", a
   await using world = await testApp({ telemetry });
   telemetry.observeDatabase({
     sizeBytes: () => databaseSizeBytes(world.db),
-    reportsByStatus: () => ({ queued: 0, processing: 0, ready: 1, failed: 0 }),
+    reportsByStatus: () => countReportsByStatus(world.db),
   });
-  telemetry.jobs.observeQueue(() => ({ queued: 2, running: 1 }));
-  await telemetry.jobs.run(
-    { reportId: "r-1", attempt: 1 },
-    () => Promise.resolve({ outcome: "ready" as const, points: 5 }),
-  );
 
-  const created = await postReport(world, SAMPLE_CSV);
-  const { id } = await created.json();
+  const report = await createSettledReport(world, SAMPLE_CSV);
+  assert.equal(report.status, "ready");
+  const id = report.id;
+  // Waiting for the job read the report already; count from here.
+  const readsBefore = parseSamples(await (await world.app.request("/metrics")).text())
+    .find((s) =>
+      s.name === "http_server_request_duration_count" && s.labels.http_route === "/v1/reports/:id"
+    )?.value ?? 0;
   for (let i = 0; i < 2; i++) await (await world.app.request(`/v1/reports/${id}`)).text();
   await (await world.app.request("/v1/reports/0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20")).text();
   await (await world.app.request("/v2/nothing")).text();
@@ -227,7 +229,7 @@ Deno.test("/metrics counts requests by route template, with every instrument", a
       http_route: "/v1/reports/:id",
       http_response_status_code: "200",
     }),
-    2,
+    readsBefore + 2,
   );
   assert.equal(
     sample(samples, "http_server_request_duration_count", {
@@ -250,11 +252,12 @@ Deno.test("/metrics counts requests by route template, with every instrument", a
   );
   // The scrape itself is in flight while it renders.
   assert.equal(sample(samples, "http_server_active_requests", { http_request_method: "GET" }), 1);
-  assert.equal(sample(samples, "reportd_jobs_queued", {}), 2);
-  assert.equal(sample(samples, "reportd_jobs_running", {}), 1);
+  assert.equal(sample(samples, "reportd_jobs_queued", {}), 0);
+  assert.equal(sample(samples, "reportd_jobs_running", {}), 0);
   assert.equal(sample(samples, "reportd_job_duration_count", { outcome: "ready" }), 1);
-  assert.equal(sample(samples, "reportd_ingest_points_total", {}), 5);
+  assert.equal(sample(samples, "reportd_ingest_points_total", {}), report.summary.points);
   assert.equal(sample(samples, "reportd_reports", { status: "ready" }), 1);
+  assert.equal(sample(samples, "reportd_reports", { status: "failed" }), 0);
   assert.ok(sample(samples, "reportd_db_size", {}) > 0);
   assert.ok(sample(samples, "process_memory_usage", {}) > 1024 * 1024);
   assert.ok(sample(samples, "v8js_memory_heap_used", {}) > 0);
@@ -281,8 +284,10 @@ Deno.test({
     assert.ok(promtoolPresent, "promtool is required (REPORTD_REQUIRE_PROMTOOL=1) but missing");
     await using telemetry = testTelemetry();
     await using world = await testApp({ telemetry });
-    telemetry.observeDatabase({ sizeBytes: () => databaseSizeBytes(world.db) });
-    telemetry.jobs.observeQueue(() => ({ queued: 0, running: 0 }));
+    telemetry.observeDatabase({
+      sizeBytes: () => databaseSizeBytes(world.db),
+      reportsByStatus: () => countReportsByStatus(world.db),
+    });
     await telemetry.jobs.run(
       { reportId: "r-1", attempt: 1 },
       () => Promise.resolve({ outcome: "failed" as const, error: new Error("Bad input") }),

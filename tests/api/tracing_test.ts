@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
 import { context } from "@opentelemetry/api";
-import {
-  currentTraceparent,
-  startTelemetry,
-  type Telemetry,
-  tracedFetch,
-} from "../../services/telemetry/mod.ts";
+import { startTelemetry, type Telemetry, tracedFetch } from "../../services/telemetry/mod.ts";
 import { captureLogs } from "../helpers/log_capture.ts";
 import { type JsonSpan, spanAttribute, startOtlpReceiver } from "../helpers/otlp_receiver.ts";
-import { postReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
+import { postReport, SAMPLE_CSV, settled, testApp } from "../helpers/test_app.ts";
 
 const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
 const PARENT_SPAN_ID = "b7ad6b7169203331";
@@ -87,67 +82,75 @@ Deno.test("A job's span starts its own trace, linked to the request that queued 
   await using logs = await captureLogs();
   await using receiver = startOtlpReceiver();
   await using telemetry = exportingTelemetry(receiver.endpoint, "http/json");
-  const request = telemetry.http.start({
-    method: "POST",
-    path: "/v1/reports",
-    headers: new Headers(),
+  await using world = await testApp({ telemetry });
+  const created = await postReport(world, SAMPLE_CSV, {
+    headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01` },
   });
-  const traceparent = context.with(request.context, () => {
-    assert.ok(currentTraceparent()?.includes(request.spanId));
-    return telemetry.jobs.queued({ reportId: "report-1" });
-  });
-  request.finish({ route: "/v1/reports", status: 202 });
-  assert.equal(traceparent, `00-${request.traceId}-${request.spanId}-01`);
+  assert.equal(created.status, 202);
+  const { id } = await created.json();
+  const done = settled(world.queue, id);
+  const report = await (await world.app.request(`/v1/reports/${id}`)).json();
+  if (report.status !== "ready") assert.equal((await done).status, "ready");
+  const points = (await (await world.app.request(`/v1/reports/${id}`)).json()).summary.points;
+  assert.ok(points > 0);
+  await telemetry.shutdown();
+  await receiver.until(() => receiver.spans().some((span) => span.name === "process report"));
 
-  await telemetry.jobs.run(
-    { reportId: "report-1", attempt: 1, traceparent },
-    () => Promise.resolve({ outcome: "ready" as const, points: 42 }),
+  const upload = receiver.spans().find((span) => span.name === "POST /v1/reports")!;
+  assert.equal(upload.traceId, TRACE_ID);
+  const job = receiver.spans().find((span) => span.name === "process report")!;
+  assert.equal(job.kind, SPAN_KIND_CONSUMER);
+  assert.notEqual(job.traceId, TRACE_ID);
+  assert.equal(job.parentSpanId ?? "", "");
+  assert.deepEqual(job.links?.map((link) => [link.traceId, link.spanId]), [
+    [TRACE_ID, upload.spanId],
+  ]);
+  assert.equal(spanAttribute(job, "reportd.report_id"), id);
+  assert.equal(spanAttribute(job, "reportd.job.outcome"), "ready");
+  assert.equal(spanAttribute(job, "reportd.job.points"), points);
+  // The job's storage calls are children of its span.
+  assert.ok(
+    receiver.spans().some((span) =>
+      span.parentSpanId === job.spanId && spanAttribute(span, "db.system.name") === "sqlite"
+    ),
   );
+
+  // Lifecycle lines: queued inside the request, the rest inside the job's span.
+  const lines = logs.records().filter((line) => String(line.message).startsWith("Job "));
+  const queued = lines.find((line) => String(line.message).startsWith("Job queued"));
+  assert.equal(queued?.report_id, id);
+  assert.equal(queued?.trace_id, TRACE_ID);
+  const started = lines.find((line) => String(line.message).startsWith("Job started"));
+  const finished = lines.find((line) => String(line.message).startsWith("Job finished"));
+  for (const line of [started, finished]) {
+    assert.equal(line?.report_id, id);
+    assert.equal(line?.attempt, 1);
+    assert.equal(line?.trace_id, job.traceId);
+    assert.equal(line?.span_id, job.spanId);
+  }
+  assert.equal(finished?.points, points);
+  assert.equal(typeof finished?.duration_ms, "number");
+});
+
+Deno.test("A failing attempt marks its span and counts as failed", async () => {
+  await using receiver = startOtlpReceiver();
+  await using telemetry = exportingTelemetry(receiver.endpoint, "http/json");
   await assert.rejects(
     telemetry.jobs.run({ reportId: "report-2", attempt: 3, traceparent: "garbage" }, () => {
       throw new Error("Worker died");
     }),
     /Worker died/,
   );
+  const text = await telemetry.renderPrometheus();
+  assert.match(text, /^reportd_job_duration_count\{outcome="failed"\} 1$/m);
   await telemetry.shutdown();
-  await receiver.until(() =>
-    receiver.spans().filter((s) => s.name === "process report").length === 2
-  );
-
-  const [ready, failed] = receiver.spans().filter((span) => span.name === "process report");
-  assert.equal(ready.kind, SPAN_KIND_CONSUMER);
-  assert.notEqual(ready.traceId, request.traceId);
-  assert.equal(ready.parentSpanId ?? "", "");
-  assert.deepEqual(
-    ready.links?.map((link) => [link.traceId, link.spanId]),
-    [[request.traceId, request.spanId]],
-  );
-  assert.equal(spanAttribute(ready, "reportd.report_id"), "report-1");
-  assert.equal(spanAttribute(ready, "reportd.job.points"), 42);
+  await receiver.until(() => receiver.spans().some((span) => span.name === "process report"));
+  const [failed] = receiver.spans();
   // A malformed stored traceparent costs the link, not the job.
   assert.deepEqual(failed.links ?? [], []);
   assert.equal(failed.status?.code, 2);
-
-  const jobLines = logs.records().filter((line) => line.logger === "reportd.jobs");
-  assert.deepEqual(jobLines.map((line) => line.message), [
-    "Job for report {report_id} queued",
-    "Job for report {report_id} started (attempt {attempt})",
-    "Job for report {report_id} finished in {duration_ms} ms",
-    "Job for report {report_id} started (attempt {attempt})",
-    "Job for report {report_id} failed on attempt {attempt}",
-  ]);
-  const [queued, , finished, , failure] = jobLines;
-  assert.equal(queued.trace_id, request.traceId);
-  assert.equal(finished.report_id, "report-1");
-  assert.equal(finished.attempt, 1);
-  assert.equal(finished.points, 42);
-  assert.equal(finished.outcome, "ready");
-  assert.equal(typeof finished.duration_ms, "number");
-  assert.equal(finished.trace_id, ready.traceId);
-  assert.equal(failure.level, "ERROR");
-  assert.equal(failure.attempt, 3);
-  assert.equal(failure.outcome, "failed");
-  assert.match(failure.error as string, /^Error: Worker died\n\s+at /);
+  assert.equal(spanAttribute(failed, "reportd.job.outcome"), "failed");
+  assert.equal(spanAttribute(failed, "reportd.job.attempt"), 3);
 });
 
 Deno.test("tracedFetch carries traceparent onwards and records a client span", async () => {

@@ -13,6 +13,7 @@ import { type AppDeps, createApp } from "../../routes/mod.ts";
 import type { AppEnv } from "../../routes/middleware/request_id.ts";
 import { WorkerPool } from "../../services/jobs/pool.ts";
 import { JobQueue, type JobSettledDetail } from "../../services/jobs/queue.ts";
+import type { Telemetry } from "../../services/telemetry/mod.ts";
 
 /** What a test gets from {@linkcode testApp}. */
 export interface TestWorld extends AsyncDisposable {
@@ -48,8 +49,8 @@ export interface TestAppOptions {
   startQueue?: boolean;
   /** Reported by `isShuttingDown`. */
   isShuttingDown?: () => boolean;
-  /** Telemetry for the app (access lines, spans, `/metrics`); none by default. */
-  telemetry?: AppDeps["telemetry"];
+  /** Telemetry for the app and the queue (access lines, spans, `/metrics`); none by default. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -81,6 +82,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestWorld> 
     maxAttempts: options.jobAttempts ?? 3,
     maxPoints: config.maxPoints,
     failedRetentionMs: 7 * 86_400_000,
+    telemetry: options.telemetry?.jobs,
   });
   if (options.startQueue ?? true) await queue.start();
   const deps: AppDeps = {
