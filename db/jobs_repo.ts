@@ -33,6 +33,8 @@ export interface ClaimedJob {
   nameFromBody: boolean;
   /** W3C trace context of the request that queued it, if any. */
   traceparent: string | null;
+  /** For an import job, the provider source to fetch (instead of an upload). */
+  importSource: JsonObject | null;
 }
 
 /** A job to create together with its report. */
@@ -42,6 +44,8 @@ export interface NewJob {
   bytes: number;
   nameFromBody: boolean;
   traceparent?: string;
+  /** For an import job: the provider source; the upload is then empty. */
+  importSource?: JsonObject;
 }
 
 /** An Idempotency-Key to record with a new report. */
@@ -62,6 +66,8 @@ export interface JobResult {
   rowCounts: JsonObject;
   summary: JsonObject;
   series: StoredSeries;
+  /** Replaces the report's `source` (an import records whether the cache answered). */
+  source?: JsonObject;
   /** Replaces the report's name when the job was created with `nameFromBody`. */
   name?: string;
   finishedAt: string;
@@ -142,8 +148,8 @@ export function enqueueReport(
       insertReportRow(db, report);
       statement(
         db,
-        "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent) " +
-          "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +
+          "import_source) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ).run(
         report.id,
         job.uploadId,
@@ -151,6 +157,7 @@ export function enqueueReport(
         job.bytes,
         job.nameFromBody ? 1 : 0,
         job.traceparent ?? null,
+        job.importSource === undefined ? null : JSON.stringify(job.importSource),
       );
       if (idempotency !== undefined) {
         statement(
@@ -175,7 +182,7 @@ export function claimNextJob(
       const row = statement(
         db,
         "SELECT j.report_id, j.upload_id, j.format, j.bytes, j.attempts, j.name_from_body, " +
-          "j.traceparent FROM reports r JOIN jobs j ON j.report_id = r.id " +
+          "j.traceparent, j.import_source FROM reports r JOIN jobs j ON j.report_id = r.id " +
           "WHERE r.status = 'queued' ORDER BY r.queued_at, r.id LIMIT 1",
       ).get() as {
         report_id: string;
@@ -185,6 +192,7 @@ export function claimNextJob(
         attempts: number;
         name_from_body: number;
         traceparent: string | null;
+        import_source: string | null;
       } | undefined;
       if (row === undefined) return undefined;
       statement(
@@ -201,6 +209,7 @@ export function claimNextJob(
         attempts: row.attempts + 1,
         nameFromBody: row.name_from_body === 1,
         traceparent: row.traceparent,
+        importSource: row.import_source === null ? null : JSON.parse(row.import_source),
       };
     }));
 }
@@ -225,11 +234,13 @@ export function completeJob(
       statement(
         db,
         "UPDATE reports SET status = 'ready', row_counts = ?, summary = ?, error = NULL, " +
-          "name = coalesce(?, name), finished_at = ?, updated_at = ? WHERE id = ?",
+          "name = coalesce(?, name), source = coalesce(?, source), finished_at = ?, " +
+          "updated_at = ? WHERE id = ?",
       ).run(
         JSON.stringify(result.rowCounts),
         JSON.stringify(result.summary),
         name,
+        result.source === undefined ? null : JSON.stringify(result.source),
         result.finishedAt,
         result.finishedAt,
         reportId,
@@ -249,17 +260,18 @@ export function completeJob(
 export function failJob(
   db: Database,
   reportId: string,
-  failure: { error: JsonObject; rowCounts?: JsonObject; finishedAt: string },
+  failure: { error: JsonObject; rowCounts?: JsonObject; source?: JsonObject; finishedAt: string },
 ): Promise<boolean> {
   return runStorage("record the job's failure", () =>
     transaction(db, () => {
       const result = statement(
         db,
         "UPDATE reports SET status = 'failed', error = ?, row_counts = coalesce(?, row_counts), " +
-          "finished_at = ?, updated_at = ? WHERE id = ?",
+          "source = coalesce(?, source), finished_at = ?, updated_at = ? WHERE id = ?",
       ).run(
         JSON.stringify(failure.error),
         failure.rowCounts === undefined ? null : JSON.stringify(failure.rowCounts),
+        failure.source === undefined ? null : JSON.stringify(failure.source),
         failure.finishedAt,
         failure.finishedAt,
         reportId,

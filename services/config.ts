@@ -67,6 +67,30 @@ export interface Config {
   failedRetentionMs: number;
   /** How long shutdown waits for running jobs, in ms. */
   shutdownTimeoutMs: number;
+  /** Settings of the market-data providers. */
+  providers: ProviderConfig;
+}
+
+/** Settings of the market-data providers (issue: import from upstream providers). */
+export interface ProviderConfig {
+  /** Longest date range one import may ask for, in days. */
+  maxDays: number;
+  /** Base URL of Stooq's CSV download endpoint. */
+  stooqUrl: string;
+  /** Stooq API key; a secret, never logged. */
+  stooqApiKey: string | undefined;
+  /** Exact host names the `url` provider may fetch from; empty turns it off. */
+  fetchAllowHosts: string[];
+  /** Allow loopback, link-local and private addresses (only for tests). */
+  fetchAllowPrivate: boolean;
+  /** Allow plain http for the `url` provider (only for tests). */
+  fetchAllowHttp: boolean;
+  /** Cache lifetime of a range entirely in the past, in ms. */
+  cacheTtlHistoricalMs: number;
+  /** Cache lifetime of a range that includes today, in ms. */
+  cacheTtlRecentMs: number;
+  /** Timeout of one upstream request, in ms. */
+  upstreamTimeoutMs: number;
 }
 
 /** Every variable reportd reads, with its default and meaning (also shown by `--help`). */
@@ -103,6 +127,21 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_MAX_INFLIGHT_UPLOADS: { default: "4", description: "Most uploads received at once" },
   REPORTD_FAILED_RETENTION: { default: "7d", description: "How long failed uploads are kept" },
   REPORTD_SHUTDOWN_TIMEOUT: { default: "10s", description: "How long shutdown waits for jobs" },
+  REPORTD_PROVIDER_MAX_DAYS: { default: "3660", description: "Longest date range of an import" },
+  REPORTD_STOOQ_URL: { default: "https://stooq.com/q/d/l/", description: "Stooq CSV endpoint" },
+  REPORTD_STOOQ_API_KEY: { default: "", description: "Stooq API key, appended when set (secret)" },
+  REPORTD_FETCH_ALLOW_HOSTS: { default: "", description: "Hosts the url provider may fetch from" },
+  REPORTD_FETCH_ALLOW_PRIVATE: {
+    default: "false",
+    description: "Let fetches reach loopback/private addresses (tests only)",
+  },
+  REPORTD_FETCH_ALLOW_HTTP: {
+    default: "false",
+    description: "Let the url provider use plain http (tests only)",
+  },
+  REPORTD_CACHE_TTL_HISTORICAL: { default: "30d", description: "Cache life of past ranges" },
+  REPORTD_CACHE_TTL_RECENT: { default: "15m", description: "Cache life of ranges touching today" },
+  REPORTD_UPSTREAM_TIMEOUT: { default: "10s", description: "Timeout of one upstream request" },
 } as const;
 
 /** Names of the variables in {@linkcode ENVIRONMENT_VARIABLES}. */
@@ -130,6 +169,11 @@ function durationSetting() {
       const unit = text.match(/[a-z]+$/)?.[0] ?? "s";
       return Number.parseInt(text, 10) * DURATION_UNITS_MS[unit];
     });
+}
+
+function booleanSetting() {
+  return z.string().trim().toLowerCase().pipe(z.enum(["true", "false", "1", "0"]))
+    .transform((text) => text === "true" || text === "1");
 }
 
 // `db=debug,http.access=warning`: module names as in the logger categories below
@@ -231,6 +275,17 @@ const ConfigSchema = z.object({
   REPORTD_MAX_INFLIGHT_UPLOADS: integerSetting(1, 1024),
   REPORTD_FAILED_RETENTION: durationSetting(),
   REPORTD_SHUTDOWN_TIMEOUT: durationSetting(),
+  REPORTD_PROVIDER_MAX_DAYS: integerSetting(1, 100_000),
+  REPORTD_STOOQ_URL: z.url({ protocol: /^https?$/ }),
+  REPORTD_STOOQ_API_KEY: z.string().trim().max(512).optional(),
+  REPORTD_FETCH_ALLOW_HOSTS: z.string().transform((text) =>
+    text.split(",").map((host) => host.trim().toLowerCase()).filter((host) => host !== "")
+  ).pipe(z.array(z.string().regex(/^[a-z0-9.-]{1,253}$/, "expected host names, comma-separated"))),
+  REPORTD_FETCH_ALLOW_PRIVATE: booleanSetting(),
+  REPORTD_FETCH_ALLOW_HTTP: booleanSetting(),
+  REPORTD_CACHE_TTL_HISTORICAL: durationSetting(),
+  REPORTD_CACHE_TTL_RECENT: durationSetting(),
+  REPORTD_UPSTREAM_TIMEOUT: durationSetting(),
 });
 
 /** Thrown when a variable is invalid; the message names it and is fit to print as is. */
@@ -258,7 +313,14 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     const value = env[name];
     input[name] = value === undefined || value.trim() === "" ? spec.default : value;
   }
-  for (const optional of ["LOG_FORMAT", "REPORTD_WORKERS", "OTEL_EXPORTER_OTLP_ENDPOINT"]) {
+  for (
+    const optional of [
+      "LOG_FORMAT",
+      "REPORTD_WORKERS",
+      "REPORTD_STOOQ_API_KEY",
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ]
+  ) {
     if (input[optional] === "") input[optional] = undefined;
   }
   const parsed = ConfigSchema.safeParse(input);
@@ -293,6 +355,17 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     maxInflightUploads: values.REPORTD_MAX_INFLIGHT_UPLOADS,
     failedRetentionMs: values.REPORTD_FAILED_RETENTION,
     shutdownTimeoutMs: values.REPORTD_SHUTDOWN_TIMEOUT,
+    providers: {
+      maxDays: values.REPORTD_PROVIDER_MAX_DAYS,
+      stooqUrl: values.REPORTD_STOOQ_URL,
+      stooqApiKey: values.REPORTD_STOOQ_API_KEY,
+      fetchAllowHosts: values.REPORTD_FETCH_ALLOW_HOSTS,
+      fetchAllowPrivate: values.REPORTD_FETCH_ALLOW_PRIVATE,
+      fetchAllowHttp: values.REPORTD_FETCH_ALLOW_HTTP,
+      cacheTtlHistoricalMs: values.REPORTD_CACHE_TTL_HISTORICAL,
+      cacheTtlRecentMs: values.REPORTD_CACHE_TTL_RECENT,
+      upstreamTimeoutMs: values.REPORTD_UPSTREAM_TIMEOUT,
+    },
   };
 }
 
