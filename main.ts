@@ -19,6 +19,8 @@ import { countReportsByStatus } from "./db/reports_repo.ts";
 import { createApp } from "./routes/mod.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
+import { Importer } from "./services/imports.ts";
+import { createProviders } from "./services/providers/mod.ts";
 import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/build_info.ts";
 import {
   type Config,
@@ -135,11 +137,17 @@ async function serve(config: Config): Promise<number> {
     ...migrations,
   });
 
+  // Imports fetch CSV from market-data providers, through the upstream cache.
+  const importer = new Importer({
+    db,
+    providers: createProviders({ config: config.providers, maxBytes: config.maxBodyBytes }),
+  });
   // Workers parse and compute; the queue feeds them from the database.
   const pool = new WorkerPool({ size: config.workers });
   const queue = new JobQueue({
     db,
     pool,
+    importer,
     maxAttempts: config.jobAttempts,
     maxPoints: config.maxPoints,
     failedRetentionMs: config.failedRetentionMs,
@@ -161,6 +169,7 @@ async function serve(config: Config): Promise<number> {
     config,
     version: VERSION,
     jobs: queue,
+    importer,
     isShuttingDown: () => shuttingDown,
     telemetry,
   });
@@ -226,9 +235,11 @@ async function healthcheck(config: Config): Promise<number> {
 }
 
 function redactedConfig(config: Config): Record<string, unknown> {
-  // Secrets are replaced, not dropped, so the line still shows which are set.
+  // Secrets are replaced, not dropped, so the line still shows whether one is set.
+  const redact = (secret: string | undefined) => secret === undefined ? undefined : "[redacted]";
   return {
     ...config,
+    providers: { ...config.providers, stooqApiKey: redact(config.providers.stooqApiKey) },
     telemetry: { ...config.telemetry, otlpHeaders: redactValues(config.telemetry.otlpHeaders) },
   };
 }

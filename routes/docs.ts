@@ -53,6 +53,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, info: DocsInfo): vo
       security: [],
       tags: [
         { name: "reports", description: "Upload series and read their reports" },
+        { name: "providers", description: "Market-data providers that imports fetch from" },
         { name: "operations", description: "Health and readiness probes" },
       ],
     });

@@ -13,6 +13,10 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../db/mod.ts";
 import type { Config } from "../services/config.ts";
 import { AppError } from "../services/errors.ts";
+import type { ReportsContext } from "../services/reports.ts";
+import { UploadSlots } from "../services/uploads.ts";
+import { ReportCache } from "../services/report_cache.ts";
+import type { Importer } from "../services/imports.ts";
 import type { Telemetry } from "../services/telemetry/mod.ts";
 import { registerDocsRoutes } from "./docs.ts";
 import { registerHealthRoutes } from "./health.ts";
@@ -25,6 +29,7 @@ import {
 } from "./middleware/problem.ts";
 import { type AppEnv, requestId } from "./middleware/request_id.ts";
 import { requestTelemetry } from "./middleware/request_telemetry.ts";
+import { registerProviderRoutes } from "./providers.ts";
 import { registerReportRoutes } from "./reports.ts";
 
 /** Everything the app needs from the outside world. */
@@ -32,7 +37,11 @@ export interface AppDeps {
   /** The open database. */
   db: Database;
   /** The validated configuration. */
-  config: Pick<Config, "maxBodyBytes" | "maxPoints">;
+  config: Pick<Config, "maxBodyBytes" | "maxPoints" | "queueMax" | "maxInflightUploads">;
+  /** The job queue that processes uploads. */
+  jobs: ReportsContext["jobs"];
+  /** Imports from market-data providers; without it there is no `GET /v1/providers`. */
+  importer?: Importer;
   /** The service version, shown in the OpenAPI document. */
   version: string;
   /** Returns true once shutdown has begun (readiness turns 503). */
@@ -89,9 +98,18 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   registerHealthRoutes(app, { db: deps.db, isShuttingDown: deps.isShuttingDown });
   registerReportRoutes(app, {
-    reports: { db: deps.db, config: deps.config, now: deps.now },
-    maxBodyBytes: deps.config.maxBodyBytes,
+    reports: {
+      db: deps.db,
+      config: deps.config,
+      jobs: deps.jobs,
+      uploads: new UploadSlots(deps.config.maxInflightUploads),
+      isShuttingDown: deps.isShuttingDown,
+      cache: new ReportCache(),
+      importer: deps.importer,
+      now: deps.now,
+    },
   });
+  if (deps.importer !== undefined) registerProviderRoutes(app, { importer: deps.importer });
   registerDocsRoutes(app, { version: deps.version });
   if (deps.telemetry !== undefined) registerMetricsRoutes(app, { telemetry: deps.telemetry });
   return app;

@@ -14,6 +14,7 @@ import { seriesToCsv } from "../services/series/csv_out.ts";
 import { seriesToJson, seriesToUplot } from "../services/series/json_out.ts";
 import { parseTimestamp } from "../services/series/timestamps.ts";
 import { ColumnarUploadSchema, RowUploadSchema } from "../services/series/upload_schema.ts";
+import { ImportRequestSchema } from "../services/providers/import_schema.ts";
 import type { UploadFormat } from "../services/series/types.ts";
 import { fieldErrors, problemObject, slugForKind } from "./middleware/problem.ts";
 import type { AppEnv } from "./middleware/request_id.ts";
@@ -50,7 +51,8 @@ const createReportRoute = createRoute({
   tags: ["reports"],
   summary: "Upload a time series; it is processed in the background",
   description: "The first CSV column is the timestamp (`timestamp`, `time`, `date` or `t`); " +
-    "every other column is a numeric series. JSON comes in columnar or row form. The upload is " +
+    "every other column is a numeric series. JSON comes in columnar or row form, or names a " +
+    "`source` to import from a provider (see GET /v1/providers). The upload is " +
     "stored, then parsed and summarized by a worker: poll the report until its status is " +
     "`ready` or `failed`.",
   request: {
@@ -64,7 +66,9 @@ const createReportRoute = createRoute({
             example: "timestamp,value\n2020-01-10,1.5\n2020-01-11,1.7\n",
           }),
         },
-        "application/json": { schema: z.union([ColumnarUploadSchema, RowUploadSchema]) },
+        "application/json": {
+          schema: z.union([ColumnarUploadSchema, RowUploadSchema, ImportRequestSchema]),
+        },
       },
     },
   },

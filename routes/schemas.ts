@@ -95,10 +95,21 @@ export const ReportSchema = z.object({
   status: z.enum(REPORT_STATUSES),
   created_at: isoTime,
   updated_at: isoTime,
-  source: z.object({
-    kind: z.literal("upload"),
-    format: z.enum(["csv", "json"]),
-  }),
+  source: z.union([
+    z.object({ kind: z.literal("upload"), format: z.enum(["csv", "json"]) }),
+    z.object({
+      kind: z.literal("provider"),
+      provider: z.enum(["stooq", "url"]),
+      symbol: z.string().optional(),
+      start: z.string().optional(),
+      end: z.string().optional(),
+      interval: z.enum(["d", "w", "m"]).optional(),
+      url: z.string().optional(),
+      cache: z.enum(["hit", "miss", "stale"]).nullable().meta({
+        description: "Whether the upstream cache answered; null until fetched",
+      }),
+    }),
+  ]),
   rows: RowCountsSchema.nullable(),
   summary: SummarySchema.nullable(),
   queued_at: isoTime.nullable().meta({ description: "When the upload was stored and queued" }),

@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { countQueuedJobs, enqueueReport } from "../db/jobs_repo.ts";
+import { createHash } from "node:crypto";
+import {
+  countQueuedJobs,
+  enqueueReport,
+  type IdempotencyRecord,
+  type NewJob,
+} from "../db/jobs_repo.ts";
 import type { Database } from "../db/mod.ts";
 import * as repo from "../db/reports_repo.ts";
 import type { Config } from "./config.ts";
@@ -18,7 +24,14 @@ import { downsampleSeries } from "./series/lttb.ts";
 import { sliceSeries } from "./series/slice.ts";
 import type { RowCounts, Series, Summary, UploadFormat } from "./series/types.ts";
 import { getLogger } from "./telemetry/logger.ts";
-import { receiveUpload, type UploadSlots } from "./uploads.ts";
+import { type CacheOutcome, defaultImportName, type Importer } from "./imports.ts";
+import {
+  type ImportRequest,
+  ImportRequestSchema,
+  type ImportSource,
+} from "./providers/import_schema.ts";
+import { HEAD_BYTES } from "./series/preflight.ts";
+import { peekBody, receiveUpload, type UploadSlots } from "./uploads.ts";
 import type { ReportCache } from "./report_cache.ts";
 
 const log = getLogger(["reportd", "reports"]);
@@ -43,15 +56,16 @@ export interface ReportsContext {
   isShuttingDown?: () => boolean;
   /** Finished reports kept in memory for the read path. */
   cache?: ReportCache<Report>;
+  /** Validates imports from providers; without it, import requests are refused. */
+  importer?: Pick<Importer, "validate">;
   /** Clock, replaceable in tests. */
   now?: () => Date;
 }
 
 /** Where a report's data came from. */
-export interface ReportSource {
-  kind: "upload";
-  format: UploadFormat;
-}
+export type ReportSource =
+  | { kind: "upload"; format: UploadFormat }
+  | (ImportSource & { kind: "provider"; cache: CacheOutcome | null });
 
 /** A failed report's reason: a problem kind, its detail and field errors. */
 export type ReportError = JobError;
@@ -133,14 +147,18 @@ export interface ReadSeriesOptions {
 export const DEFAULT_REPORT_NAME = "Untitled report";
 
 /**
- * Accepts an upload: checks capacity, streams the body into storage, and
- * queues a report for the workers. Returns once the upload and its job are
- * committed, so "accepted" means "will be processed, even after a crash".
+ * Accepts an upload or an import request: checks capacity, streams the body
+ * into storage (or validates the import), and queues a report for the
+ * workers. Returns once the report and its job are committed, so "accepted"
+ * means "will be processed, even after a crash".
  *
- * Throws `unavailable` (with a retry estimate) when the queue is full or too
- * many uploads are in flight, `payload_too_large`, `unsupported_media_type`
- * or `invalid_input` for problems visible before parsing, and
- * `invalid_input` when an Idempotency-Key is reused with a different body.
+ * A JSON body whose top level has a `source` member is an import request
+ * (small, so it is read and validated here); any other JSON is an upload.
+ *
+ * Throws `unavailable` (with a retry estimate) when shutting down, when the
+ * queue is full or too many uploads are in flight; `payload_too_large`,
+ * `malformed_body` or `invalid_input` for problems visible before parsing;
+ * and `invalid_input` when an Idempotency-Key is reused with a different body.
  */
 export async function createReport(
   context: ReportsContext,
@@ -159,16 +177,27 @@ export async function createReport(
       retryAfterSeconds: await context.jobs.estimateDrainSeconds(),
     });
   }
+  let body = upload.body;
+  if (upload.format === "json") {
+    if (upload.declaredBytes !== undefined && upload.declaredBytes > config.maxBodyBytes) {
+      await body?.cancel();
+      throw new AppError("payload_too_large", `The body exceeds ${config.maxBodyBytes} bytes`);
+    }
+    const peeked = await peekBody(body, HEAD_BYTES);
+    const request = peeked.complete ? readImportRequest(peeked.head) : undefined;
+    if (request !== undefined) return await createImport(context, request, upload);
+    body = peeked.body;
+  }
   const release = context.uploads.tryAcquire();
   if (release === undefined) {
-    await upload.body?.cancel();
+    await body?.cancel();
     throw new AppError("unavailable", "Too many uploads are being received; retry shortly", {
       retryAfterSeconds: 1,
     });
   }
   let received;
   try {
-    received = await receiveUpload(db, upload.body, {
+    received = await receiveUpload(db, body, {
       format: upload.format,
       maxBytes: config.maxBodyBytes,
       maxPoints: config.maxPoints,
@@ -177,23 +206,13 @@ export async function createReport(
   } finally {
     release();
   }
-
   const now = timestamp(context);
-  const report: Report = {
-    id: uuidv7(),
-    name: upload.name ?? DEFAULT_REPORT_NAME,
-    status: "queued",
-    source: { kind: "upload", format: upload.format },
-    rows: null,
-    summary: null,
-    error: null,
-    createdAt: now,
-    updatedAt: now,
-    queuedAt: now,
-    startedAt: null,
-    finishedAt: null,
-  };
-  const result = await enqueueReport(db, toRecord(report), {
+  return await queueReport(context, {
+    report: newReport({
+      name: upload.name ?? DEFAULT_REPORT_NAME,
+      source: { kind: "upload", format: upload.format },
+      now,
+    }),
     job: {
       uploadId: received.uploadId,
       format: upload.format,
@@ -201,11 +220,103 @@ export async function createReport(
       nameFromBody: upload.name === undefined && upload.format === "json",
       traceparent: upload.traceparent,
     },
+    idempotency: upload.idempotencyKey === undefined
+      ? undefined
+      : { key: upload.idempotencyKey, bodySha256: received.sha256, createdAt: now },
+  });
+}
+
+/**
+ * Queues an import from a provider: the report starts `queued` with a
+ * `provider` source; the queue fetches the CSV (through the cache) and
+ * processes it like an upload.
+ */
+async function createImport(
+  context: ReportsContext,
+  request: ImportRequest,
+  upload: UploadInput,
+): Promise<CreateResult> {
+  if (context.importer === undefined) {
+    throw new AppError("invalid_input", "This instance has no providers enabled", {
+      errors: [{ path: "source", message: "Upload the series as CSV or JSON instead" }],
+    });
+  }
+  context.importer.validate(request);
+  const now = timestamp(context);
+  const canonical = JSON.stringify(request);
+  return await queueReport(context, {
+    report: newReport({
+      name: upload.name ?? request.name ?? defaultImportName(request.source),
+      source: { kind: "provider", ...request.source, cache: null },
+      now,
+    }),
+    job: {
+      uploadId: crypto.randomUUID(),
+      format: "csv",
+      bytes: 0,
+      nameFromBody: false,
+      traceparent: upload.traceparent,
+      importSource: { ...request.source },
+    },
     idempotency: upload.idempotencyKey === undefined ? undefined : {
       key: upload.idempotencyKey,
-      bodySha256: received.sha256,
+      bodySha256: createHash("sha256").update(canonical).digest("hex"),
       createdAt: now,
     },
+  });
+}
+
+/**
+ * Reads a small, complete JSON body: an import request when its top level has
+ * `source` (validated here, 422 naming the fields), undefined for an upload.
+ * Unparseable JSON is a 400 now: the body is small, so finding out is cheap.
+ */
+function readImportRequest(head: Uint8Array): ImportRequest | undefined {
+  const text = new TextDecoder().decode(head);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError("malformed_body", "The body is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || !("source" in value)) return undefined;
+  const parsed = ImportRequestSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new AppError("invalid_input", "The import request is invalid", {
+      errors: parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join(".") || "body",
+        message: issue.message,
+      })),
+    });
+  }
+  return parsed.data;
+}
+
+function newReport(init: { name: string; source: ReportSource; now: string }): Report {
+  return {
+    id: uuidv7(),
+    name: init.name,
+    status: "queued",
+    source: init.source,
+    rows: null,
+    summary: null,
+    error: null,
+    createdAt: init.now,
+    updatedAt: init.now,
+    queuedAt: init.now,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+async function queueReport(
+  context: ReportsContext,
+  entry: { report: Report; job: NewJob; idempotency?: IdempotencyRecord },
+): Promise<CreateResult> {
+  const { report, job } = entry;
+  const result = await enqueueReport(context.db, toRecord(report), {
+    job,
+    idempotency: entry.idempotency,
   });
   if (result.outcome === "key_reused") {
     throw new AppError(
@@ -217,8 +328,9 @@ export async function createReport(
   if (result.outcome === "replayed") return { report: fromRecord(result.report), replayed: true };
   log.info("Job queued for report {report_id} ({bytes} bytes of {format})", {
     report_id: report.id,
-    bytes: received.bytes,
-    format: upload.format,
+    bytes: job.bytes,
+    format: job.format,
+    source: report.source.kind,
   });
   context.jobs.notify();
   return { report, replayed: false };

@@ -121,6 +121,58 @@ export async function receiveUpload(
   return { uploadId, bytes: total, sha256: hash.digest("hex") };
 }
 
+/** The first bytes of a body, and a stream that still yields all of it. */
+export interface PeekedBody {
+  /** Up to `limit` bytes from the start. */
+  head: Uint8Array;
+  /** True when `head` is the whole body. */
+  complete: boolean;
+  /** The whole body again, head included, for whoever reads it next. */
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/**
+ * Reads the first `limit` bytes of `body` (or all of it, when shorter) without
+ * losing them: the returned stream replays them before the rest. Lets the
+ * request path look at a small JSON body (is it an import request?) while a
+ * large one still streams into storage untouched.
+ */
+export async function peekBody(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<PeekedBody> {
+  if (body === null) return { head: new Uint8Array(0), complete: true, body: null };
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let complete = false;
+  while (total < limit) {
+    const { done, value } = await readChunk(reader);
+    if (done) {
+      complete = true;
+      break;
+    }
+    parts.push(value);
+    total += value.byteLength;
+  }
+  const head = concat(parts, total);
+  const replay = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head.byteLength > 0) controller.enqueue(head);
+      if (complete) controller.close();
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { head: head.subarray(0, Math.min(total, limit)), complete, body: replay };
+}
+
 /**
  * A counter of uploads being received, to bound memory and disk bandwidth.
  *

@@ -24,7 +24,10 @@ import {
   requeueAbandonedJobs,
   requeueJob,
 } from "../../db/jobs_repo.ts";
-import type { ErrorKind, FieldError } from "../errors.ts";
+import type { JsonObject } from "../../db/reports_repo.ts";
+import { AppError, type ErrorKind, type FieldError } from "../errors.ts";
+import type { Importer } from "../imports.ts";
+import type { ImportSource } from "../providers/import_schema.ts";
 import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
 import { getLogger } from "../telemetry/logger.ts";
 import type { WorkerPool } from "./pool.ts";
@@ -56,6 +59,8 @@ export interface JobQueueOptions {
   now?: () => Date;
   /** A span and metrics per attempt, and the queue gauges; none by default. */
   telemetry?: JobTelemetry;
+  /** Fetches the CSV of import jobs; without it, import jobs fail. */
+  importer?: Pick<Importer, "fetch">;
 }
 
 /** A stored failure: a problem kind, its detail and field errors. */
@@ -251,9 +256,17 @@ export class JobQueue extends EventTarget {
     const context = { report_id: job.reportId, attempt: job.attempts, format: job.format };
     log.info("Job started for report {report_id}, attempt {attempt}", context);
     try {
-      const body = await readUpload(db, job.uploadId, job.bytes);
+      const input = await this.#input(job);
+      if ("error" in input) {
+        await this.#fail(job, input.error);
+        log.info("Job failed for report {report_id}: {reason}", {
+          ...context,
+          reason: input.error.detail,
+        });
+        return { outcome: "failed", error: input.error.detail };
+      }
       const response = await pool.run({
-        body: body.buffer as ArrayBuffer,
+        body: ownBuffer(input.body),
         format: job.format,
         maxPoints,
       });
@@ -269,6 +282,7 @@ export class JobQueue extends EventTarget {
             columns: response.columns.map((column) => new Float64Array(column)),
           },
           name: response.name,
+          source: input.source,
           finishedAt: this.#now(),
         });
         this.#recordDuration(durationMs);
@@ -326,6 +340,31 @@ export class JobQueue extends EventTarget {
     }
   }
 
+  /**
+   * The bytes a job works on: its stored upload, or for an import the CSV the
+   * provider (or the upstream cache) returns, with the report's updated source.
+   * A provider failure is final for the job: the HTTP client already retried.
+   */
+  async #input(
+    job: ClaimedJob,
+  ): Promise<{ body: Uint8Array; source?: JsonObject } | { error: JobError }> {
+    if (job.importSource === null) {
+      return { body: await readUpload(this.#options.db, job.uploadId, job.bytes) };
+    }
+    const source = job.importSource as ImportSource;
+    const importer = this.#options.importer;
+    if (importer === undefined) {
+      return { error: { kind: "unavailable", detail: "Imports are not enabled on this instance" } };
+    }
+    try {
+      const imported = await importer.fetch(source);
+      return { body: imported.csv, source: { kind: "provider", ...source, cache: imported.cache } };
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return { error: { kind: error.kind, detail: error.message, errors: error.errors } };
+    }
+  }
+
   async #fail(job: ClaimedJob, error: JobError): Promise<void> {
     await failJob(this.#options.db, job.reportId, {
       error: { ...error },
@@ -349,6 +388,13 @@ const SETTLED_STATUS: Record<JobResult["outcome"], JobSettledDetail["status"]> =
   failed: "failed",
   retried: "queued",
 };
+
+// Transferring hands over a whole ArrayBuffer: a view onto part of a larger
+// one is copied first, an exact one moves for free.
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (whole ? bytes : bytes.slice()).buffer as ArrayBuffer;
+}
 
 function clampSeconds(seconds: number): number {
   return Math.min(3600, Math.max(1, Math.ceil(seconds)));
