@@ -175,6 +175,15 @@ Deno.test("POST /v1/reports answers 422 for visibly unusable CSV", async (t) => 
   }
 });
 
+Deno.test("POST /v1/reports answers 400 at once for a small body that is not valid JSON", async () => {
+  await using world = await testApp();
+  const problem = await assertProblem(
+    await postReport(world, '{"timestamps": [', { contentType: "application/json" }),
+    400,
+  );
+  assert.equal(problem.type, "/problems/malformed-body");
+});
+
 Deno.test("POST /v1/reports answers 400 or 422 for a body that is not a JSON object", async () => {
   await using world = await testApp();
   const notJson = await assertProblem(
@@ -194,8 +203,9 @@ Deno.test("Content problems found by the worker fail the report with a problem o
   const cases: [string, BodyInit, string, string, RegExp][] = [
     ["no valid rows", "t,v\nyesterday,1\n", "text/csv", "/problems/invalid-input", /rejected/],
     [
-      "truncated JSON",
-      '{"timestamps": [',
+      // Past the 64 KiB head that the request path reads, JSON is only parsed by the worker.
+      "truncated large JSON",
+      `{"timestamps": [${'"2020-01-01",'.repeat(10_000)}`,
       "application/json",
       "/problems/malformed-body",
       /not valid JSON/,

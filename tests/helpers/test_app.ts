@@ -13,6 +13,9 @@ import { type AppDeps, createApp } from "../../routes/mod.ts";
 import type { AppEnv } from "../../routes/middleware/request_id.ts";
 import { WorkerPool } from "../../services/jobs/pool.ts";
 import { JobQueue, type JobSettledDetail } from "../../services/jobs/queue.ts";
+import type { ProviderConfig } from "../../services/config.ts";
+import { Importer } from "../../services/imports.ts";
+import { createProviders } from "../../services/providers/mod.ts";
 import type { Telemetry } from "../../services/telemetry/mod.ts";
 
 /** What a test gets from {@linkcode testApp}. */
@@ -51,6 +54,8 @@ export interface TestAppOptions {
   isShuttingDown?: () => boolean;
   /** Telemetry for the app and the queue (access lines, spans, `/metrics`); none by default. */
   telemetry?: Telemetry;
+  /** Enables imports with these provider settings (over test-friendly defaults). */
+  providers?: Partial<ProviderConfig> & { backoffBaseMs?: number };
 }
 
 /**
@@ -76,9 +81,18 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestWorld> 
     workerUrl: options.workerUrl,
     taskTimeoutMs: options.taskTimeoutMs,
   });
+  const importer = options.providers === undefined ? undefined : new Importer({
+    db,
+    providers: createProviders({
+      config: { ...TEST_PROVIDER_CONFIG, ...options.providers },
+      maxBytes: config.maxBodyBytes,
+      backoffBaseMs: options.providers.backoffBaseMs ?? 1,
+    }),
+  });
   const queue = new JobQueue({
     db,
     pool,
+    importer,
     maxAttempts: options.jobAttempts ?? 3,
     maxPoints: config.maxPoints,
     failedRetentionMs: 7 * 86_400_000,
@@ -89,6 +103,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestWorld> 
     db,
     config,
     jobs: queue,
+    importer,
     version: "0.0.0-test",
     isShuttingDown: options.isShuttingDown,
     telemetry: options.telemetry,
@@ -105,6 +120,19 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestWorld> 
     },
   };
 }
+
+/** Provider settings for tests: a short timeout, private addresses and http allowed. */
+export const TEST_PROVIDER_CONFIG: ProviderConfig = {
+  maxDays: 3660,
+  stooqUrl: "http://127.0.0.1:9/q/d/l/",
+  stooqApiKey: undefined,
+  fetchAllowHosts: [],
+  fetchAllowPrivate: true,
+  fetchAllowHttp: true,
+  cacheTtlHistoricalMs: 30 * 86_400_000,
+  cacheTtlRecentMs: 15 * 60_000,
+  upstreamTimeoutMs: 2_000,
+};
 
 /** Posts `body` to `/v1/reports` with the given content type. */
 export function postReport(

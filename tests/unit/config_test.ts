@@ -24,6 +24,17 @@ Deno.test("loadConfig applies the documented defaults", () => {
     maxInflightUploads: 4,
     failedRetentionMs: 7 * 86_400_000,
     shutdownTimeoutMs: 10_000,
+    providers: {
+      maxDays: 3660,
+      stooqUrl: "https://stooq.com/q/d/l/",
+      stooqApiKey: undefined,
+      fetchAllowHosts: [],
+      fetchAllowPrivate: false,
+      fetchAllowHttp: false,
+      cacheTtlHistoricalMs: 30 * 86_400_000,
+      cacheTtlRecentMs: 15 * 60_000,
+      upstreamTimeoutMs: 10_000,
+    },
   });
 });
 
@@ -55,6 +66,15 @@ Deno.test("loadConfig reads every variable", () => {
     REPORTD_MAX_INFLIGHT_UPLOADS: "2",
     REPORTD_FAILED_RETENTION: "12h",
     REPORTD_SHUTDOWN_TIMEOUT: "1500ms",
+    REPORTD_PROVIDER_MAX_DAYS: "30",
+    REPORTD_STOOQ_URL: "http://127.0.0.1:9999/q/d/l/",
+    REPORTD_STOOQ_API_KEY: "secret",
+    REPORTD_FETCH_ALLOW_HOSTS: "Data.Example.org, files.example.com",
+    REPORTD_FETCH_ALLOW_PRIVATE: "true",
+    REPORTD_FETCH_ALLOW_HTTP: "1",
+    REPORTD_CACHE_TTL_HISTORICAL: "2d",
+    REPORTD_CACHE_TTL_RECENT: "30s",
+    REPORTD_UPSTREAM_TIMEOUT: "500ms",
   });
   assert.deepEqual(config, {
     port: 0,
@@ -78,12 +98,26 @@ Deno.test("loadConfig reads every variable", () => {
     maxInflightUploads: 2,
     failedRetentionMs: 12 * 3_600_000,
     shutdownTimeoutMs: 1500,
+    providers: {
+      maxDays: 30,
+      stooqUrl: "http://127.0.0.1:9999/q/d/l/",
+      stooqApiKey: "secret",
+      fetchAllowHosts: ["data.example.org", "files.example.com"],
+      fetchAllowPrivate: true,
+      fetchAllowHttp: true,
+      cacheTtlHistoricalMs: 2 * 86_400_000,
+      cacheTtlRecentMs: 30_000,
+      upstreamTimeoutMs: 500,
+    },
   });
 });
 
 Deno.test("loadConfig names the invalid variable in one line", () => {
   const cases: [Record<string, string>, RegExp][] = [
     [{ PORT: "eighty" }, /^Invalid PORT="eighty": expected a whole number$/],
+    [{ REPORTD_FETCH_ALLOW_PRIVATE: "yes" }, /^Invalid REPORTD_FETCH_ALLOW_PRIVATE="yes"/],
+    [{ REPORTD_STOOQ_URL: "ftp://x" }, /^Invalid REPORTD_STOOQ_URL="ftp:\/\/x"/],
+    [{ REPORTD_FETCH_ALLOW_HOSTS: "a b" }, /^Invalid REPORTD_FETCH_ALLOW_HOSTS="a b"/],
     [{ PORT: "70000" }, /^Invalid PORT="70000": /],
     [{ REPORTD_MAX_POINTS: "-1" }, /^Invalid REPORTD_MAX_POINTS="-1"/],
     [{ REPORTD_MAX_BODY_BYTES: "1.5" }, /^Invalid REPORTD_MAX_BODY_BYTES=/],
