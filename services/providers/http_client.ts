@@ -6,6 +6,7 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
+import { tracedFetch } from "../telemetry/tracing.ts";
 import { isPublicAddress } from "./addresses.ts";
 
 /** Why an upstream call failed, for the report's problem kind. */
@@ -169,7 +170,8 @@ async function fetchFollowingRedirects(
     await checkUrl(current, options);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const response = await fetch(current, {
+    // Each hop is a client span that carries `traceparent` to the upstream.
+    const response = await tracedFetch(current, {
       redirect: "manual",
       signal,
       headers: { accept: "text/csv, text/plain;q=0.9", ...options.headers },
