@@ -6,6 +6,7 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
+import { concatBytes } from "../bytes.ts";
 import { tracedFetch } from "../telemetry/tracing.ts";
 import { isPublicAddress } from "./addresses.ts";
 
@@ -214,13 +215,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
       cause: error,
     });
   }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    body.set(part, offset);
-    offset += part.byteLength;
-  }
-  return body;
+  return concatBytes(parts, total);
 }
 
 function tooLarge(maxBytes: number): UpstreamError {
