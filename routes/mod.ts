@@ -31,6 +31,7 @@ import { type AppEnv, requestId } from "./middleware/request_id.ts";
 import { requestTelemetry } from "./middleware/request_telemetry.ts";
 import { registerProviderRoutes } from "./providers.ts";
 import { registerReportRoutes } from "./reports.ts";
+import { registerWebRoutes } from "./web.ts";
 
 /** Everything the app needs from the outside world. */
 export interface AppDeps {
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   if (deps.importer !== undefined) registerProviderRoutes(app, { importer: deps.importer });
   registerDocsRoutes(app, { version: deps.version });
+  registerWebRoutes(app);
   if (deps.telemetry !== undefined) registerMetricsRoutes(app, { telemetry: deps.telemetry });
   return app;
 }

@@ -1,0 +1,161 @@
+/**
+ * How the page writes numbers, times and durations. Pure functions: the
+ * browser tests call them too, to check that the page shows exactly the
+ * values the API returned.
+ *
+ * Times are shown in UTC, as the API stores and returns them, so a table, the
+ * chart axis and a downloaded CSV always agree.
+ *
+ * @module
+ */
+
+/** What an absent value looks like (an em dash). */
+export const MISSING = "\u2014";
+
+/**
+ * A statistic for reading: up to six significant digits, grouped, in the
+ * reader's locale; `null` (no value) is a dash.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatNumber, MISSING } from "./format.ts";
+ * assert.equal(formatNumber(1234567.891, "en-US"), "1,234,570");
+ * assert.equal(formatNumber(0.000123456789, "en-US"), "0.000123457");
+ * assert.equal(formatNumber(null, "en-US"), MISSING);
+ * ```
+ */
+export function formatNumber(value: number | null, locale?: string): string {
+  if (value === null) return MISSING;
+  return new Intl.NumberFormat(locale, { maximumSignificantDigits: 6 }).format(value);
+}
+
+/**
+ * A large axis value in a few characters ("2.5M"), for the volume axis.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatCompact } from "./format.ts";
+ * assert.equal(formatCompact(2_500_000, "en-US"), "2.5M");
+ * ```
+ */
+export function formatCompact(value: number, locale?: string): string {
+  return new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 })
+    .format(value);
+}
+
+/**
+ * An ISO-8601 instant in UTC: the date alone at midnight, otherwise date and
+ * time to the second (milliseconds when there are any).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatInstant } from "./format.ts";
+ * assert.equal(formatInstant("2020-01-10T00:00:00.000Z"), "2020-01-10");
+ * assert.equal(formatInstant("2020-01-10T09:30:00.000Z"), "2020-01-10 09:30:00 UTC");
+ * assert.equal(formatInstant("2020-01-10T09:30:00.250Z"), "2020-01-10 09:30:00.250 UTC");
+ * ```
+ */
+export function formatInstant(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const text = date.toISOString();
+  if (text.endsWith("T00:00:00.000Z")) return text.slice(0, 10);
+  const seconds = text.endsWith(".000Z") ? text.slice(11, 19) : text.slice(11, 23);
+  return `${text.slice(0, 10)} ${seconds} UTC`;
+}
+
+const UNITS: [name: string, seconds: number][] = [
+  ["d", 86_400],
+  ["h", 3_600],
+  ["min", 60],
+  ["s", 1],
+];
+
+/**
+ * A duration in at most two units ("3 d 4 h", "1 min 30 s"); below a second,
+ * in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatDuration } from "./format.ts";
+ * assert.equal(formatDuration(86_400), "1 d");
+ * assert.equal(formatDuration(273_600), "3 d 4 h");
+ * assert.equal(formatDuration(90), "1 min 30 s");
+ * assert.equal(formatDuration(0.25), "250 ms");
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  const parts: string[] = [];
+  let rest = Math.round(seconds);
+  for (const [name, size] of UNITS) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)} ${name}`);
+      rest %= size;
+    } else if (parts.length > 0) {
+      // Units are consecutive: "1 d 0 h 5 min" reads better as just "1 d".
+      break;
+    }
+  }
+  return parts.join(" ");
+}
+
+const DAY = 86_400;
+
+/**
+ * A label for a tick on the time axis, in UTC, as coarse as the spacing of
+ * the ticks allows. The first tick also carries the year (or the date, for
+ * ticks within a day) on a second line, so every label can be placed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatTick } from "./format.ts";
+ * const march14 = Date.UTC(2020, 2, 14, 9, 30) / 1000;
+ * const weekly = { increment: 7 * 86_400, locale: "en-US" };
+ * assert.equal(formatTick(march14, weekly), "Mar 14");
+ * assert.equal(formatTick(march14, { ...weekly, first: true }), "Mar 14\n2020");
+ * assert.equal(formatTick(march14, { increment: 31 * 86_400, locale: "en-US" }), "Mar 2020");
+ * assert.equal(formatTick(march14, { increment: 3_600 }), "09:30");
+ * assert.equal(formatTick(march14, { increment: 3_600, first: true }), "09:30\n2020-03-14");
+ * assert.equal(formatTick(march14, { increment: 5 }), "09:30:00");
+ * ```
+ */
+export function formatTick(
+  seconds: number,
+  options: { increment: number; first?: boolean; locale?: string },
+): string {
+  const date = new Date(seconds * 1000);
+  const iso = date.toISOString();
+  const { increment, first = false, locale } = options;
+  const utc = (format: Intl.DateTimeFormatOptions): string =>
+    new Intl.DateTimeFormat(locale, { ...format, timeZone: "UTC" }).format(date);
+  if (increment >= 365 * DAY - DAY) return iso.slice(0, 4);
+  if (increment >= 28 * DAY) return utc({ month: "short", year: "numeric" });
+  if (increment >= DAY) {
+    const day = utc({ month: "short", day: "numeric" });
+    return first ? `${day}\n${iso.slice(0, 4)}` : day;
+  }
+  const time = increment >= 60 ? iso.slice(11, 16) : iso.slice(11, 19);
+  return first ? `${time}\n${iso.slice(0, 10)}` : time;
+}
+
+/**
+ * A count with its noun, singular or plural.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plural } from "./format.ts";
+ * assert.equal(plural(1, "row"), "1 row");
+ * assert.equal(plural(1200, "row", "en-US"), "1,200 rows");
+ * ```
+ */
+export function plural(count: number, noun: string, locale?: string): string {
+  const number = new Intl.NumberFormat(locale).format(count);
+  return `${number} ${count === 1 ? noun : `${noun}s`}`;
+}

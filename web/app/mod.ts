@@ -1,0 +1,142 @@
+/// <reference lib="dom" />
+/**
+ * The page's entry module: wires the forms, the list, the report view and the
+ * watcher together, and routes on the URL fragment (`#/reports/<id>`), so a
+ * report has a link, reloading keeps it open and the back button works.
+ *
+ * `deno task web:build` bundles this module and its imports into
+ * web/bundle/app.js, which reportd serves (docs/decisions/0013).
+ *
+ * @module
+ */
+import { ApiError, apiFetch, apiJson, describeProblem, UNAUTHORIZED_EVENT } from "./api.ts";
+import { announce, byId, h } from "./dom.ts";
+import { setUpImportForm } from "./import_form.ts";
+import { ReportList } from "./report_list.ts";
+import { ReportView } from "./report_view.ts";
+import { askForKey, setUpSettings } from "./settings.ts";
+import { isPending, type Report } from "./types.ts";
+import { setUpUploadForm } from "./upload_form.ts";
+import { ReportWatcher } from "./watcher.ts";
+
+const REPORT_ROUTE = /^#\/reports\/([^/]+)$/;
+
+function start(): void {
+  const view = new ReportView(byId("report", HTMLElement), { requestDelete: confirmDelete });
+  const watcher = new ReportWatcher({
+    fetchReport: (id, signal) => apiJson<Report>(reportPath(id), { signal }),
+    onChange(report) {
+      list.upsert(report);
+      if (view.currentId === report.id) view.show(report);
+      announce(`Report ${report.name} is ${report.status}`);
+    },
+    onGone(id) {
+      list.remove(id);
+      if (view.currentId === id) view.showMessage("Report not found", "It has been deleted.");
+    },
+  });
+  const list = new ReportList({
+    list: byId("report-list", HTMLOListElement),
+    more: byId("load-more", HTMLButtonElement),
+    message: byId("list-error", HTMLElement),
+    empty: byId("list-empty", HTMLElement),
+  }, {
+    onReports: (reports) => reports.forEach((report) => watcher.watch(report)),
+  });
+
+  function accepted(report: Report): void {
+    list.upsert(report);
+    watcher.watch(report);
+    announce(`Report ${report.name} is ${report.status}`);
+    location.hash = `#/reports/${encodeURIComponent(report.id)}`;
+  }
+
+  async function route(): Promise<void> {
+    const match = REPORT_ROUTE.exec(location.hash);
+    if (match === null) {
+      list.select(undefined);
+      view.showMessage(
+        "No report open",
+        "Choose a report from the list, or upload a file to make one.",
+      );
+      return;
+    }
+    const id = decodeURIComponent(match[1]);
+    list.select(id);
+    const known = list.get(id);
+    // Show what the list holds at once; a settled report never changes, so
+    // only a pending one needs asking about again.
+    if (known !== undefined) {
+      view.show(known, { focus: true });
+      if (!isPending(known.status)) return;
+    }
+    try {
+      const report = await apiJson<Report>(reportPath(id));
+      view.show(report, { focus: known === undefined });
+      if (known !== undefined) list.upsert(report);
+      watcher.watch(report);
+    } catch (error) {
+      if (error instanceof ApiError && error.problem.status === 404) {
+        view.showMessage(
+          "Report not found",
+          "There is no report with this id; it may have been deleted.",
+        );
+      } else {
+        view.showMessage("Could not load the report", (error as Error).message);
+      }
+    }
+  }
+
+  function confirmDelete(report: Report): void {
+    void deleteAfterConfirmation(report);
+  }
+
+  async function deleteAfterConfirmation(report: Report): Promise<void> {
+    const dialog = byId("confirm-delete", HTMLDialogElement);
+    byId("confirm-text", HTMLElement).textContent =
+      `"${report.name}" and its series will be deleted. This cannot be undone.`;
+    dialog.returnValue = "";
+    const closed = new Promise<string>((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true });
+    });
+    dialog.showModal();
+    if (await closed !== "delete") {
+      document.getElementById("delete-report")?.focus();
+      return;
+    }
+    try {
+      await apiFetch(reportPath(report.id), { method: "DELETE" });
+    } catch (error) {
+      // Already gone is what was asked for; anything else is shown.
+      if (!(error instanceof ApiError && error.problem.status === 404)) {
+        const message = error instanceof ApiError ? describeProblem(error.problem) : String(error);
+        document.getElementById("delete-report")?.after(
+          h("p", { class: "error-box", role: "alert" }, message),
+        );
+        return;
+      }
+    }
+    watcher.unwatch(report.id);
+    list.remove(report.id);
+    announce(`Report ${report.name} deleted`);
+    location.hash = "#/";
+  }
+
+  setUpUploadForm({ onUploaded: accepted });
+  void setUpImportForm({ onImported: accepted });
+  setUpSettings(() => void list.reload().then(route));
+  globalThis.addEventListener(UNAUTHORIZED_EVENT, askForKey);
+  globalThis.addEventListener("hashchange", () => void route());
+  // A hidden tab does not need fresh badges; catch up when it is shown again.
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) watcher.stop();
+    else watcher.resume();
+  });
+  void list.reload().then(route);
+}
+
+function reportPath(id: string): string {
+  return `/v1/reports/${encodeURIComponent(id)}`;
+}
+
+start();
