@@ -98,6 +98,11 @@ Deno.test({
             .map((control) => control.id || control.outerHTML)
         `);
         assert.deepEqual(unlabelled, []);
+        // Uploading without a file is refused on the page, next to the file field.
+        await page.click("#upload-submit");
+        await page.locator("#upload-file-error:not([hidden])").waitFor();
+        assert.equal(await page.textContent("#upload-file-error"), "Choose a CSV or JSON file");
+        assert.match(await page.textContent("#upload-error") ?? "", /No file chosen/);
       });
 
       await t.step("uploading the fixture CSV: the badge goes queued -> ready", async () => {

@@ -68,3 +68,30 @@ export function showError(form: HTMLFormElement, alertBox: HTMLElement, error: u
   alertBox.hidden = false;
   (firstInvalid ?? alertBox).focus();
 }
+
+/**
+ * Runs `action` when `form` is submitted, the same way for every form: old
+ * errors cleared, the submit button disabled and the form marked busy while
+ * it runs (so a double click sends once), and whatever it throws shown on the
+ * form.
+ */
+export function onSubmit(
+  form: HTMLFormElement,
+  parts: { alertBox: HTMLElement; submit: HTMLButtonElement },
+  action: () => Promise<void>,
+): void {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form, parts.alertBox);
+    parts.submit.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      await action();
+    } catch (error) {
+      showError(form, parts.alertBox, error);
+    } finally {
+      parts.submit.disabled = false;
+      form.removeAttribute("aria-busy");
+    }
+  });
+}

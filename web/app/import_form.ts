@@ -11,7 +11,7 @@
  */
 import { apiFetch } from "./api.ts";
 import { byId, h, replaceChildren } from "./dom.ts";
-import { clearErrors, showError } from "./forms.ts";
+import { onSubmit } from "./forms.ts";
 import { fetchProviders, type Provider } from "./providers.ts";
 import type { Report } from "./types.ts";
 
@@ -65,9 +65,7 @@ export async function setUpImportForm(deps: ImportFormDeps): Promise<boolean> {
   select.addEventListener("change", describeProvider);
   describeProvider();
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form, alertBox);
+  onSubmit(form, { alertBox, submit }, async () => {
     const data = new FormData(form);
     const name = String(data.get("name") ?? "").trim();
     const body = {
@@ -80,22 +78,13 @@ export async function setUpImportForm(deps: ImportFormDeps): Promise<boolean> {
         interval: String(data.get("interval")),
       },
     };
-    submit.disabled = true;
-    form.setAttribute("aria-busy", "true");
-    try {
-      const response = await apiFetch("/v1/reports", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      deps.onImported(await response.json() as Report);
-      byId("import-symbol", HTMLInputElement).value = "";
-    } catch (error) {
-      showError(form, alertBox, error);
-    } finally {
-      submit.disabled = false;
-      form.removeAttribute("aria-busy");
-    }
+    const response = await apiFetch("/v1/reports", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    deps.onImported(await response.json() as Report);
+    byId("import-symbol", HTMLInputElement).value = "";
   });
   section.hidden = false;
   return true;

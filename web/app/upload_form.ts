@@ -11,7 +11,7 @@
  */
 import { ApiError, apiFetch } from "./api.ts";
 import { byId } from "./dom.ts";
-import { clearErrors, showError } from "./forms.ts";
+import { onSubmit } from "./forms.ts";
 import type { Report } from "./types.ts";
 import { defaultName, uploadMediaType } from "./upload.ts";
 
@@ -64,37 +64,21 @@ export function setUpUploadForm(deps: UploadFormDeps): void {
     });
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form, alertBox);
+  onSubmit(form, { alertBox, submit }, async () => {
     const file = fileInput.files?.[0];
     if (file === undefined) {
-      showError(
-        form,
-        alertBox,
-        localError("No file chosen", { path: "file", message: "Choose a CSV or JSON file" }),
-      );
-      return;
+      throw localError("No file chosen", { path: "file", message: "Choose a CSV or JSON file" });
     }
     const name = nameInput.value.trim() || defaultName(file.name);
-    submit.disabled = true;
-    form.setAttribute("aria-busy", "true");
-    try {
-      const response = await apiFetch(`/v1/reports?${new URLSearchParams({ name })}`, {
-        method: "POST",
-        headers: { "content-type": uploadMediaType(file) },
-        body: file,
-      });
-      const report = await response.json() as Report;
-      form.reset();
-      fileChosen();
-      deps.onUploaded(report);
-    } catch (error) {
-      showError(form, alertBox, error);
-    } finally {
-      submit.disabled = false;
-      form.removeAttribute("aria-busy");
-    }
+    const response = await apiFetch(`/v1/reports?${new URLSearchParams({ name })}`, {
+      method: "POST",
+      headers: { "content-type": uploadMediaType(file) },
+      body: file,
+    });
+    const report = await response.json() as Report;
+    form.reset();
+    fileChosen();
+    deps.onUploaded(report);
   });
 }
 

@@ -178,6 +178,22 @@ function showError(form, alertBox, error) {
   alertBox.hidden = false;
   (firstInvalid ?? alertBox).focus();
 }
+function onSubmit(form, parts, action) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form, parts.alertBox);
+    parts.submit.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      await action();
+    } catch (error) {
+      showError(form, parts.alertBox, error);
+    } finally {
+      parts.submit.disabled = false;
+      form.removeAttribute("aria-busy");
+    }
+  });
+}
 
 // web/app/providers.ts
 function symbolProviders(body2) {
@@ -239,9 +255,10 @@ async function setUpImportForm(deps) {
   }
   select.addEventListener("change", describeProvider);
   describeProvider();
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form, alertBox);
+  onSubmit(form, {
+    alertBox,
+    submit
+  }, async () => {
     const data = new FormData(form);
     const name = String(data.get("name") ?? "").trim();
     const body2 = {
@@ -256,24 +273,15 @@ async function setUpImportForm(deps) {
         interval: String(data.get("interval"))
       }
     };
-    submit.disabled = true;
-    form.setAttribute("aria-busy", "true");
-    try {
-      const response = await apiFetch("/v1/reports", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json"
-        },
-        body: JSON.stringify(body2)
-      });
-      deps.onImported(await response.json());
-      byId("import-symbol", HTMLInputElement).value = "";
-    } catch (error) {
-      showError(form, alertBox, error);
-    } finally {
-      submit.disabled = false;
-      form.removeAttribute("aria-busy");
-    }
+    const response = await apiFetch("/v1/reports", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json"
+      },
+      body: JSON.stringify(body2)
+    });
+    deps.onImported(await response.json());
+    byId("import-symbol", HTMLInputElement).value = "";
   });
   section.hidden = false;
   return true;
@@ -1273,40 +1281,31 @@ function setUpUploadForm(deps) {
       if (!dropZone.contains(event.target)) event.preventDefault();
     });
   }
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form, alertBox);
+  onSubmit(form, {
+    alertBox,
+    submit
+  }, async () => {
     const file = fileInput.files?.[0];
     if (file === void 0) {
-      showError(form, alertBox, localError("No file chosen", {
+      throw localError("No file chosen", {
         path: "file",
         message: "Choose a CSV or JSON file"
-      }));
-      return;
+      });
     }
     const name = nameInput.value.trim() || defaultName(file.name);
-    submit.disabled = true;
-    form.setAttribute("aria-busy", "true");
-    try {
-      const response = await apiFetch(`/v1/reports?${new URLSearchParams({
-        name
-      })}`, {
-        method: "POST",
-        headers: {
-          "content-type": uploadMediaType(file)
-        },
-        body: file
-      });
-      const report = await response.json();
-      form.reset();
-      fileChosen();
-      deps.onUploaded(report);
-    } catch (error) {
-      showError(form, alertBox, error);
-    } finally {
-      submit.disabled = false;
-      form.removeAttribute("aria-busy");
-    }
+    const response = await apiFetch(`/v1/reports?${new URLSearchParams({
+      name
+    })}`, {
+      method: "POST",
+      headers: {
+        "content-type": uploadMediaType(file)
+      },
+      body: file
+    });
+    const report = await response.json();
+    form.reset();
+    fileChosen();
+    deps.onUploaded(report);
   });
 }
 function localError(title, field) {
