@@ -30,6 +30,9 @@ import {
   readEnvironment,
 } from "./services/config.ts";
 import { configureLogging, getLogger, resetLogging } from "./services/telemetry/logger.ts";
+import { startApiKeys } from "./services/api_keys.ts";
+import { serveGuarded } from "./services/connection_guard.ts";
+import { runKeysCommand } from "./services/key_commands.ts";
 import { startTelemetry, type Telemetry } from "./services/telemetry/mod.ts";
 
 /** The version from deno.json. */
@@ -43,6 +46,7 @@ Commands:
   serve        Run the HTTP service (default)
   migrate      Apply pending database migrations and exit
   healthcheck  GET /healthz on the configured port; exit 0 when healthy, 1 otherwise
+  keys         Manage API keys: keys create --scopes read,write --name ci | list | revoke <id>
 
 Options:
   -h, --help     Show this help
@@ -78,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(formatVersion(VERSION, Deno.env.get(BUILD_COMMIT_VARIABLE)));
     return 0;
   }
-  if (!["serve", "migrate", "healthcheck"].includes(command)) {
+  if (!["serve", "migrate", "healthcheck", "keys"].includes(command)) {
     console.error(`Unknown command ${JSON.stringify(command)}; see reportd --help`);
     return 2;
   }
@@ -91,6 +95,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   if (command === "healthcheck") return await healthcheck(config);
+  if (command === "keys") return await keys(config, args.slice(1));
   await configureLogging({
     level: config.logLevel,
     format: config.logFormat,
@@ -136,6 +141,25 @@ async function serve(config: Config): Promise<number> {
     database: config.databasePath,
     ...migrations,
   });
+  let access;
+  try {
+    access = await startApiKeys(db, {
+      configured: config.security.apiKeys,
+      file: config.security.apiKeysFile,
+    });
+  } catch (error) {
+    log.error("{message}", { message: (error as Error).message });
+    closeDatabase(db);
+    await telemetry.shutdown();
+    return 1;
+  }
+  for (const warning of access.warnings) log.warn("{warning}", { warning });
+  if (access.open) {
+    log.warn(
+      "Open mode: no API key is configured, so anyone who can reach this port may create, " +
+        "read and delete reports (set REPORTD_API_KEYS or run `reportd keys create`)",
+    );
+  }
 
   // Imports fetch CSV from market-data providers, through the upstream cache.
   const importer = new Importer({
@@ -172,10 +196,23 @@ async function serve(config: Config): Promise<number> {
     importer,
     isShuttingDown: () => shuttingDown,
     telemetry,
+    security: {
+      ...config.security,
+      keys: access.keys,
+      rateLimits: { read: config.security.rateRead, write: config.security.rateWrite },
+      body: {
+        timeoutMs: config.security.bodyTimeoutMs,
+        minBytesPerSecond: config.security.bodyMinBytesPerSecond,
+      },
+    },
   });
-  const server = Deno.serve({
+  // Deno.serve behind a guard that cuts off clients too slow to send a
+  // request head (slow-loris) or silent for too long: services/connection_guard.ts.
+  const server = serveGuarded({
     hostname: config.host,
     port: config.port,
+    headersTimeoutMs: config.security.headersTimeoutMs,
+    idleTimeoutMs: config.security.idleTimeoutMs,
     onListen: ({ hostname, port }) => {
       log.info("Listening on http://{hostname}:{port}", { hostname, port });
     },
@@ -218,6 +255,17 @@ async function serve(config: Config): Promise<number> {
   return 0;
 }
 
+// Before logging is configured: `keys create` prints the new key alone on
+// stdout, where a log line would get in the way of capturing it.
+async function keys(config: Config, args: string[]): Promise<number> {
+  const db = await openDatabase(config.databasePath);
+  try {
+    return await runKeysCommand(db, args);
+  } finally {
+    closeDatabase(db);
+  }
+}
+
 async function healthcheck(config: Config): Promise<number> {
   const host = ["0.0.0.0", "::", "[::]"].includes(config.host) ? "127.0.0.1" : config.host;
   const url = `http://${
@@ -241,6 +289,13 @@ function redactedConfig(config: Config): Record<string, unknown> {
     ...config,
     providers: { ...config.providers, stooqApiKey: redact(config.providers.stooqApiKey) },
     telemetry: { ...config.telemetry, otlpHeaders: redactValues(config.telemetry.otlpHeaders) },
+    // Names and scopes help an operator; even the keys' hashes stay out of logs.
+    security: {
+      ...config.security,
+      apiKeys: config.security.apiKeys.map((key) =>
+        `${key.name}:[redacted]:${key.scopes.join("+")}`
+      ),
+    },
   };
 }
 

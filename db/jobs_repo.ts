@@ -127,7 +127,7 @@ export function readUpload(db: Database, uploadId: string, bytes: number): Promi
 export function enqueueReport(
   db: Database,
   report: ReportRecord,
-  options: { job: NewJob; idempotency?: IdempotencyRecord },
+  options: { job: NewJob; idempotency?: IdempotencyRecord; createdBy?: string },
 ): Promise<EnqueueResult> {
   return runStorage("queue the report", () =>
     transaction(db, (): EnqueueResult => {
@@ -146,6 +146,13 @@ export function enqueueReport(
         }
       }
       insertReportRow(db, report);
+      if (options.createdBy !== undefined) {
+        // Who created it is access control, not part of the report record.
+        statement(db, "UPDATE reports SET created_by = ? WHERE id = ?").run(
+          options.createdBy,
+          report.id,
+        );
+      }
       statement(
         db,
         "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +

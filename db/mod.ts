@@ -182,6 +182,20 @@ export function databaseSizeBytes(db: Database): Promise<number> {
   });
 }
 
+/**
+ * Runs `PRAGMA integrity_check` and returns its findings: `["ok"]` for a
+ * sound database, otherwise one line per problem (for tests and operators).
+ */
+export function checkIntegrity(db: Database): Promise<string[]> {
+  return runStorage(
+    "check the database's integrity",
+    () =>
+      statement(db, "PRAGMA integrity_check").all().map((row) =>
+        String((row as { integrity_check: unknown }).integrity_check)
+      ),
+  );
+}
+
 /** Checks that the database answers a trivial query (used by `/readyz`). */
 export function pingDatabase(db: Database): Promise<void> {
   return runStorage("reach the database", () => {

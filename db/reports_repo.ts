@@ -129,6 +129,19 @@ export function listReports(db: Database, options: ListOptions): Promise<ReportR
   });
 }
 
+/**
+ * Returns who created the report (an API key principal id, or null when it
+ * was created without keys), or undefined when there is no such report.
+ */
+export function getReportOwner(db: Database, id: string): Promise<string | null | undefined> {
+  return runStorage("read the report's owner", () => {
+    const row = statement(db, "SELECT created_by FROM reports WHERE id = ?").get(id) as
+      | { created_by: string | null }
+      | undefined;
+    return row?.created_by;
+  });
+}
+
 /** Deletes a report and (by foreign-key cascade) its series. Returns whether it existed. */
 export function deleteReport(db: Database, id: string): Promise<boolean> {
   return runStorage("delete the report", () =>

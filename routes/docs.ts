@@ -14,13 +14,17 @@ import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "text" };
 import swaggerJs from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "text" };
 import docsHtml from "../web/docs/index.html" with { type: "text" };
 import docsInit from "../web/docs/init.js" with { type: "text" };
+import type { AccessPolicy } from "./middleware/auth.ts";
 import { PROBLEM_TYPES, problemResponse, type ProblemSlug } from "./middleware/problem.ts";
 import type { AppEnv } from "./middleware/request_id.ts";
+import { addSecurity } from "./openapi_security.ts";
 
 /** Facts about this build that the document states. */
 export interface DocsInfo {
   /** The version from deno.json. */
   version: string;
+  /** Which operations are public; the rest need a bearer key of some scope. */
+  access?: AccessPolicy;
 }
 
 // Swagger UI sets inline styles from script; everything else stays 'self'.
@@ -38,25 +42,27 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, info: DocsInfo): vo
   let document: unknown;
   app.get("/openapi.json", (c) => {
     // Generated on first use and kept: the routes do not change at run time.
-    document ??= app.getOpenAPI31Document({
-      openapi: "3.1.0",
-      info: {
-        title: "reportd",
-        version: info.version,
-        description: "Time-series reports: upload a series, get statistics, gaps and " +
-          "chart-ready data back. Errors are RFC 9457 problem documents.",
-        license: { name: "MIT", url: "https://spdx.org/licenses/MIT.html" },
-      },
-      servers: [{ url: "/", description: "This server" }],
-      // No authentication yet: an explicit empty requirement says so, rather
-      // than leaving readers (and linters) to guess.
-      security: [],
-      tags: [
-        { name: "reports", description: "Upload series and read their reports" },
-        { name: "providers", description: "Market-data providers that imports fetch from" },
-        { name: "operations", description: "Health and readiness probes" },
-      ],
-    });
+    // Security (the bearer scheme, each operation's scope, 401/403/429) is
+    // added from the same function the authorize middleware decides with.
+    document ??= addSecurity(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title: "reportd",
+          version: info.version,
+          description: "Time-series reports: upload a series, get statistics, gaps and " +
+            "chart-ready data back. Errors are RFC 9457 problem documents.",
+          license: { name: "MIT", url: "https://spdx.org/licenses/MIT.html" },
+        },
+        servers: [{ url: "/", description: "This server" }],
+        tags: [
+          { name: "reports", description: "Upload series and read their reports" },
+          { name: "providers", description: "Market-data providers that imports fetch from" },
+          { name: "operations", description: "Health and readiness probes" },
+        ],
+      }),
+      info.access ?? {},
+    );
     return c.json(document);
   });
   app.get("/docs", (c) => {
@@ -64,7 +70,9 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, info: DocsInfo): vo
     return c.html(docsHtml);
   });
   app.get("/docs/assets/:file", (c) => {
-    const asset = ASSETS[c.req.param("file")];
+    // Own properties only: /docs/assets/constructor must be a 404, not Object (a fuzz finding).
+    const file = c.req.param("file");
+    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (asset === undefined) return c.notFound();
     c.header("content-security-policy", DOCS_CSP);
     c.header("cache-control", "public, max-age=3600");

@@ -9,7 +9,6 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../db/mod.ts";
 import type { Config } from "../services/config.ts";
 import { AppError } from "../services/errors.ts";
@@ -18,9 +17,15 @@ import { UploadSlots } from "../services/uploads.ts";
 import { ReportCache } from "../services/report_cache.ts";
 import type { Importer } from "../services/imports.ts";
 import type { Telemetry } from "../services/telemetry/mod.ts";
+import type { ApiKeys } from "../services/api_keys.ts";
+import { type RateLimit, RateLimiter } from "../services/rate_limit.ts";
 import { registerDocsRoutes } from "./docs.ts";
 import { registerHealthRoutes } from "./health.ts";
 import { registerMetricsRoutes } from "./metrics.ts";
+import { authenticate, authorize } from "./middleware/auth.ts";
+import { corsPolicy, requestLimits, securityHeaders } from "./middleware/hygiene.ts";
+import { rateLimit } from "./middleware/rate_limit.ts";
+import { handlerTimeout } from "./middleware/timeout.ts";
 import {
   fieldErrors,
   handleError,
@@ -55,16 +60,39 @@ export interface AppDeps {
    * benchmark's baseline, leave it out.
    */
   telemetry?: Pick<Telemetry, "http" | "renderPrometheus">;
+  /**
+   * API keys, rate limits, CORS, HSTS and timeouts (docs/security.md).
+   * `main.ts` always passes it, from the configuration; without it the app is
+   * in open mode with no limits, which is what most tests want.
+   */
+  security?: SecurityOptions;
+}
+
+/** Access control and abuse resistance; every part is off when left out. */
+export interface SecurityOptions {
+  /** Checks bearer keys; without it (or with no key anywhere) the API is open. */
+  keys?: Pick<ApiKeys, "required" | "authenticate">;
+  /** Reading reports needs no key. */
+  publicRead?: boolean;
+  /** `/metrics` needs no key. */
+  publicMetrics?: boolean;
+  /** Believe `X-Forwarded-For` for the client address. */
+  trustProxy?: boolean;
+  /** Per-client budgets; without them nothing is rate-limited. */
+  rateLimits?: { read: RateLimit; write: RateLimit; maxBuckets?: number };
+  /** Exact origins allowed by CORS. */
+  corsOrigins?: readonly string[];
+  /** Send `Strict-Transport-Security`. */
+  hsts?: boolean;
+  /** Longest handler time (uploads aside), in ms. */
+  handlerTimeoutMs?: number;
+  /** Deadline for request bodies: a start and a pace that extends it. */
+  body?: { timeoutMs: number; minBytesPerSecond: number };
 }
 
 /**
- * Builds the Hono application.
- *
- * Middleware order matters: the request id comes first so every later layer
- * (logs, problems) can quote it; request telemetry comes next, so the span,
- * the duration and the access line cover everything after it; security
- * headers wrap every response,
- * including errors; the 405 check runs after routing has failed to match.
+ * Builds the Hono application. The middleware order is deliberate; the
+ * comment in the body says why each layer is where it is.
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
@@ -80,19 +108,42 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       }
     },
   });
+  const security = deps.security ?? {};
+  // Middleware order, outermost first, and why:
+  // 1. Request id: every later layer (logs, problem documents) quotes it.
+  // 2. Telemetry: the span, the duration and the access line cover everything
+  //    after it, refusals (401, 403, 429) included.
+  // 3. Security headers: set on every response below, errors and refusals too.
+  // 4. CORS: a browser's preflight carries no key, so it is answered before
+  //    authentication; refusals below carry Access-Control-Allow-Origin, so a
+  //    page can read why it was refused.
+  // 5. Request-line caps: an over-long path or query is refused (414) before
+  //    anything parses or logs it.
+  // 6. Authentication: finds the caller; refuses nothing.
+  // 7. Rate limit: per key, or per address without a valid one. Before
+  //    authorization, so requests that will be refused still spend budget and
+  //    guessing keys is throttled like anything else. Probes are exempt.
+  // 8. Authorization: 401/403 by path. Health, readiness, /docs,
+  //    /openapi.json, the page and its static files are public; /v1 needs
+  //    read or write; /metrics needs admin unless REPORTD_PUBLIC_METRICS.
+  // 9. Handler timeout: only around work that runs for an allowed request.
+  // 10. 405: runs after routing has failed to match a method, so it must not
+  //     tell an anonymous caller which methods exist under /v1 (8 came first).
+  // Every refusal is a problem document (problem.ts), like every error.
   app.use(requestId());
   if (deps.telemetry !== undefined) app.use(requestTelemetry(deps.telemetry));
-  app.use(secureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-      frameAncestors: ["'none'"],
-    },
-    crossOriginEmbedderPolicy: false,
-    // A route that sets its own policy (the docs page) keeps it.
-    overwrite: false,
-  }));
+  app.use(securityHeaders({ hsts: security.hsts ?? false }));
+  const corsMiddleware = corsPolicy(security.corsOrigins ?? []);
+  if (corsMiddleware !== undefined) app.use(corsMiddleware);
+  app.use(requestLimits());
+  if (security.keys !== undefined) app.use(authenticate(security.keys));
+  if (security.rateLimits !== undefined) {
+    app.use(rateLimit(new RateLimiter(security.rateLimits), {
+      trustProxy: security.trustProxy ?? false,
+    }));
+  }
+  if (security.keys !== undefined) app.use(authorize(security));
+  if (security.handlerTimeoutMs !== undefined) app.use(handlerTimeout(security.handlerTimeoutMs));
   app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
   app.onError(handleError);
   app.notFound(handleNotFound);
@@ -107,11 +158,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       isShuttingDown: deps.isShuttingDown,
       cache: new ReportCache(),
       importer: deps.importer,
+      bodyDeadline: security.body,
       now: deps.now,
     },
   });
   if (deps.importer !== undefined) registerProviderRoutes(app, { importer: deps.importer });
-  registerDocsRoutes(app, { version: deps.version });
+  registerDocsRoutes(app, { version: deps.version, access: security });
   registerWebRoutes(app);
   if (deps.telemetry !== undefined) registerMetricsRoutes(app, { telemetry: deps.telemetry });
   return app;

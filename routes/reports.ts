@@ -189,6 +189,7 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
       idempotencyKey: headers["idempotency-key"],
       // Our server span (a child of the caller's, if any): the job's span links to it.
       traceparent: currentTraceparent(),
+      createdBy: c.get("auth")?.principal?.id,
     });
     if (replayed) return c.json(toReportBody(report), 200, { location: selfLink(report.id) });
     return c.json(toReportBody(report), 202, { location: selfLink(report.id) });
@@ -241,7 +242,10 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
   });
 
   app.openapi(deleteReportRoute, async (c) => {
-    await reports.deleteReport(context, c.req.valid("param").id);
+    const auth = c.get("auth");
+    await reports.deleteReport(context, c.req.valid("param").id, {
+      actor: auth?.required ? auth.principal : undefined,
+    });
     return c.body(null, 204);
   });
 }
@@ -283,15 +287,28 @@ async function requireUploadFormat(c: Context, next: () => Promise<void>): Promi
   await next();
 }
 
+// Strict on purpose: each parameter once, well-formed, and only those that
+// mean something here (`charset`, which must be UTF-8, and CSV's `header`).
+// A lenient parser is where two components start to disagree about a body.
+const MEDIA_TYPE_PARAMETERS: Record<UploadFormat, Record<string, RegExp>> = {
+  csv: { charset: /^utf-8$/, header: /^(present|absent)$/ },
+  json: { charset: /^utf-8$/ },
+};
+
 function uploadFormat(c: Context): UploadFormat {
   const header = c.req.header("content-type") ?? "";
   const [mediaType, ...parameters] = header.split(";").map((part) => part.trim().toLowerCase());
-  const format = MEDIA_TYPES[mediaType];
-  const charset = parameters.find((part) => part.startsWith("charset="))?.slice(8).replace(
-    /"/g,
-    "",
-  );
-  if (format === undefined || (charset !== undefined && charset !== "utf-8")) {
+  // Own properties only: "constructor" is not a media type (a fuzz finding).
+  const format = Object.hasOwn(MEDIA_TYPES, mediaType) ? MEDIA_TYPES[mediaType] : undefined;
+  const seen = new Set<string>();
+  const valid = format !== undefined && parameters.every((parameter) => {
+    const match = /^([a-z0-9!#$&^_.+-]+)=("?)([^";]*)\2$/.exec(parameter);
+    if (match === null || seen.has(match[1])) return false;
+    seen.add(match[1]);
+    const allowed = MEDIA_TYPE_PARAMETERS[format];
+    return Object.hasOwn(allowed, match[1]) && allowed[match[1]].test(match[3]);
+  });
+  if (!valid) {
     throw new AppError(
       "unsupported_media_type",
       `Content-Type ${JSON.stringify(header)} is not supported; ` +

@@ -9,6 +9,8 @@
  * @module
  */
 import { z } from "zod";
+import { type ConfiguredKey, parseKeyEntries } from "./api_keys.ts";
+import type { RateLimit } from "./rate_limit.ts";
 
 const MIB = 1024 * 1024;
 
@@ -69,6 +71,40 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Settings of the market-data providers. */
   providers: ProviderConfig;
+  /** Access control, rate limits, CORS and timeouts. */
+  security: SecurityConfig;
+}
+
+/** Access control, rate limits, HTTP hygiene and server-side timeouts. */
+export interface SecurityConfig {
+  /** Keys from `REPORTD_API_KEYS`, hashed; a secret, never logged. */
+  apiKeys: ConfiguredKey[];
+  /** A file of `name:key:scopes` lines, read at start (must be under ./data). */
+  apiKeysFile: string | undefined;
+  /** Reading reports needs no key. */
+  publicRead: boolean;
+  /** `GET /metrics` needs no key (otherwise it needs `admin`). */
+  publicMetrics: boolean;
+  /** Believe the last `X-Forwarded-For` entry as the client address. */
+  trustProxy: boolean;
+  /** Budget for GET and HEAD requests per client. */
+  rateRead: RateLimit;
+  /** Budget for every other method per client. */
+  rateWrite: RateLimit;
+  /** Exact origins allowed by CORS; empty turns CORS off. */
+  corsOrigins: string[];
+  /** Send `Strict-Transport-Security`. */
+  hsts: boolean;
+  /** Longest time to receive a request's head, in ms (0: no connection guard). */
+  headersTimeoutMs: number;
+  /** A connection with no bytes either way for this long is closed, in ms. */
+  idleTimeoutMs: number;
+  /** Time a request body gets before the minimum rate applies, in ms. */
+  bodyTimeoutMs: number;
+  /** Each byte received extends the body deadline by 1/rate seconds (0: no extension). */
+  bodyMinBytesPerSecond: number;
+  /** Longest time a handler may take, uploads excepted, in ms. */
+  handlerTimeoutMs: number;
 }
 
 /** Settings of the market-data providers (issue: import from upstream providers). */
@@ -142,6 +178,35 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_CACHE_TTL_HISTORICAL: { default: "30d", description: "Cache life of past ranges" },
   REPORTD_CACHE_TTL_RECENT: { default: "15m", description: "Cache life of ranges touching today" },
   REPORTD_UPSTREAM_TIMEOUT: { default: "10s", description: "Timeout of one upstream request" },
+  REPORTD_API_KEYS: {
+    default: "",
+    description: "API keys as name:key:scopes,... with scopes joined by + (secret)",
+    secret: true,
+  },
+  REPORTD_API_KEYS_FILE: {
+    default: "",
+    description: "File of name:key:scopes lines; must be under ./data",
+  },
+  REPORTD_PUBLIC_READ: { default: "false", description: "Reading reports needs no key" },
+  REPORTD_PUBLIC_METRICS: { default: "false", description: "/metrics needs no admin key" },
+  REPORTD_TRUST_PROXY: {
+    default: "false",
+    description: "Believe X-Forwarded-For (only behind your own proxy)",
+  },
+  REPORTD_RATE_READ_PER_S: { default: "20", description: "Reads per second per client (0: off)" },
+  REPORTD_RATE_READ_BURST: { default: "100", description: "Largest burst of reads per client" },
+  REPORTD_RATE_WRITE_PER_S: { default: "2", description: "Writes per second per client (0: off)" },
+  REPORTD_RATE_WRITE_BURST: { default: "20", description: "Largest burst of writes per client" },
+  REPORTD_CORS_ORIGINS: {
+    default: "",
+    description: "Exact origins allowed by CORS (off if empty)",
+  },
+  REPORTD_HSTS: { default: "false", description: "Send Strict-Transport-Security" },
+  REPORTD_HEADERS_TIMEOUT: { default: "10s", description: "Time to send a request head (0: off)" },
+  REPORTD_IDLE_TIMEOUT: { default: "60s", description: "Close connections silent this long" },
+  REPORTD_BODY_TIMEOUT: { default: "30s", description: "Time a request body gets at first" },
+  REPORTD_BODY_MIN_RATE: { default: "16384", description: "Bytes/s that extend the body time" },
+  REPORTD_HANDLER_TIMEOUT: { default: "30s", description: "Longest handler time, uploads aside" },
 } as const;
 
 /** Names of the variables in {@linkcode ENVIRONMENT_VARIABLES}. */
@@ -252,6 +317,57 @@ function otlpHeadersSetting() {
   });
 }
 
+// A sustained request rate: a decimal number of requests per second, 0 for no limit.
+function rateSetting() {
+  return z.string().trim().regex(/^\d+(\.\d+)?$/, "expected a number of requests per second")
+    .transform(Number).pipe(z.number().min(0).max(1_000_000));
+}
+
+// REPORTD_API_KEYS: the entries are hashed here, so the plain keys go no
+// further than this function. Messages never quote a key.
+function apiKeysSetting() {
+  return z.string().transform((text, context) => {
+    if (text.trim() === "") return [];
+    try {
+      const keys = parseKeyEntries(text, { separator: "," });
+      if (keys.length === 0) throw new Error("No key is listed");
+      return keys;
+    } catch (error) {
+      context.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+// Exact origins (scheme, host, port; no path): a CORS allow-list is compared
+// byte for byte with the Origin header, so a trailing slash would never match.
+function originsSetting() {
+  return z.string().transform((text, context) => {
+    const origins = text.split(",").map((part) => part.trim()).filter((part) => part !== "");
+    for (const origin of origins) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (
+        parsed === undefined || !["http:", "https:"].includes(parsed.protocol) ||
+        parsed.origin !== origin
+      ) {
+        context.addIssue({
+          code: "custom",
+          message: `expected exact origins like https://app.example.com, got ${
+            JSON.stringify(origin)
+          }`,
+        });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  });
+}
+
 const ConfigSchema = z.object({
   PORT: integerSetting(0, 65535),
   HOST: z.string().trim().min(1).max(255),
@@ -286,6 +402,22 @@ const ConfigSchema = z.object({
   REPORTD_CACHE_TTL_HISTORICAL: durationSetting(),
   REPORTD_CACHE_TTL_RECENT: durationSetting(),
   REPORTD_UPSTREAM_TIMEOUT: durationSetting(),
+  REPORTD_API_KEYS: apiKeysSetting(),
+  REPORTD_API_KEYS_FILE: z.string().trim().max(4096).optional(),
+  REPORTD_PUBLIC_READ: booleanSetting(),
+  REPORTD_PUBLIC_METRICS: booleanSetting(),
+  REPORTD_TRUST_PROXY: booleanSetting(),
+  REPORTD_RATE_READ_PER_S: rateSetting(),
+  REPORTD_RATE_READ_BURST: integerSetting(1, 1_000_000),
+  REPORTD_RATE_WRITE_PER_S: rateSetting(),
+  REPORTD_RATE_WRITE_BURST: integerSetting(1, 1_000_000),
+  REPORTD_CORS_ORIGINS: originsSetting(),
+  REPORTD_HSTS: booleanSetting(),
+  REPORTD_HEADERS_TIMEOUT: durationSetting(),
+  REPORTD_IDLE_TIMEOUT: durationSetting().pipe(z.number().min(1000, "expected at least 1s")),
+  REPORTD_BODY_TIMEOUT: durationSetting().pipe(z.number().min(1000, "expected at least 1s")),
+  REPORTD_BODY_MIN_RATE: integerSetting(0, 1024 * MIB),
+  REPORTD_HANDLER_TIMEOUT: durationSetting().pipe(z.number().min(1000, "expected at least 1s")),
 });
 
 /** Thrown when a variable is invalid; the message names it and is fit to print as is. */
@@ -319,6 +451,7 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
       "REPORTD_WORKERS",
       "REPORTD_STOOQ_API_KEY",
       "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "REPORTD_API_KEYS_FILE",
     ]
   ) {
     if (input[optional] === "") input[optional] = undefined;
@@ -365,6 +498,28 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
       cacheTtlHistoricalMs: values.REPORTD_CACHE_TTL_HISTORICAL,
       cacheTtlRecentMs: values.REPORTD_CACHE_TTL_RECENT,
       upstreamTimeoutMs: values.REPORTD_UPSTREAM_TIMEOUT,
+    },
+    security: {
+      apiKeys: values.REPORTD_API_KEYS,
+      apiKeysFile: values.REPORTD_API_KEYS_FILE,
+      publicRead: values.REPORTD_PUBLIC_READ,
+      publicMetrics: values.REPORTD_PUBLIC_METRICS,
+      trustProxy: values.REPORTD_TRUST_PROXY,
+      rateRead: {
+        perSecond: values.REPORTD_RATE_READ_PER_S,
+        burst: values.REPORTD_RATE_READ_BURST,
+      },
+      rateWrite: {
+        perSecond: values.REPORTD_RATE_WRITE_PER_S,
+        burst: values.REPORTD_RATE_WRITE_BURST,
+      },
+      corsOrigins: values.REPORTD_CORS_ORIGINS,
+      hsts: values.REPORTD_HSTS,
+      headersTimeoutMs: values.REPORTD_HEADERS_TIMEOUT,
+      idleTimeoutMs: values.REPORTD_IDLE_TIMEOUT,
+      bodyTimeoutMs: values.REPORTD_BODY_TIMEOUT,
+      bodyMinBytesPerSecond: values.REPORTD_BODY_MIN_RATE,
+      handlerTimeoutMs: values.REPORTD_HANDLER_TIMEOUT,
     },
   };
 }

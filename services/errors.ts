@@ -18,7 +18,12 @@ export type ErrorKind =
   | "unsupported_media_type"
   | "conflict"
   | "unavailable"
-  | "processing_failed";
+  | "processing_failed"
+  | "unauthorized"
+  | "forbidden"
+  | "rate_limited"
+  | "request_timeout"
+  | "uri_too_long";
 
 /** One field that failed validation: a dotted path into the input and why. */
 export interface FieldError {

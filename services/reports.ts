@@ -31,7 +31,14 @@ import {
   type ImportSource,
 } from "./providers/import_schema.ts";
 import { HEAD_BYTES } from "./series/preflight.ts";
-import { peekBody, receiveUpload, type UploadSlots } from "./uploads.ts";
+import {
+  type BodyDeadline,
+  peekBody,
+  receiveUpload,
+  type UploadSlots,
+  withBodyDeadline,
+} from "./uploads.ts";
+import { hasScope, type Principal } from "./api_keys.ts";
 import type { ReportCache } from "./report_cache.ts";
 
 const log = getLogger(["reportd", "reports"]);
@@ -58,6 +65,8 @@ export interface ReportsContext {
   cache?: ReportCache<Report>;
   /** Validates imports from providers; without it, import requests are refused. */
   importer?: Pick<Importer, "validate">;
+  /** Cuts off request bodies that arrive too slowly (slow-loris); none without it. */
+  bodyDeadline?: BodyDeadline;
   /** Clock, replaceable in tests. */
   now?: () => Date;
 }
@@ -105,6 +114,8 @@ export interface UploadInput {
   idempotencyKey?: string;
   /** The W3C `traceparent` of the request, linked from the job's span. */
   traceparent?: string;
+  /** The principal id of the API key that sent it (none in open mode). */
+  createdBy?: string;
 }
 
 /** What {@linkcode createReport} did. */
@@ -177,7 +188,9 @@ export async function createReport(
       retryAfterSeconds: await context.jobs.estimateDrainSeconds(),
     });
   }
-  let body = upload.body;
+  let body = upload.body === null || context.bodyDeadline === undefined
+    ? upload.body
+    : withBodyDeadline(upload.body, context.bodyDeadline);
   if (upload.format === "json") {
     if (upload.declaredBytes !== undefined && upload.declaredBytes > config.maxBodyBytes) {
       await body?.cancel();
@@ -208,6 +221,7 @@ export async function createReport(
   }
   const now = timestamp(context);
   return await queueReport(context, {
+    createdBy: upload.createdBy,
     report: newReport({
       name: upload.name ?? DEFAULT_REPORT_NAME,
       source: { kind: "upload", format: upload.format },
@@ -245,6 +259,7 @@ async function createImport(
   const now = timestamp(context);
   const canonical = JSON.stringify(request);
   return await queueReport(context, {
+    createdBy: upload.createdBy,
     report: newReport({
       name: upload.name ?? request.name ?? defaultImportName(request.source),
       source: { kind: "provider", ...request.source, cache: null },
@@ -311,12 +326,18 @@ function newReport(init: { name: string; source: ReportSource; now: string }): R
 
 async function queueReport(
   context: ReportsContext,
-  entry: { report: Report; job: NewJob; idempotency?: IdempotencyRecord },
+  entry: { report: Report; job: NewJob; idempotency?: IdempotencyRecord; createdBy?: string },
 ): Promise<CreateResult> {
-  const { report, job } = entry;
+  const { report, job, createdBy } = entry;
+  // Idempotency keys are per caller: two API keys that happen to pick the
+  // same Idempotency-Key must neither see each other's report nor collide.
+  const idempotency = entry.idempotency === undefined || createdBy === undefined
+    ? entry.idempotency
+    : { ...entry.idempotency, key: `${createdBy} ${entry.idempotency.key}` };
   const result = await enqueueReport(context.db, toRecord(report), {
     job,
-    idempotency: entry.idempotency,
+    idempotency,
+    createdBy,
   });
   if (result.outcome === "key_reused") {
     throw new AppError(
@@ -367,8 +388,29 @@ export async function listReports(
   return { items, nextCursor };
 }
 
-/** Deletes the report with `id` and its series; `not_found` when there is none. */
-export async function deleteReport(context: ReportsContext, id: string): Promise<void> {
+/**
+ * Deletes the report with `id` and its series; `not_found` when there is none,
+ * `forbidden` when `actor` (the caller's API key) neither created it nor is
+ * an admin.
+ */
+export async function deleteReport(
+  context: ReportsContext,
+  id: string,
+  options: { actor?: Principal } = {},
+): Promise<void> {
+  const { actor } = options;
+  // With API keys, only the key that created the report, or an admin key, may
+  // delete it; without (open mode, no actor) anyone may.
+  if (actor !== undefined && !hasScope(actor, "admin") && isUuid(id)) {
+    const owner = await repo.getReportOwner(context.db, id);
+    if (owner === undefined) throw notFound(id);
+    if (owner !== actor.id) {
+      throw new AppError(
+        "forbidden",
+        "Only the API key that created this report, or an admin key, may delete it",
+      );
+    }
+  }
   context.cache?.delete(id);
   const deleted = isUuid(id) && await repo.deleteReport(context.db, id);
   if (!deleted) throw notFound(id);

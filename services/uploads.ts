@@ -208,15 +208,91 @@ export class UploadSlots {
   }
 }
 
+/** Options for {@linkcode withBodyDeadline}. */
+export interface BodyDeadline {
+  /** Time the body gets at first, in ms. */
+  timeoutMs: number;
+  /** Each byte received extends the deadline by 1/this seconds; 0 never extends it. */
+  minBytesPerSecond: number;
+}
+
+/**
+ * Wraps a request body so that reading it fails with `request_timeout` (408)
+ * once its deadline passes: `timeoutMs` after the first read, extended by one
+ * second for every `minBytesPerSecond` bytes received (Apache's
+ * mod_reqtimeout `body=30,MinRate=...` rule). A client that sends a large
+ * body at a reasonable pace always stays ahead of its deadline; a slow-loris
+ * client trickling a byte now and then is cut off after `timeoutMs`, and its
+ * upload slot is freed. The source is cancelled on timeout, which makes the
+ * server drop the connection.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withBodyDeadline } from "./uploads.ts";
+ * const silent = new ReadableStream<Uint8Array>(); // never sends a byte
+ * const body = withBodyDeadline(silent, { timeoutMs: 10, minBytesPerSecond: 0 });
+ * await assert.rejects(body.getReader().read(), { kind: "request_timeout" });
+ * ```
+ */
+export function withBodyDeadline(
+  body: ReadableStream<Uint8Array>,
+  options: BodyDeadline,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let started: number | undefined;
+  let received = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      started ??= performance.now();
+      const extension = options.minBytesPerSecond > 0
+        ? received / options.minBytesPerSecond * 1000
+        : 0;
+      const remaining = started + options.timeoutMs + extension - performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<"expired">((resolve) => {
+        timer = setTimeout(() => resolve("expired"), Math.max(0, remaining));
+      });
+      try {
+        const result = await Promise.race([reader.read(), expired]);
+        if (result === "expired") {
+          const seconds = Math.round((performance.now() - started) / 100) / 10;
+          await reader.cancel("Body deadline passed").catch(() => {});
+          controller.error(
+            new AppError(
+              "request_timeout",
+              `The body did not arrive in time (${received} bytes in ${seconds} s)`,
+            ),
+          );
+        } else if (result.done) {
+          controller.close();
+        } else {
+          received += result.value.byteLength;
+          controller.enqueue(result.value);
+        }
+      } catch (error) {
+        controller.error(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
 // A body that stops mid-way (the client went away, or the server is shutting
 // down and closed the connection) is not a bug: answer 503 and let the client
 // retry. Nothing was stored, because the chunks are deleted by the caller.
+// A domain error from the stream itself (the body deadline) keeps its kind.
 async function readChunk(
   reader: ReadableStreamDefaultReader<Uint8Array>,
 ): Promise<ReadableStreamReadResult<Uint8Array>> {
   try {
     return await reader.read();
   } catch (error) {
+    if (error instanceof AppError) throw error;
     throw new AppError("unavailable", "The request body could not be read to its end; retry", {
       retryAfterSeconds: 1,
       cause: error,

@@ -10,6 +10,7 @@
  */
 import init from "./0001_init.sql" with { type: "text" };
 import jobs from "./0002_jobs.sql" with { type: "text" };
+import apiKeys from "./0003_api_keys.sql" with { type: "text" };
 import imports from "./0004_imports.sql" with { type: "text" };
 
 /** One numbered schema change. */
@@ -26,5 +27,6 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init", sql: init },
   { version: 2, name: "0002_jobs", sql: jobs },
+  { version: 3, name: "0003_api_keys", sql: apiKeys },
   { version: 4, name: "0004_imports", sql: imports },
 ];

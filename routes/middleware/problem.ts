@@ -22,6 +22,8 @@ import { getLogger } from "../../services/telemetry/logger.ts";
 /** The media type of every error response. */
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
+const MAX_INSTANCE_LENGTH = 1024;
+
 /** An RFC 9457 problem document as reportd sends it. */
 export interface ProblemDocument {
   /** A URI naming the problem type; `/problems/<slug>` on this server documents it. */
@@ -89,6 +91,35 @@ export const PROBLEM_TYPES = {
     title: "Unsupported media type",
     description: "Send `text/csv` or `application/json` in UTF-8.",
   },
+  "unauthorized": {
+    status: 401,
+    title: "Unauthorized",
+    description: "No valid API key was sent: send `Authorization: Bearer <key>` (see the " +
+      "`WWW-Authenticate` header).",
+  },
+  "forbidden": {
+    status: 403,
+    title: "Forbidden",
+    description: "The API key is valid but lacks the scope this needs (read, write or admin), " +
+      "or the report was created by another key.",
+  },
+  "request-timeout": {
+    status: 408,
+    title: "Request timeout",
+    description: "The request body did not arrive in time (REPORTD_BODY_TIMEOUT and " +
+      "REPORTD_BODY_MIN_RATE); send it again, faster or smaller.",
+  },
+  "uri-too-long": {
+    status: 414,
+    title: "URI too long",
+    description: "The path or the query string exceeds the length reportd accepts.",
+  },
+  "too-many-requests": {
+    status: 429,
+    title: "Too many requests",
+    description: "This client used up its request budget; retry after `Retry-After` seconds. " +
+      "The `RateLimit-*` headers show the budget.",
+  },
   "service-unavailable": {
     status: 503,
     title: "Service unavailable",
@@ -120,6 +151,11 @@ const SLUG_BY_KIND: Record<ErrorKind, ProblemSlug> = {
   conflict: "conflict",
   unavailable: "service-unavailable",
   processing_failed: "processing-failed",
+  unauthorized: "unauthorized",
+  forbidden: "forbidden",
+  rate_limited: "too-many-requests",
+  request_timeout: "request-timeout",
+  uri_too_long: "uri-too-long",
 };
 
 /** Options for {@linkcode problemResponse}. */
@@ -183,7 +219,10 @@ export function problemResponse(
 ): Response {
   const body: ProblemDocument = {
     ...problemObject(slug, options),
-    instance: c.req.path,
+    // Capped: a problem must not echo a megabyte of path back (414 is for exactly that).
+    instance: c.req.path.length > MAX_INSTANCE_LENGTH
+      ? `${c.req.path.slice(0, MAX_INSTANCE_LENGTH)}...`
+      : c.req.path,
     request_id: c.get("requestId"),
   };
   return c.body(JSON.stringify(body), PROBLEM_TYPES[slug].status, {
@@ -215,6 +254,11 @@ export function handleError(error: Error | HTTPResponseError, c: Context): Respo
       detail: "The database is not answering; retry shortly",
       headers: { "retry-after": "5" },
     });
+  }
+  // Middleware built on Hono's (the handler timeout) throws HTTPException; a
+  // domain error carried as its cause is answered like any other AppError.
+  if (error instanceof HTTPException && error.cause instanceof AppError) {
+    return handleError(error.cause, c);
   }
   if (error instanceof HTTPException && error.status < 500) {
     return problemResponse(c, slugForStatus(error.status), { detail: error.message });

@@ -5,12 +5,15 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
+import type { AuthState } from "./auth.ts";
 
 /** Hono environment shared by reportd's routes and middleware. */
 export interface AppEnv {
   Variables: {
     /** The id of the current request. */
     requestId: string;
+    /** Who is calling, set by the `authenticate` middleware (undefined without it). */
+    auth: AuthState | undefined;
   };
 }
 

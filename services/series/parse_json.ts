@@ -83,6 +83,19 @@ export function parseJsonSeries(text: string, options: JsonParseOptions): Parsed
   if (Array.isArray(rowArray) && rowArray.length > options.maxPoints) {
     throw tooManyRows(options.maxPoints);
   }
+  // zod rebuilds `columns` by assignment, and assigning "__proto__" sets the
+  // object's prototype instead of adding a key: the column would vanish
+  // without a word (found by tests/api/injection_test.ts). Say so instead;
+  // CSV and the row form keep such a name as data.
+  const columns = envelope?.columns;
+  if (
+    !isRowForm && typeof columns === "object" && columns !== null &&
+    Object.hasOwn(columns, "__proto__")
+  ) {
+    const message = 'The column name "__proto__" cannot be a key here; send it as CSV or in ' +
+      "the points form, or rename it";
+    throw new AppError("invalid_input", message, { errors: [{ path: "columns", message }] });
+  }
   return isRowForm
     ? parseRows(validate(RowUploadSchema, body), options.maxPoints)
     : parseColumns(validate(ColumnarUploadSchema, body), options.maxPoints);

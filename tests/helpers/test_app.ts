@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { closeDatabase, type Database, openDatabase } from "../../db/mod.ts";
-import { type AppDeps, createApp } from "../../routes/mod.ts";
+import { type AppDeps, createApp, type SecurityOptions } from "../../routes/mod.ts";
 import type { AppEnv } from "../../routes/middleware/request_id.ts";
 import { WorkerPool } from "../../services/jobs/pool.ts";
 import { JobQueue, type JobSettledDetail } from "../../services/jobs/queue.ts";
@@ -54,6 +54,8 @@ export interface TestAppOptions {
   isShuttingDown?: () => boolean;
   /** Telemetry for the app and the queue (access lines, spans, `/metrics`); none by default. */
   telemetry?: Telemetry;
+  /** Keys, rate limits, CORS, timeouts; given the new database (for API keys). */
+  security?: (db: Database) => SecurityOptions;
   /** Enables imports with these provider settings (over test-friendly defaults). */
   providers?: Partial<ProviderConfig> & { backoffBaseMs?: number };
 }
@@ -107,6 +109,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestWorld> 
     version: "0.0.0-test",
     isShuttingDown: options.isShuttingDown,
     telemetry: options.telemetry,
+    security: options.security?.(db),
   };
   return {
     app: createApp(deps),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, ENVIRONMENT_VARIABLES, loadConfig } from "../../services/config.ts";
+import { hashKey } from "../../services/api_keys.ts";
 
 Deno.test("loadConfig applies the documented defaults", () => {
   assert.deepEqual(loadConfig({}), {
@@ -34,6 +35,22 @@ Deno.test("loadConfig applies the documented defaults", () => {
       cacheTtlHistoricalMs: 30 * 86_400_000,
       cacheTtlRecentMs: 15 * 60_000,
       upstreamTimeoutMs: 10_000,
+    },
+    security: {
+      apiKeys: [],
+      apiKeysFile: undefined,
+      publicRead: false,
+      publicMetrics: false,
+      trustProxy: false,
+      rateRead: { perSecond: 20, burst: 100 },
+      rateWrite: { perSecond: 2, burst: 20 },
+      corsOrigins: [],
+      hsts: false,
+      headersTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
+      bodyTimeoutMs: 30_000,
+      bodyMinBytesPerSecond: 16384,
+      handlerTimeoutMs: 30_000,
     },
   });
 });
@@ -72,6 +89,22 @@ Deno.test("loadConfig reads every variable", () => {
     REPORTD_FETCH_ALLOW_HOSTS: "Data.Example.org, files.example.com",
     REPORTD_FETCH_ALLOW_PRIVATE: "true",
     REPORTD_FETCH_ALLOW_HTTP: "1",
+    REPORTD_API_KEYS: `ci:${"c".repeat(32)}:read+write, ops:${"o".repeat(40)}:admin`,
+    REPORTD_API_KEYS_FILE: "./data/api_keys",
+    REPORTD_PUBLIC_READ: "true",
+    REPORTD_PUBLIC_METRICS: "1",
+    REPORTD_TRUST_PROXY: "true",
+    REPORTD_RATE_READ_PER_S: "0.5",
+    REPORTD_RATE_READ_BURST: "5",
+    REPORTD_RATE_WRITE_PER_S: "0",
+    REPORTD_RATE_WRITE_BURST: "1",
+    REPORTD_CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
+    REPORTD_HSTS: "true",
+    REPORTD_HEADERS_TIMEOUT: "0",
+    REPORTD_IDLE_TIMEOUT: "2m",
+    REPORTD_BODY_TIMEOUT: "5s",
+    REPORTD_BODY_MIN_RATE: "0",
+    REPORTD_HANDLER_TIMEOUT: "1500ms",
     REPORTD_CACHE_TTL_HISTORICAL: "2d",
     REPORTD_CACHE_TTL_RECENT: "30s",
     REPORTD_UPSTREAM_TIMEOUT: "500ms",
@@ -108,6 +141,25 @@ Deno.test("loadConfig reads every variable", () => {
       cacheTtlHistoricalMs: 2 * 86_400_000,
       cacheTtlRecentMs: 30_000,
       upstreamTimeoutMs: 500,
+    },
+    security: {
+      apiKeys: [
+        { name: "ci", sha256: hashKey("c".repeat(32)), scopes: ["read", "write"] },
+        { name: "ops", sha256: hashKey("o".repeat(40)), scopes: ["admin"] },
+      ],
+      apiKeysFile: "./data/api_keys",
+      publicRead: true,
+      publicMetrics: true,
+      trustProxy: true,
+      rateRead: { perSecond: 0.5, burst: 5 },
+      rateWrite: { perSecond: 0, burst: 1 },
+      corsOrigins: ["https://app.example.com", "http://localhost:5173"],
+      hsts: true,
+      headersTimeoutMs: 0,
+      idleTimeoutMs: 120_000,
+      bodyTimeoutMs: 5000,
+      bodyMinBytesPerSecond: 0,
+      handlerTimeoutMs: 1500,
     },
   });
 });

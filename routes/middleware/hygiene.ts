@@ -1,0 +1,92 @@
+/**
+ * HTTP hygiene: security headers on every response, CORS for an explicit list
+ * of origins, and length caps on the request line.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { problemResponse } from "./problem.ts";
+import type { AppEnv } from "./request_id.ts";
+
+/** The longest path reportd answers; its own longest is under 100 characters. */
+export const MAX_PATH_LENGTH = 1024;
+/** The longest query string; reportd's parameters together stay under 600. */
+export const MAX_QUERY_LENGTH = 2048;
+
+// A year, the value HSTS preload lists ask for; subdomains are included
+// because a cookie-less API has no reason to leave one on plain HTTP.
+const HSTS_VALUE = "max-age=31536000; includeSubDomains";
+
+/**
+ * Security headers on every response, errors included (`hono/secure-headers`):
+ * a `default-src 'self'` Content-Security-Policy (routes that serve a page set
+ * their own, which is kept), `X-Content-Type-Options: nosniff`,
+ * `Referrer-Policy: no-referrer`, frame and cross-origin policies, and
+ * `Strict-Transport-Security` only when `hsts` is on: sent over plain HTTP
+ * (a private deployment without TLS) it would be ignored at best, and behind
+ * a TLS proxy it belongs to whoever owns the domain to decide.
+ */
+export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler<AppEnv> {
+  return secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: options.hsts ? HSTS_VALUE : false,
+    // A route that sets its own policy (the page, the docs) keeps it.
+    overwrite: false,
+  });
+}
+
+/**
+ * CORS for exactly these origins (compared byte for byte with `Origin`); no
+ * middleware at all when the list is empty, so browsers on other origins are
+ * refused by the same-origin policy. No credentials: the API uses bearer keys,
+ * not cookies, so there is nothing a browser would send on its own.
+ */
+export function corsPolicy(origins: readonly string[]): MiddlewareHandler<AppEnv> | undefined {
+  if (origins.length === 0) return undefined;
+  return cors({
+    origin: [...origins],
+    allowMethods: ["GET", "HEAD", "POST", "DELETE"],
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+    exposeHeaders: [
+      "Location",
+      "Link",
+      "ETag",
+      "Retry-After",
+      "RateLimit-Limit",
+      "RateLimit-Remaining",
+      "RateLimit-Reset",
+      "X-Request-Id",
+    ],
+    maxAge: 600,
+  });
+}
+
+/**
+ * Refuses an over-long path or query string with 414 before anything parses
+ * it: no route needs them, and every layer after this one (routing, logging,
+ * validation, the access line) would otherwise carry them.
+ */
+export function requestLimits(): MiddlewareHandler<AppEnv> {
+  return async function requestLimitsMiddleware(c, next) {
+    const url = c.req.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const query = url.indexOf("?", start);
+    const pathLength = (query === -1 ? url.length : query) - start;
+    const queryLength = query === -1 ? 0 : url.length - query - 1;
+    if (pathLength > MAX_PATH_LENGTH || queryLength > MAX_QUERY_LENGTH) {
+      return problemResponse(c, "uri-too-long", {
+        detail: `Paths are limited to ${MAX_PATH_LENGTH} characters and query strings to ` +
+          `${MAX_QUERY_LENGTH}`,
+      });
+    }
+    await next();
+  };
+}

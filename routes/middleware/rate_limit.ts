@@ -1,0 +1,85 @@
+/**
+ * Per-client rate limits over HTTP: which bucket a request draws from, and
+ * the `RateLimit-*` headers and 429 problem that tell the client about it.
+ *
+ * The bucket is the API key when the request carries a valid one (so a key
+ * keeps its budget from any address), otherwise the client address (an IPv6
+ * address by its /64). Requests with a wrong key count against their address:
+ * cycling through made-up keys buys nothing.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import {
+  clientBucketKey,
+  isIpAddress,
+  type RateDecision,
+  type RateLimiter,
+} from "../../services/rate_limit.ts";
+import { problemResponse } from "./problem.ts";
+import type { AppEnv } from "./request_id.ts";
+
+/** Options for {@linkcode rateLimit}. */
+export interface RateLimitOptions {
+  /** Believe the last `X-Forwarded-For` entry (`REPORTD_TRUST_PROXY`). */
+  trustProxy: boolean;
+}
+
+// Probes are never limited: a throttled readiness probe would take a healthy
+// instance out of the load balancer, and both are cheap.
+const EXEMPT_PATHS = new Set(["/healthz", "/readyz"]);
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Takes a token per request; answers 429 with `Retry-After` when the bucket
+ * is empty. Every limited response carries `RateLimit-Limit`,
+ * `RateLimit-Remaining` and `RateLimit-Reset`.
+ */
+export function rateLimit(
+  limiter: RateLimiter,
+  options: RateLimitOptions,
+): MiddlewareHandler<AppEnv> {
+  return async function rateLimitMiddleware(c, next) {
+    if (EXEMPT_PATHS.has(c.req.path)) return await next();
+    const kind = READ_METHODS.has(c.req.method) ? "read" : "write";
+    const principal = c.get("auth")?.principal;
+    const client = principal !== undefined
+      ? `key:${principal.id}`
+      : `ip:${clientBucketKey(clientAddress(c, options))}`;
+    const decision = limiter.take(kind, client);
+    if (decision === undefined) return await next();
+    const headers = rateLimitHeaders(decision);
+    if (!decision.allowed) {
+      return problemResponse(c, "too-many-requests", {
+        detail: `Too many ${kind}s from this client; retry in ${decision.retryAfterSeconds} s`,
+        headers: { ...headers, "retry-after": String(decision.retryAfterSeconds) },
+      });
+    }
+    await next();
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  };
+}
+
+/**
+ * The client's address: the socket peer, or with `trustProxy` the last
+ * `X-Forwarded-For` entry, the one the proxy in front added (earlier entries
+ * are whatever the client claimed). `unknown` when neither is known (an
+ * in-process request in tests).
+ */
+export function clientAddress(c: Context, options: RateLimitOptions): string {
+  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+  const socket = env?.remoteAddr?.hostname ?? "unknown";
+  if (!options.trustProxy) return socket;
+  const forwarded = c.req.header("x-forwarded-for");
+  if (forwarded === undefined || forwarded.length > 2048) return socket;
+  const last = forwarded.split(",").at(-1)?.trim() ?? "";
+  return isIpAddress(last) ? last : socket;
+}
+
+function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  return {
+    "ratelimit-limit": String(decision.limit),
+    "ratelimit-remaining": String(decision.remaining),
+    "ratelimit-reset": String(decision.resetSeconds),
+  };
+}
