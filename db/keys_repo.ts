@@ -69,13 +69,11 @@ export function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
   );
 }
 
-/** True when at least one key is not revoked. */
-export function hasActiveApiKeys(db: Database): Promise<boolean> {
+/** True when a key was ever created, revoked or not. */
+export function hasApiKeys(db: Database): Promise<boolean> {
   return runStorage(
     "look for API keys",
-    () =>
-      statement(db, "SELECT 1 AS found FROM api_keys WHERE revoked_at IS NULL LIMIT 1").get() !==
-        undefined,
+    () => statement(db, "SELECT 1 AS found FROM api_keys LIMIT 1").get() !== undefined,
   );
 }
 

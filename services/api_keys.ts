@@ -16,13 +16,7 @@
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import {
-  getApiKey,
-  hasActiveApiKeys,
-  insertApiKey,
-  listApiKeys,
-  revokeApiKey,
-} from "../db/keys_repo.ts";
+import { getApiKey, hasApiKeys, insertApiKey, listApiKeys, revokeApiKey } from "../db/keys_repo.ts";
 import type { Database } from "../db/mod.ts";
 
 /** The scopes a key can have. */
@@ -281,12 +275,13 @@ export class ApiKeys {
 
   /**
    * True when requests need a key: keys are configured through the
-   * environment, or at least one database key is valid. Asked per request
-   * (a one-row lookup) so that the first `keys create` closes open mode at
-   * once, without a restart.
+   * environment, or a database key was ever created. Asked per request (a
+   * one-row lookup) so that the first `keys create` closes open mode at once,
+   * without a restart. Revoked keys count: revoking the last key must lock
+   * the API, not open it to everyone.
    */
   async required(): Promise<boolean> {
-    return this.#required || await hasActiveApiKeys(this.#db);
+    return this.#required || await hasApiKeys(this.#db);
   }
 
   /** Returns the principal of `key`, or undefined when it matches no valid key. */

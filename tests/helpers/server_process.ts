@@ -110,7 +110,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   try {
     port = await listening.promise;
   } catch (error) {
-    child.kill("SIGKILL");
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It exited on its own (a configuration error): that is what is reported.
+    }
     await child.status;
     await stdoutDone;
     if (ownsDataDir) await Deno.remove(dataDir, { recursive: true });

@@ -136,7 +136,7 @@ Deno.test("Database keys are stored as hashes, work at once and stop at revocati
     assert.equal(await revokeKey(db, created.id), true);
     assert.equal(await revokeKey(db, created.id), false, "Revoking twice changes nothing");
     assert.equal(await keys.authenticate(created.key), undefined);
-    assert.equal(await keys.required(), false);
+    assert.equal(await keys.required(), true, "Revoking the last key locks, never opens");
     const [listed] = await listKeys(db);
     assert.equal(listed.id, created.id);
     assert.notEqual(listed.revokedAt, null);
