@@ -144,15 +144,16 @@ export function transaction<T>(db: Database, work: () => T): T {
  *
  * Every repository call passes through here, so this is where database spans
  * are made: one per operation, named by `action`, as a child of the request's
- * or job's span. Outside any span (the queue looking for work, a metrics
- * callback) it makes none: those calls would each start a trace of their own
- * and bury the ones that matter.
+ * or job's span when that span is recorded (a collector is configured).
+ * Outside any span (the queue looking for work, a metrics callback) it makes
+ * none: those calls would each start a trace of their own and bury the ones
+ * that matter.
  */
 export function runStorage<T>(action: string, work: () => T): Promise<T> {
   // Only the OpenTelemetry API, never services/telemetry: db/ imports no
   // service. The tracer is looked up per call (a cached map lookup) because
   // the provider behind it is registered, and in tests replaced, later.
-  const span = trace.getActiveSpan() === undefined
+  const span = trace.getActiveSpan()?.isRecording() !== true
     ? undefined
     : trace.getTracer("reportd.db").startSpan(action, {
       kind: SpanKind.CLIENT,

@@ -28,7 +28,7 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
-import { withContext } from "./logger.ts";
+import { withLogFields } from "./context.ts";
 import { spanContextFromTraceparent } from "./tracing.ts";
 
 /**
@@ -139,10 +139,8 @@ export function createJobTelemetry(meter: Meter, tracer: Tracer): JobTelemetry {
           span.end();
         }
       }
-      return context.with(
-        trace.setSpan(ROOT_CONTEXT, span),
-        () => withContext({ report_id: job.reportId, attempt: job.attempt }, attempt),
-      );
+      const fields = { report_id: job.reportId, attempt: job.attempt };
+      return context.with(withLogFields(trace.setSpan(ROOT_CONTEXT, span), fields), attempt);
     },
 
     observeQueue(read: () => QueueDepth | Promise<QueueDepth>): void {

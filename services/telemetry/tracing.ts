@@ -3,8 +3,9 @@
  * context in and out, and `fetch` with a client span.
  *
  * Spans are made whether or not a collector is configured: their ids are what
- * ties a log line to a request (`trace_id`, `span_id`), and creating one costs
- * about a microsecond. Only exporting them needs `OTEL_EXPORTER_OTLP_ENDPOINT`.
+ * ties a log line to a request (`trace_id`, `span_id`). Without a collector
+ * they are not recorded (ids only, which costs next to nothing); recording
+ * and exporting them needs `OTEL_EXPORTER_OTLP_ENDPOINT`.
  *
  * The provider is registered as the global one, so code that must not import
  * services (the database layer) can still open child spans through
@@ -23,16 +24,18 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import {
+  AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
   type SpanExporter,
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
+import { ensureContextPropagation } from "./context.ts";
+import { POOLED_ID_GENERATOR } from "./ids.ts";
 
 /** Options for {@linkcode startTracing}. */
 export interface TracingOptions {
@@ -40,20 +43,6 @@ export interface TracingOptions {
   resource: Resource;
   /** Where finished spans go; none means spans only feed log correlation. */
   exporter?: SpanExporter;
-}
-
-let propagationReady = false;
-
-/**
- * Registers the context manager and the W3C propagator (once per process;
- * both are stateless) so that the active span follows `await`s and
- * `traceparent`/`tracestate` headers can be read and written.
- */
-export function ensureContextPropagation(): void {
-  if (propagationReady) return;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  propagationReady = true;
 }
 
 /**
@@ -65,10 +54,15 @@ export function startTracing(options: TracingOptions): TracerProvider {
   ensureContextPropagation();
   const provider = new TracerProvider({
     resource: options.resource,
-    // A caller's sampling decision (the traceparent flag) is honoured, so a
-    // trace is either complete across services or absent; our own roots are
-    // all sampled, which a single VPS can afford.
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    // With a collector, a caller's sampling decision (the traceparent flag) is
+    // honoured, so a trace is either complete across services or absent, and
+    // our own roots are all sampled, which a single VPS can afford. Without
+    // one, spans are never recorded: they still get ids (for the log lines and
+    // for propagation), but no attributes, events or timing that nobody reads.
+    sampler: options.exporter === undefined
+      ? new AlwaysOffSampler()
+      : new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    idGenerator: POOLED_ID_GENERATOR,
     spanProcessors: options.exporter === undefined ? [] : [
       new BatchSpanProcessor({
         exporter: options.exporter,
@@ -97,6 +91,8 @@ export async function stopTracing(provider: TracerProvider): Promise<void> {
  * `tracestate` headers; the root context when it sends none or garbage.
  */
 export function extractTraceContext(headers: Headers): Context {
+  // Most requests carry no trace context; skip the propagator for them.
+  if (!headers.has("traceparent")) return ROOT_CONTEXT;
   return propagation.extract(ROOT_CONTEXT, headers, HEADERS_GETTER);
 }
 

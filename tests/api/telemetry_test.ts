@@ -110,6 +110,23 @@ Deno.test("Each request writes one access line with exactly the documented field
   assert.ok(!access.some((line) => JSON.stringify(line).includes(id)));
 });
 
+Deno.test("bytes_out counts UTF-8 bytes, not characters", async () => {
+  // Two-, three- and four-byte characters (the last a surrogate pair in JavaScript).
+  const NAME = "Z\u00fcrich \u2603 \u{1D11E}";
+  await using logs = await captureLogs();
+  await using telemetry = testTelemetry();
+  await using world = await testApp({ telemetry });
+  const created = await postReport(world, SAMPLE_CSV, {
+    query: `?name=${encodeURIComponent(NAME)}`,
+  });
+  const { id } = await created.json();
+  const read = await world.app.request(`/v1/reports/${id}`);
+  const body = new Uint8Array(await read.arrayBuffer());
+  assert.ok(new TextDecoder().decode(body).includes(NAME));
+  const line = accessLines(logs.records()).find((entry) => entry.route === "/v1/reports/:id");
+  assert.equal(line?.bytes_out, body.byteLength);
+});
+
 Deno.test("HEAD and 204 responses log zero bytes out", async () => {
   await using logs = await captureLogs();
   await using telemetry = testTelemetry();

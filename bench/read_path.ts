@@ -1,0 +1,182 @@
+/**
+ * Read-path benchmark: throughput of `GET /v1/reports/{id}` with telemetry
+ * off and on, measured in the same run, against the issue's budget (logging,
+ * metrics and tracing together cost at most 15% of the throughput).
+ *
+ * Each mode of bench/read_path_server.ts (bare `Deno.serve`, telemetry off,
+ * on, on with OTLP export) runs as a process of its own on loopback, and
+ * `wrk` (Debian's `wrk` package: one C thread, so it takes one core and the
+ * server the other) loads it with 32 connections. The modes take turns for
+ * several rounds, so a slow moment of the machine hits them alike; the
+ * median round counts.
+ *
+ * Usage: deno task bench:read-path [--seconds=10] [--rounds=3] [--connections=32]
+ * Results: docs/benchmarks.md. Timings belong here, never in tests.
+ *
+ * @module
+ */
+import { type Mode, MODES } from "./read_path_server.ts";
+
+interface Options {
+  seconds: number;
+  rounds: number;
+  connections: number;
+}
+
+interface Measurement {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+const SERVER = new URL("./read_path_server.ts", import.meta.url).pathname;
+
+function parseOptions(args: string[]): Options {
+  const options: Options = { seconds: 10, rounds: 3, connections: 32 };
+  for (const arg of args) {
+    const match = arg.match(/^--(seconds|rounds|connections)=(\d+)$/);
+    if (match === null) throw new Error(`Unknown argument ${arg}`);
+    options[match[1] as keyof Options] = Number(match[2]);
+  }
+  return options;
+}
+
+async function requireWrk(): Promise<void> {
+  try {
+    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" })
+      .output();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    console.error("This benchmark needs wrk: apt-get install -y wrk");
+    Deno.exit(1);
+  }
+}
+
+/** A collector that accepts everything and keeps nothing, for the `otlp` mode. */
+function startSinkCollector(): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    await request.arrayBuffer();
+    return new Response(null, { status: 200 });
+  });
+}
+
+async function startBenchServer(mode: Mode, dir: string, collector: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=test", SERVER, mode, `${dir}/${mode}-${crypto.randomUUID()}.db`, collector],
+    env: { NO_COLOR: "1" },
+    // The log lines go where a service's stdout goes when nobody reads it
+    // closely: the cost measured is reportd's writing, not a reader's parsing.
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let ready: { port: number; id: string } | undefined;
+  while (ready === undefined) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`The ${mode} server exited before listening`);
+    buffer += value;
+    for (const line of buffer.split("\n").slice(0, -1)) {
+      if (line.startsWith('{"bench_ready"')) ready = JSON.parse(line).bench_ready;
+      else if (line.trim() !== "" && !line.includes("experimental feature")) console.error(line);
+    }
+    buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
+  }
+  const drained = (async () => {
+    while (!(await lines.read()).done) { /* stderr after start: nothing expected */ }
+  })();
+  return {
+    url: `http://127.0.0.1:${ready.port}/v1/reports/${ready.id}`,
+    async stop(): Promise<void> {
+      child.kill("SIGTERM");
+      await child.status;
+      await drained;
+    },
+  };
+}
+
+async function runWrk(url: string, seconds: number, connections: number): Promise<Measurement> {
+  const output = await new Deno.Command("wrk", {
+    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  if (!output.success) throw new Error(`wrk failed: ${new TextDecoder().decode(output.stderr)}`);
+  const requestsPerSecond = Number(text.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
+  const non2xx = Number(text.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
+  const socketErrors = text.match(/Socket errors: (.*)/)?.[1]?.match(/\d+/g)?.map(Number) ?? [];
+  return {
+    requestsPerSecond,
+    p50Ms: latencyMs(text, "50%"),
+    p99Ms: latencyMs(text, "99%"),
+    errors: non2xx + socketErrors.reduce((sum, n) => sum + n, 0),
+  };
+}
+
+function latencyMs(text: string, label: string): number {
+  const match = text.match(new RegExp(`^\\s+${label}\\s+([\\d.]+)(us|ms|s)$`, "m"));
+  if (match === null) return NaN;
+  const scale = { us: 0.001, ms: 1, s: 1000 }[match[2] as "us" | "ms" | "s"];
+  return Number(match[1]) * scale;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(Deno.args);
+  await requireWrk();
+  const dir = await Deno.makeTempDir({ prefix: "reportd-bench-" });
+  const collector = startSinkCollector();
+  const results = new Map<Mode, Measurement[]>(MODES.map((mode) => [mode, []]));
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const mode of MODES) {
+        const server = await startBenchServer(
+          mode,
+          dir,
+          `http://127.0.0.1:${collector.addr.port}`,
+        );
+        try {
+          await runWrk(server.url, 2, options.connections); // warm-up: JIT, caches
+          const measured = await runWrk(server.url, options.seconds, options.connections);
+          results.get(mode)!.push(measured);
+          console.error(
+            `round ${round} ${mode.padEnd(4)} ${measured.requestsPerSecond.toFixed(0)} req/s`,
+          );
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    await collector.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+
+  const off = median(results.get("off")!.map((m) => m.requestsPerSecond));
+  const bare = median(results.get("bare")!.map((m) => m.requestsPerSecond));
+  console.log(
+    `\nGET /v1/reports/{id}, ${options.connections} connections, ${options.seconds} s x ` +
+      `${options.rounds} rounds (median round)\n`,
+  );
+  console.log("| Mode | Requests/s | p50 ms | p99 ms | vs. telemetry off | vs. bare Deno.serve |");
+  console.log("| ---- | ---------: | -----: | -----: | ----------------: | ------------------: |");
+  for (const mode of MODES) {
+    const runs = results.get(mode)!;
+    const rps = median(runs.map((m) => m.requestsPerSecond));
+    const errors = runs.reduce((sum, m) => sum + m.errors, 0);
+    console.log(
+      `| ${mode} | ${rps.toFixed(0)} | ${median(runs.map((m) => m.p50Ms)).toFixed(2)} | ` +
+        `${median(runs.map((m) => m.p99Ms)).toFixed(2)} | ` +
+        `${mode === "bare" ? "" : `${((rps / off - 1) * 100).toFixed(1)}%`} | ` +
+        `${(rps / bare).toFixed(2)} |${errors > 0 ? ` ${errors} errors` : ""}`,
+    );
+  }
+}
+
+if (import.meta.main) await main();

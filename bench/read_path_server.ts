@@ -1,0 +1,117 @@
+/**
+ * The server half of the read-path benchmark (bench/read_path.ts starts it):
+ * reportd's real app on a real `Deno.serve`, in one of four modes, so each
+ * mode runs in a process of its own on loopback.
+ *
+ * - `bare`: a bare `Deno.serve` answering a constant JSON body the size of a
+ *   report: the ceiling any framework is measured against.
+ * - `off`: the app without telemetry: no spans, no metrics, no access line,
+ *   logging not configured.
+ * - `on`: the app as `main.ts serve` runs it: JSON access line per request to
+ *   stdout, spans, metrics (no collector).
+ * - `otlp`: `on`, plus spans and metrics exported over OTLP/HTTP (protobuf) to
+ *   the collector URL given as the third argument.
+ *
+ * Usage: deno run -P=test bench/read_path_server.ts <mode> <database file> [collector URL]
+ *
+ * It prints one line `{"bench_ready":{"port":...,"id":"..."}}` to stderr once
+ * it listens (stdout carries the log lines), then serves until SIGTERM.
+ *
+ * @module
+ */
+import { closeDatabase, databaseSizeBytes, openDatabase } from "../db/mod.ts";
+import { countReportsByStatus } from "../db/reports_repo.ts";
+import { createApp } from "../routes/mod.ts";
+import { WorkerPool } from "../services/jobs/pool.ts";
+import { JobQueue } from "../services/jobs/queue.ts";
+import { configureLogging, resetLogging } from "../services/telemetry/logger.ts";
+import { startTelemetry, type Telemetry } from "../services/telemetry/mod.ts";
+
+/** The modes bench/read_path.ts compares. */
+export const MODES = ["bare", "off", "on", "otlp"] as const;
+
+/** One of {@linkcode MODES}. */
+export type Mode = (typeof MODES)[number];
+
+const CSV = "timestamp,value,volume\n" +
+  Array.from({ length: 500 }, (_, i) => `${1577836800 + i * 86400},${i % 17},${i * 3}`).join("\n");
+
+async function serveApp(mode: Exclude<Mode, "bare">, path: string, collector?: string) {
+  if (mode !== "off") await configureLogging({ level: "info", format: "json" });
+  const telemetry: Telemetry | undefined = mode === "off" ? undefined : startTelemetry({
+    serviceName: "reportd-bench",
+    serviceVersion: "bench",
+    otlp: mode === "otlp" && collector !== undefined
+      ? { endpoint: collector, protocol: "http/protobuf", metricIntervalMs: 10_000 }
+      : undefined,
+  });
+  const db = await openDatabase(path);
+  const queue = new JobQueue({
+    db,
+    pool: new WorkerPool({ size: 1 }),
+    maxAttempts: 1,
+    maxPoints: 10_000,
+    failedRetentionMs: 86_400_000,
+    telemetry: telemetry?.jobs,
+  });
+  telemetry?.observeDatabase({
+    sizeBytes: () => databaseSizeBytes(db),
+    reportsByStatus: () => countReportsByStatus(db),
+  });
+  await queue.start();
+  const app = createApp({
+    db,
+    config: { maxBodyBytes: 1 << 20, maxPoints: 10_000, queueMax: 10, maxInflightUploads: 4 },
+    jobs: queue,
+    version: "bench",
+    telemetry,
+  });
+  const created = await app.request("/v1/reports?name=bench", {
+    method: "POST",
+    body: CSV,
+    headers: { "content-type": "text/csv" },
+  });
+  const { id } = await created.json();
+  await new Promise<void>((resolve) => {
+    queue.addEventListener("settled", () => resolve(), { once: true });
+  });
+  const report = await (await app.request(`/v1/reports/${id}`)).json();
+  if (report.status !== "ready") throw new Error(`The benchmark report is ${report.status}`);
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => console.error(JSON.stringify({ bench_ready: { port, id } })),
+  }, app.fetch);
+  await stopped();
+  await server.shutdown();
+  await queue.drain(1000);
+  await telemetry?.shutdown();
+  closeDatabase(db);
+  await resetLogging();
+}
+
+async function serveBare(): Promise<void> {
+  // A body as large as the report the app answers with, so bytes on the wire match.
+  const body = JSON.stringify({ padding: "x".repeat(1900) });
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => console.error(JSON.stringify({ bench_ready: { port, id: "bare" } })),
+  }, () => new Response(body, { headers: { "content-type": "application/json" } }));
+  await stopped();
+  await server.shutdown();
+}
+
+function stopped(): Promise<void> {
+  return new Promise((resolve) => Deno.addSignalListener("SIGTERM", () => resolve()));
+}
+
+if (import.meta.main) {
+  const [mode, path, collector] = Deno.args;
+  if (!(MODES as readonly string[]).includes(mode)) {
+    console.error(`Usage: read_path_server.ts <${MODES.join("|")}> <database file> [collector]`);
+    Deno.exit(2);
+  }
+  if (mode === "bare") await serveBare();
+  else await serveApp(mode as Exclude<Mode, "bare">, path, collector);
+}
