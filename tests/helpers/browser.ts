@@ -13,8 +13,13 @@
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { decodePng, imageVariety } from "./png.ts";
 
-/** Where Debian's `chromium` package installs the browser. */
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+/**
+ * The browser: where Debian's `chromium` package installs it, unless
+ * `REPORTD_CHROMIUM_PATH` names another Chromium build (.ci/run sets it to the
+ * preinstalled Google Chrome on GitHub's Ubuntu runners, where `chromium` is
+ * a snap that cannot use a profile under /tmp).
+ */
+export const CHROMIUM_PATH: string = Deno.env.get("REPORTD_CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
 /**
  * Flags for a quiet, deterministic headless browser: no sandbox (CI runs as
