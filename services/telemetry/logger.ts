@@ -264,7 +264,7 @@ function enrichRecords(sink: Sink): Sink {
 // Field names repeat from line to line, so each is tested against the pattern once.
 const secretVerdicts = new Map<string, boolean>();
 
-function hasSecretField(properties: Record<string, unknown>): boolean {
+function hasSecretField(properties: Record<string, unknown>, depth = 0): boolean {
   for (const key in properties) {
     let secret = secretVerdicts.get(key);
     if (secret === undefined) {
@@ -272,6 +272,13 @@ function hasSecretField(properties: Record<string, unknown>): boolean {
       if (secretVerdicts.size < 10_000) secretVerdicts.set(key, secret);
     }
     if (secret) return true;
+    const value = properties[key];
+    if (
+      depth < 4 && value !== null && typeof value === "object" && !Array.isArray(value) &&
+      hasSecretField(value as Record<string, unknown>, depth + 1)
+    ) {
+      return true;
+    }
   }
   return false;
 }
