@@ -27,6 +27,18 @@ function fromAddress(world: TestWorld, path: string, address: string, init: Requ
   return world.app.request(path, init, { remoteAddr: { hostname: address, port: 40000 } });
 }
 
+/** Spends the 5-read burst from `address`, with the headers request `i` gets. */
+async function spendReads(
+  world: TestWorld,
+  address: string,
+  headers: (i: number) => Record<string, string>,
+): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const res = await fromAddress(world, "/v1/reports", address, { headers: headers(i) });
+    await res.body?.cancel();
+  }
+}
+
 Deno.test("A flood from one key gets 429s while another key is served", async () => {
   await using world = await testApp({ security: limited() });
   const noisy = { authorization: `Bearer ${NOISY}` };
@@ -71,12 +83,7 @@ Deno.test("Reads and writes are budgeted apart", async () => {
 
 Deno.test("Anonymous clients are limited per address; bad keys count against it", async () => {
   await using world = await testApp({ security: limited({ publicRead: true }) });
-  for (let i = 0; i < 5; i++) {
-    const res = await fromAddress(world, "/v1/reports", "192.0.2.1", {
-      headers: { authorization: `Bearer made-up-key-${i}` },
-    });
-    await res.body?.cancel();
-  }
+  await spendReads(world, "192.0.2.1", (i) => ({ authorization: `Bearer made-up-key-${i}` }));
   await assertProblem(await fromAddress(world, "/v1/reports", "192.0.2.1"), 429);
   const other = await fromAddress(world, "/v1/reports", "192.0.2.2");
   assert.equal(other.status, 200, "Another address is served");
@@ -86,12 +93,7 @@ Deno.test("Anonymous clients are limited per address; bad keys count against it"
 Deno.test("X-Forwarded-For is believed only with trustProxy, and only its last entry", async () => {
   {
     await using world = await testApp({ security: limited({ publicRead: true }) });
-    for (let i = 0; i < 5; i++) {
-      const res = await fromAddress(world, "/v1/reports", "10.0.0.1", {
-        headers: { "x-forwarded-for": `198.51.100.${i}` },
-      });
-      await res.body?.cancel();
-    }
+    await spendReads(world, "10.0.0.1", (i) => ({ "x-forwarded-for": `198.51.100.${i}` }));
     const spoofed = await fromAddress(world, "/v1/reports", "10.0.0.1", {
       headers: { "x-forwarded-for": "198.51.100.99" },
     });
@@ -101,13 +103,10 @@ Deno.test("X-Forwarded-For is believed only with trustProxy, and only its last e
     await using world = await testApp({
       security: limited({ publicRead: true, trustProxy: true }),
     });
-    for (let i = 0; i < 5; i++) {
-      const res = await fromAddress(world, "/v1/reports", "10.0.0.1", {
-        // The client prepends whatever it likes; the proxy appends the real address.
-        headers: { "x-forwarded-for": `203.0.113.${i}, 198.51.100.7` },
-      });
-      await res.body?.cancel();
-    }
+    // The client prepends whatever it likes; the proxy appends the real address.
+    await spendReads(world, "10.0.0.1", (i) => ({
+      "x-forwarded-for": `203.0.113.${i}, 198.51.100.7`,
+    }));
     const same = await fromAddress(world, "/v1/reports", "10.0.0.1", {
       headers: { "x-forwarded-for": "203.0.113.200, 198.51.100.7" },
     });

@@ -14,6 +14,16 @@ const CSV = "timestamp,value\n2020-01-10,1.5\n2020-01-11,1.7\n";
 const SLOW_HEAD = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nUser-Agent: slowloris\r\n" +
   "Accept: */*\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
 
+async function assertUploadAccepted(baseUrl: string): Promise<void> {
+  const upload = await fetch(`${baseUrl}/v1/reports`, {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: CSV,
+  });
+  assert.equal(upload.status, 202);
+  await upload.body?.cancel();
+}
+
 Deno.test("e2e: slow-loris clients are cut off while others are served", async () => {
   await using server = await startServer({
     env: { REPORTD_HEADERS_TIMEOUT: "1s", REPORTD_IDLE_TIMEOUT: "30s" },
@@ -29,13 +39,7 @@ Deno.test("e2e: slow-loris clients are cut off while others are served", async (
       assert.equal(health.status, 200);
       await health.body?.cancel();
     }
-    const upload = await fetch(`${server.baseUrl}/v1/reports`, {
-      method: "POST",
-      headers: { "content-type": "text/csv" },
-      body: CSV,
-    });
-    assert.equal(upload.status, 202);
-    await upload.body?.cancel();
+    await assertUploadAccepted(server.baseUrl);
 
     const sent = await Promise.all(trickling);
     for (const [index, client] of slow.entries()) {
@@ -70,13 +74,7 @@ Deno.test("e2e: a body that trickles gets 408 and frees its upload slot", async 
   await client[Symbol.asyncDispose]();
   assert.ok(await trickling < 200, "The whole body went out");
   // The only upload slot is free again.
-  const upload = await fetch(`${server.baseUrl}/v1/reports`, {
-    method: "POST",
-    headers: { "content-type": "text/csv" },
-    body: CSV,
-  });
-  assert.equal(upload.status, 202);
-  await upload.body?.cancel();
+  await assertUploadAccepted(server.baseUrl);
 });
 
 Deno.test("e2e: garbage on the socket is refused and the server stays up", async () => {
