@@ -4,13 +4,15 @@
  * metrics and tracing together cost at most 15% of the throughput).
  *
  * Each mode of bench/read_path_server.ts (bare `Deno.serve`, telemetry off,
- * on, on with OTLP export) runs as a process of its own on loopback, and
+ * on, on without access lines, on with OTLP export) runs as a process of its
+ * own on loopback, and
  * `wrk` (Debian's `wrk` package: one C thread, so it takes one core and the
  * server the other) loads it with 32 connections. The modes take turns for
  * several rounds, so a slow moment of the machine hits them alike; the
  * median round counts.
  *
  * Usage: deno task bench:read-path [--seconds=10] [--rounds=3] [--connections=32]
+ *   [--modes=bare,off,on,quiet,otlp]
  * Results: docs/benchmarks.md. Timings belong here, never in tests.
  *
  * @module
@@ -21,10 +23,13 @@ interface Options {
   seconds: number;
   rounds: number;
   connections: number;
+  modes: Mode[];
 }
 
 interface Measurement {
   requestsPerSecond: number;
+  /** Server CPU time (user + system, all threads) per request, in microseconds. */
+  cpuMicrosPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
@@ -33,12 +38,18 @@ interface Measurement {
 const SERVER = new URL("./read_path_server.ts", import.meta.url).pathname;
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { seconds: 10, rounds: 3, connections: 32 };
+  const options: Options = { seconds: 10, rounds: 3, connections: 32, modes: [...MODES] };
   for (const arg of args) {
+    const modes = arg.match(/^--modes=([a-z,]+)$/)?.[1].split(",");
+    if (modes !== undefined && modes.every((mode) => (MODES as readonly string[]).includes(mode))) {
+      options.modes = modes as Mode[];
+      continue;
+    }
     const match = arg.match(/^--(seconds|rounds|connections)=(\d+)$/);
     if (match === null) throw new Error(`Unknown argument ${arg}`);
-    options[match[1] as keyof Options] = Number(match[2]);
+    options[match[1] as "seconds" | "rounds" | "connections"] = Number(match[2]);
   }
+  if (!options.modes.includes("off")) options.modes.unshift("off");
   return options;
 }
 
@@ -87,6 +98,7 @@ async function startBenchServer(mode: Mode, dir: string, collector: string) {
     while (!(await lines.read()).done) { /* stderr after start: nothing expected */ }
   })();
   return {
+    pid: child.pid,
     url: `http://127.0.0.1:${ready.port}/v1/reports/${ready.id}`,
     async stop(): Promise<void> {
       child.kill("SIGTERM");
@@ -96,7 +108,31 @@ async function startBenchServer(mode: Mode, dir: string, collector: string) {
   };
 }
 
-async function runWrk(url: string, seconds: number, connections: number): Promise<Measurement> {
+/** CPU time the process has used so far, in clock ticks (1/100 s on Linux). */
+async function cpuTicks(pid: number): Promise<number> {
+  // Deno wants --allow-all to read /proc directly, so cat reads it for us.
+  const output = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).output();
+  // The command name (field 2) may hold spaces; count fields after its ")".
+  const fields = new TextDecoder().decode(output.stdout).split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+async function measure(
+  pid: number,
+  url: string,
+  options: Options,
+): Promise<Measurement> {
+  const before = await cpuTicks(pid);
+  const run = await runWrk(url, options.seconds, options.connections);
+  const ticks = await cpuTicks(pid) - before;
+  return { ...run, cpuMicrosPerRequest: (ticks * 10_000) / run.requests };
+}
+
+async function runWrk(
+  url: string,
+  seconds: number,
+  connections: number,
+): Promise<Omit<Measurement, "cpuMicrosPerRequest"> & { requests: number }> {
   const output = await new Deno.Command("wrk", {
     args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url],
     stdout: "piped",
@@ -109,6 +145,7 @@ async function runWrk(url: string, seconds: number, connections: number): Promis
   const socketErrors = text.match(/Socket errors: (.*)/)?.[1]?.match(/\d+/g)?.map(Number) ?? [];
   return {
     requestsPerSecond,
+    requests: Number(text.match(/(\d+) requests in/)?.[1]),
     p50Ms: latencyMs(text, "50%"),
     p99Ms: latencyMs(text, "99%"),
     errors: non2xx + socketErrors.reduce((sum, n) => sum + n, 0),
@@ -135,7 +172,7 @@ async function main(): Promise<void> {
   const results = new Map<Mode, Measurement[]>(MODES.map((mode) => [mode, []]));
   try {
     for (let round = 1; round <= options.rounds; round++) {
-      for (const mode of MODES) {
+      for (const mode of options.modes) {
         const server = await startBenchServer(
           mode,
           dir,
@@ -143,10 +180,11 @@ async function main(): Promise<void> {
         );
         try {
           await runWrk(server.url, 2, options.connections); // warm-up: JIT, caches
-          const measured = await runWrk(server.url, options.seconds, options.connections);
+          const measured = await measure(server.pid, server.url, options);
           results.get(mode)!.push(measured);
           console.error(
-            `round ${round} ${mode.padEnd(4)} ${measured.requestsPerSecond.toFixed(0)} req/s`,
+            `round ${round} ${mode.padEnd(4)} ${measured.requestsPerSecond.toFixed(0)} req/s, ` +
+              `${measured.cpuMicrosPerRequest.toFixed(1)} CPU us/request`,
           );
         } finally {
           await server.stop();
@@ -159,22 +197,28 @@ async function main(): Promise<void> {
   }
 
   const off = median(results.get("off")!.map((m) => m.requestsPerSecond));
-  const bare = median(results.get("bare")!.map((m) => m.requestsPerSecond));
+  const offCpu = median(results.get("off")!.map((m) => m.cpuMicrosPerRequest));
+  const bare = median(results.get("bare")!.map((m) => m.requestsPerSecond)) || NaN;
   console.log(
     `\nGET /v1/reports/{id}, ${options.connections} connections, ${options.seconds} s x ` +
       `${options.rounds} rounds (median round)\n`,
   );
-  console.log("| Mode | Requests/s | p50 ms | p99 ms | vs. telemetry off | vs. bare Deno.serve |");
-  console.log("| ---- | ---------: | -----: | -----: | ----------------: | ------------------: |");
-  for (const mode of MODES) {
+  console.log(
+    "| Mode | Requests/s | vs. off | CPU us/request | vs. off | p50 ms | p99 ms | vs. bare |",
+  );
+  console.log("| ---- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const mode of options.modes) {
     const runs = results.get(mode)!;
     const rps = median(runs.map((m) => m.requestsPerSecond));
+    const cpu = median(runs.map((m) => m.cpuMicrosPerRequest));
     const errors = runs.reduce((sum, m) => sum + m.errors, 0);
+    const versusOff = (value: number, base: number) =>
+      mode === "bare" ? "" : `${value >= base ? "+" : ""}${((value / base - 1) * 100).toFixed(1)}%`;
     console.log(
-      `| ${mode} | ${rps.toFixed(0)} | ${median(runs.map((m) => m.p50Ms)).toFixed(2)} | ` +
-        `${median(runs.map((m) => m.p99Ms)).toFixed(2)} | ` +
-        `${mode === "bare" ? "" : `${((rps / off - 1) * 100).toFixed(1)}%`} | ` +
-        `${(rps / bare).toFixed(2)} |${errors > 0 ? ` ${errors} errors` : ""}`,
+      `| ${mode} | ${rps.toFixed(0)} | ${versusOff(rps, off)} | ${cpu.toFixed(1)} | ` +
+        `${versusOff(cpu, offCpu)} | ${median(runs.map((m) => m.p50Ms)).toFixed(2)} | ` +
+        `${median(runs.map((m) => m.p99Ms)).toFixed(2)} | ${(rps / bare).toFixed(2)} |` +
+        (errors > 0 ? ` ${errors} errors` : ""),
     );
   }
 }

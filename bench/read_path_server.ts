@@ -9,6 +9,8 @@
  *   logging not configured.
  * - `on`: the app as `main.ts serve` runs it: JSON access line per request to
  *   stdout, spans, metrics (no collector).
+ * - `quiet`: `on` with the access lines turned off
+ *   (`LOG_MODULE_LEVELS=http.access=warning`): what spans and metrics cost alone.
  * - `otlp`: `on`, plus spans and metrics exported over OTLP/HTTP (protobuf) to
  *   the collector URL given as the third argument.
  *
@@ -28,7 +30,7 @@ import { configureLogging, resetLogging } from "../services/telemetry/logger.ts"
 import { startTelemetry, type Telemetry } from "../services/telemetry/mod.ts";
 
 /** The modes bench/read_path.ts compares. */
-export const MODES = ["bare", "off", "on", "otlp"] as const;
+export const MODES = ["bare", "off", "on", "quiet", "otlp"] as const;
 
 /** One of {@linkcode MODES}. */
 export type Mode = (typeof MODES)[number];
@@ -37,7 +39,13 @@ const CSV = "timestamp,value,volume\n" +
   Array.from({ length: 500 }, (_, i) => `${1577836800 + i * 86400},${i % 17},${i * 3}`).join("\n");
 
 async function serveApp(mode: Exclude<Mode, "bare">, path: string, collector?: string) {
-  if (mode !== "off") await configureLogging({ level: "info", format: "json" });
+  if (mode !== "off") {
+    await configureLogging({
+      level: "info",
+      format: "json",
+      moduleLevels: mode === "quiet" ? { "http.access": "warning" } : undefined,
+    });
+  }
   const telemetry: Telemetry | undefined = mode === "off" ? undefined : startTelemetry({
     serviceName: "reportd-bench",
     serviceVersion: "bench",
