@@ -119,7 +119,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   //    page can read why it was refused.
   // 5. Request-line caps: an over-long path or query is refused (414) before
   //    anything parses or logs it.
-  // 6. Authentication: finds the caller; refuses nothing.
+  // 6. Authentication: finds the caller on paths that need a scope; refuses
+  //    nothing, and leaves public paths (probes) alone, database and all.
   // 7. Rate limit: per key, or per address without a valid one. Before
   //    authorization, so requests that will be refused still spend budget and
   //    guessing keys is throttled like anything else. Probes are exempt.
@@ -136,7 +137,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const corsMiddleware = corsPolicy(security.corsOrigins ?? []);
   if (corsMiddleware !== undefined) app.use(corsMiddleware);
   app.use(requestLimits());
-  if (security.keys !== undefined) app.use(authenticate(security.keys));
+  if (security.keys !== undefined) app.use(authenticate(security.keys, security));
   if (security.rateLimits !== undefined) {
     app.use(rateLimit(new RateLimiter(security.rateLimits), {
       trustProxy: security.trustProxy ?? false,

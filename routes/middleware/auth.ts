@@ -85,13 +85,23 @@ export function requiredScope(
 /**
  * Reads `Authorization: Bearer <key>` and records the caller in `c.var.auth`.
  * Refuses nothing itself (that is `authorize`'s job, after the rate limiter).
+ *
+ * Public paths are not authenticated at all: nothing there is refused, and
+ * asking the database about keys would make `/healthz` fail whenever the
+ * database does, while it must only say whether the process is alive. Their
+ * requests are rate-limited by address.
  */
 export function authenticate(
   keys: Pick<ApiKeys, "required" | "authenticate">,
+  policy: AccessPolicy,
 ): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
-    const required = await keys.required();
     const header = c.req.header("authorization");
+    if (requiredScope(c.req.method, c.req.path, policy) === undefined) {
+      c.set("auth", { required: false, presented: header !== undefined });
+      return await next();
+    }
+    const required = await keys.required();
     let principal: Principal | undefined;
     if (required && header !== undefined && header.length <= MAX_AUTHORIZATION_LENGTH) {
       const token = BEARER.exec(header)?.[1];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Database } from "../../db/mod.ts";
+import { closeDatabase, type Database } from "../../db/mod.ts";
 import type { SecurityOptions } from "../../routes/mod.ts";
 import { ApiKeys, createApiKey, parseKeyEntries, revokeKey } from "../../services/api_keys.ts";
 import { startTelemetry } from "../../services/telemetry/mod.ts";
@@ -265,4 +265,16 @@ Deno.test("The OpenAPI document declares the bearer scheme and each operation's 
     assert.ok(paths["/v1/reports"].post.responses[status], status);
   }
   assert.equal(paths["/healthz"].get.responses["429"], undefined, "Probes are not limited");
+});
+
+Deno.test("/healthz stays 200 with keys configured when the database is gone", async () => {
+  await using world = await testApp({
+    security: (db) => ({ keys: new ApiKeys({ db, configured: [], required: false }) }),
+  });
+  closeDatabase(world.db);
+  const health = await world.app.request("/healthz", { headers: bearer(READER) });
+  assert.equal(health.status, 200, "Liveness does not depend on the database");
+  await health.body?.cancel();
+  await assertProblem(await world.app.request("/readyz"), 503);
+  await assertProblem(await world.app.request("/v1/reports", { headers: bearer(READER) }), 503);
 });
