@@ -11,6 +11,7 @@ import { VERSION } from "../main.ts";
 import { createApp } from "../routes/mod.ts";
 import { WorkerPool } from "../services/jobs/pool.ts";
 import { JobQueue } from "../services/jobs/queue.ts";
+import { startTelemetry } from "../services/telemetry/mod.ts";
 
 const db = await openDatabase(":memory:");
 try {
@@ -22,9 +23,12 @@ try {
     maxPoints: 10,
     failedRetentionMs: 0,
   });
+  // With telemetry, as main.ts runs it, so `/metrics` is in the document too.
+  await using telemetry = startTelemetry({ serviceName: "reportd", serviceVersion: VERSION });
   const app = createApp({
     db,
     jobs,
+    telemetry,
     config: { maxBodyBytes: 1024, maxPoints: 10, queueMax: 1, maxInflightUploads: 1 },
     version: VERSION,
   });
