@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import type { Database } from "../db/mod.ts";
 import { appendUploadChunk, deleteUpload } from "../db/jobs_repo.ts";
+import { concatBytes } from "./bytes.ts";
 import { AppError } from "./errors.ts";
 import {
   checkLineCount,
@@ -78,7 +79,7 @@ export async function receiveUpload(
 
   async function flush(): Promise<void> {
     if (pendingBytes === 0) return;
-    const data = pending.length === 1 ? pending[0] : concat(pending, pendingBytes);
+    const data = pending.length === 1 ? pending[0] : concatBytes(pending, pendingBytes);
     await appendUploadChunk(db, uploadId, { seq: seq++, data });
     pending = [];
     pendingBytes = 0;
@@ -155,7 +156,7 @@ export async function peekBody(
     parts.push(value);
     total += value.byteLength;
   }
-  const head = concat(parts, total);
+  const head = concatBytes(parts, total);
   const replay = new ReadableStream<Uint8Array>({
     start(controller) {
       if (head.byteLength > 0) controller.enqueue(head);
@@ -305,14 +306,4 @@ function tooLarge(maxBytes: number): AppError {
     "payload_too_large",
     `The body exceeds the limit of ${maxBytes} bytes (REPORTD_MAX_BODY_BYTES)`,
   );
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
-  return joined;
 }
