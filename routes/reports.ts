@@ -118,7 +118,11 @@ const getReportRoute = createRoute({
   summary: "Get a report",
   request: { params: ReportIdParamsSchema },
   responses: {
-    200: { description: "The report", content: { "application/json": { schema: ReportSchema } } },
+    200: {
+      description: "The report; a finished one (ready or failed) carries a strong ETag",
+      content: { "application/json": { schema: ReportSchema } },
+    },
+    304: { description: "Not modified (If-None-Match matched a finished report)" },
     404: notFound,
     503: unavailable,
   },
@@ -206,9 +210,26 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
     return c.json({ items: page.items.map(toReportBody), next_cursor: page.nextCursor }, 200);
   });
 
+  // A finished report never changes, so its JSON is serialized once and kept
+  // beside the cached report (keyed by the object, so it goes when it goes).
+  const serialized = new WeakMap<reports.Report, string>();
   app.openapi(getReportRoute, async (c) => {
     const report = await reports.getReport(context, c.req.valid("param").id);
-    return c.json(toReportBody(report), 200);
+    const finished = report.status === "ready" || report.status === "failed";
+    // Only a finished report has a stable representation worth a validator;
+    // a queued one changes, so clients must revalidate (poll) every time.
+    const headers: Record<string, string> = finished
+      ? { etag: `"${report.id}.${report.status}"`, "cache-control": "private, no-cache" }
+      : { "cache-control": "no-store" };
+    if (finished && matchesEtag(c.req.header("if-none-match"), headers.etag)) {
+      return c.body(null, 304, headers) as never;
+    }
+    let body = serialized.get(report);
+    if (body === undefined) {
+      body = JSON.stringify(toReportBody(report));
+      if (finished) serialized.set(report, body);
+    }
+    return c.body(body, 200, { ...headers, "content-type": "application/json" }) as never;
   });
 
   app.openapi(getSeriesRoute, async (c) => {

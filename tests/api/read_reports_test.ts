@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { assertProblem } from "../helpers/assert_problem.ts";
-import { createSettledReport, SAMPLE_CSV, testApp, type TestWorld } from "../helpers/test_app.ts";
+import {
+  createSettledReport,
+  postReport,
+  SAMPLE_CSV,
+  testApp,
+  type TestWorld,
+} from "../helpers/test_app.ts";
 
 async function createReport(world: TestWorld, name: string): Promise<string> {
   const report = await createSettledReport(world, SAMPLE_CSV, { query: `?name=${name}` });
@@ -102,4 +108,28 @@ Deno.test("A deleted report is not served from the read cache", async () => {
   assert.equal((await world.app.request(`/v1/reports/${id}`)).status, 200);
   assert.equal((await world.app.request(`/v1/reports/${id}`, { method: "DELETE" })).status, 204);
   await assertProblem(await world.app.request(`/v1/reports/${id}`), 404);
+});
+
+Deno.test("GET /v1/reports/{id} of a finished report has a strong ETag and answers 304", async () => {
+  await using world = await testApp();
+  const id = await createReport(world, "etag");
+  const first = await world.app.request(`/v1/reports/${id}`);
+  const etag = first.headers.get("etag");
+  assert.equal(etag, `"${id}.ready"`);
+  assert.equal(first.headers.get("cache-control"), "private, no-cache");
+  const again = await world.app.request(`/v1/reports/${id}`, {
+    headers: { "if-none-match": etag! },
+  });
+  assert.equal(again.status, 304);
+  assert.equal(await again.text(), "");
+  assert.deepEqual(await first.json(), await (await world.app.request(`/v1/reports/${id}`)).json());
+});
+
+Deno.test("GET /v1/reports/{id} of a queued report is never cached", async () => {
+  await using world = await testApp({ startQueue: false });
+  const { id } = await (await postReport(world, SAMPLE_CSV)).json();
+  const res = await world.app.request(`/v1/reports/${id}`);
+  assert.equal(res.headers.get("etag"), null);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  assert.equal((await res.json()).status, "queued");
 });
