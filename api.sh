@@ -11,10 +11,9 @@
 # nothing else: ids, statuses and cursors are read with grep and sed, so it
 # runs on a bare VPS too. The reports it creates are deleted at the end.
 #
-# An upload answers 201 with a ready report, or 202 with a queued one that
-# becomes ready later (GET .../series answers 409 with Retry-After meanwhile);
-# the script accepts both and polls the report until it is ready, for at most
-# REPORTD_READY_TIMEOUT seconds (default 60).
+# An upload answers 202 with a queued report that becomes ready later
+# (GET .../series answers 409 with Retry-After meanwhile); the script polls the
+# report until it is ready, for at most REPORTD_READY_TIMEOUT seconds (default 60).
 set -euo pipefail
 
 BASE_URL="${1:-${REPORTD_URL:-http://localhost:8000}}"
@@ -113,7 +112,7 @@ json_field() { grep -o "\"$1\":\"[^\"]*\"" "$work/body" | head -n1 | cut -d'"' -
 upload() {
   last="POST /v1/reports ($1)"
   request POST "/v1/reports?name=$1" "$3" "content-type: $2"
-  expect "$last" 201 202
+  expect "$last" 202
   expect_header location '^/v1/reports/[0-9a-f-]{36}$'
   id=$(header location | sed 's|.*/||')
   created_ids+=("$id")
