@@ -47,3 +47,23 @@ export interface JobFailure {
 
 /** Any answer from a worker. */
 export type JobResponse = JobSuccess | JobFailure;
+
+/**
+ * The `ArrayBuffer` to transfer for `view`. Transferring hands over a whole
+ * buffer, so a view onto part of a larger one is copied first; an exact-length
+ * view (the common case) moves for free.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { transferableBuffer } from "./protocol.ts";
+ * const exact = new Float64Array([1, 2]);
+ * assert.equal(transferableBuffer(exact), exact.buffer);
+ * const part = new Uint8Array(8).subarray(2, 4);
+ * assert.equal(transferableBuffer(part).byteLength, 2);
+ * ```
+ */
+export function transferableBuffer(view: Float64Array | Uint8Array): ArrayBuffer {
+  const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+  return (whole ? view : view.slice()).buffer as ArrayBuffer;
+}

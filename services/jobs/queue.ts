@@ -31,6 +31,7 @@ import type { ImportSource } from "../providers/import_schema.ts";
 import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
 import { getLogger } from "../telemetry/logger.ts";
 import type { WorkerPool } from "./pool.ts";
+import { transferableBuffer } from "./protocol.ts";
 
 const log = getLogger(["reportd", "jobs"]);
 
@@ -266,7 +267,7 @@ export class JobQueue extends EventTarget {
         return { outcome: "failed", error: input.error.detail };
       }
       const response = await pool.run({
-        body: ownBuffer(input.body),
+        body: transferableBuffer(input.body),
         format: job.format,
         maxPoints,
       });
@@ -388,13 +389,6 @@ const SETTLED_STATUS: Record<JobResult["outcome"], JobSettledDetail["status"]> =
   failed: "failed",
   retried: "queued",
 };
-
-// Transferring hands over a whole ArrayBuffer: a view onto part of a larger
-// one is copied first, an exact one moves for free.
-function ownBuffer(bytes: Uint8Array): ArrayBuffer {
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return (whole ? bytes : bytes.slice()).buffer as ArrayBuffer;
-}
 
 function clampSeconds(seconds: number): number {
   return Math.min(3600, Math.max(1, Math.ceil(seconds)));

@@ -9,7 +9,12 @@
 /// <reference lib="deno.worker" />
 import { AppError } from "../errors.ts";
 import { processUpload } from "../series/process.ts";
-import type { JobFailure, JobRequest, JobSuccess } from "./protocol.ts";
+import {
+  type JobFailure,
+  type JobRequest,
+  type JobSuccess,
+  transferableBuffer,
+} from "./protocol.ts";
 
 self.onmessage = (event: MessageEvent<JobRequest>) => {
   const request = event.data;
@@ -39,8 +44,8 @@ self.onmessage = (event: MessageEvent<JobRequest>) => {
     return;
   }
   const { series } = processed;
-  const timestamps = ownBuffer(series.timestamps);
-  const columns = series.columns.map(ownBuffer);
+  const timestamps = transferableBuffer(series.timestamps);
+  const columns = series.columns.map(transferableBuffer);
   const success: JobSuccess = {
     taskId: request.taskId,
     ok: true,
@@ -53,10 +58,3 @@ self.onmessage = (event: MessageEvent<JobRequest>) => {
   };
   self.postMessage(success, [timestamps, ...columns]);
 };
-
-// Transferring hands over a whole ArrayBuffer, so a view onto part of a larger
-// buffer is copied first; exact-length arrays (the common case) move for free.
-function ownBuffer(values: Float64Array): ArrayBuffer {
-  const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
-  return (whole ? values : values.slice()).buffer as ArrayBuffer;
-}
