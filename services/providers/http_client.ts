@@ -126,6 +126,30 @@ export async function fetchUpstream(
 }
 
 /**
+ * What is wrong with `url` before any lookup, or undefined: the scheme must
+ * be https (or http where allowed) and the URL must carry no credentials.
+ * Used when a request is validated and again before every fetch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { urlProblem } from "./http_client.ts";
+ * assert.equal(urlProblem(new URL("https://example.org/a.csv"), { allowHttp: false }), undefined);
+ * assert.match(urlProblem(new URL("http://example.org/"), { allowHttp: false }) ?? "", /https/);
+ * ```
+ */
+export function urlProblem(
+  url: URL,
+  options: Pick<FetchUpstreamOptions, "allowHttp">,
+): string | undefined {
+  if (url.protocol !== "https:" && !(options.allowHttp && url.protocol === "http:")) {
+    return `Only https URLs may be fetched, not ${url.protocol}`;
+  }
+  if (url.username !== "" || url.password !== "") return "URLs with credentials are not fetched";
+  return undefined;
+}
+
+/**
  * Throws `forbidden` unless `url` may be fetched: http(s) only (https unless
  * allowed), no credentials in it, and every address its host resolves to is
  * public unless private ones are allowed.
@@ -139,12 +163,8 @@ export async function checkUrl(
   url: URL,
   options: Pick<FetchUpstreamOptions, "allowPrivate" | "allowHttp">,
 ): Promise<void> {
-  if (url.protocol !== "https:" && !(options.allowHttp && url.protocol === "http:")) {
-    throw new UpstreamError("forbidden", `Only https URLs may be fetched, not ${url.protocol}`);
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new UpstreamError("forbidden", "URLs with credentials are not fetched");
-  }
+  const problem = urlProblem(url, options);
+  if (problem !== undefined) throw new UpstreamError("forbidden", problem);
   if (options.allowPrivate) return;
   const host = url.hostname.replace(/^\[|\]$/g, "");
   let addresses: string[];

@@ -13,7 +13,7 @@
  * @module
  */
 import { CircuitBreaker } from "./breaker.ts";
-import { fetchUpstream } from "./http_client.ts";
+import { fetchUpstream, urlProblem } from "./http_client.ts";
 import type { UrlSourceSchema } from "./import_schema.ts";
 import type { FetchedSeries, Provider, ProviderOptions } from "./mod.ts";
 import type { z } from "zod";
@@ -41,12 +41,8 @@ export function createUrlProvider(options: ProviderOptions): Provider<UrlSource>
           message: `${url.hostname} is not in REPORTD_FETCH_ALLOW_HOSTS`,
         });
       }
-      if (url.protocol !== "https:" && !config.fetchAllowHttp) {
-        errors.push({ path: "source.url", message: "Only https URLs are fetched" });
-      }
-      if (url.username !== "" || url.password !== "") {
-        errors.push({ path: "source.url", message: "Credentials in the URL are not allowed" });
-      }
+      const problem = urlProblem(url, { allowHttp: config.fetchAllowHttp });
+      if (problem !== undefined) errors.push({ path: "source.url", message: problem });
       return errors;
     },
     cacheKey(source) {
