@@ -72,3 +72,22 @@ export class AppError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
+
+/**
+ * An error's stack, and its cause's, as one string for a log line (never for
+ * a client): a `StorageError` is only useful with the SQLite error inside it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeError } from "./errors.ts";
+ * const error = new Error("Cannot read", { cause: new Error("disk I/O error") });
+ * assert.match(describeError(error), /Cannot read[\s\S]*Caused by: Error: disk I\/O error/);
+ * assert.equal(describeError("plain"), "plain");
+ * ```
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `\nCaused by: ${error.cause.stack}` : "";
+  return `${error.stack ?? error.message}${cause}`;
+}

@@ -16,7 +16,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { StorageError } from "../../db/errors.ts";
-import { AppError, type ErrorKind, type FieldError } from "../../services/errors.ts";
+import { AppError, describeError, type ErrorKind, type FieldError } from "../../services/errors.ts";
 import { getLogger } from "../../services/telemetry/logger.ts";
 
 /** The media type of every error response. */
@@ -248,7 +248,7 @@ export function handleError(error: Error | HTTPResponseError, c: Context): Respo
     getLogger(["reportd", "http"]).error("Storage failure on {method} {path}: {error}", {
       method: c.req.method,
       path: c.req.path,
-      error: describe(error),
+      error: describeError(error),
     });
     return problemResponse(c, "service-unavailable", {
       detail: "The database is not answering; retry shortly",
@@ -266,7 +266,7 @@ export function handleError(error: Error | HTTPResponseError, c: Context): Respo
   getLogger(["reportd", "http"]).error("Unhandled error on {method} {path}: {error}", {
     method: c.req.method,
     path: c.req.path,
-    error: describe(error),
+    error: describeError(error),
   });
   return problemResponse(c, "internal-error", {
     detail: "Something went wrong on our side; quote the request_id when reporting it",
@@ -300,10 +300,4 @@ export function fieldErrors(error: z.ZodError, prefix: string): FieldError[] {
 function slugForStatus(status: number): ProblemSlug {
   const found = Object.entries(PROBLEM_TYPES).find(([, type]) => type.status === status);
   return (found?.[0] as ProblemSlug | undefined) ?? "invalid-parameter";
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `\nCaused by: ${error.cause.stack}` : "";
-  return `${error.stack ?? error.message}${cause}`;
 }

@@ -25,7 +25,7 @@ import {
   requeueJob,
 } from "../../db/jobs_repo.ts";
 import type { JsonObject } from "../../db/reports_repo.ts";
-import { AppError, type ErrorKind, type FieldError } from "../errors.ts";
+import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
 import type { Importer } from "../imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
 import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
@@ -149,7 +149,7 @@ export class JobQueue extends EventTarget {
   notify(): void {
     if (!this.#accepting) return;
     this.#pump().catch((error) => {
-      log.error("The job queue could not claim work: {error}", { error: describe(error) });
+      log.error("The job queue could not claim work: {error}", { error: describeError(error) });
     });
   }
 
@@ -331,7 +331,7 @@ export class JobQueue extends EventTarget {
       // Storage trouble: leave the job to be claimed again rather than lose it.
       log.error("Job for report {report_id} hit a storage error: {error}", {
         ...context,
-        error: describe(error),
+        error: describeError(error),
       });
       if (!this.#stopped) {
         await requeueJob(db, job.reportId, { now: this.#now(), lastError: String(error) })
@@ -394,10 +394,6 @@ function clampSeconds(seconds: number): number {
   return Math.min(3600, Math.max(1, Math.ceil(seconds)));
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}
-
 function logPurgeFailure(error: unknown): void {
-  log.error("Purging expired data failed: {error}", { error: describe(error) });
+  log.error("Purging expired data failed: {error}", { error: describeError(error) });
 }
