@@ -23,7 +23,7 @@ import { registerDocsRoutes } from "./docs.ts";
 import { registerHealthRoutes } from "./health.ts";
 import { registerMetricsRoutes } from "./metrics.ts";
 import { authenticate, authorize } from "./middleware/auth.ts";
-import { corsPolicy, requestLimits, securityHeaders } from "./middleware/hygiene.ts";
+import { corsPolicy, requestLimits, securityHeaders, validHost } from "./middleware/hygiene.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { handlerTimeout } from "./middleware/timeout.ts";
 import {
@@ -117,8 +117,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // 4. CORS: a browser's preflight carries no key, so it is answered before
   //    authentication; refusals below carry Access-Control-Allow-Origin, so a
   //    page can read why it was refused.
-  // 5. Request-line caps: an over-long path or query is refused (414) before
-  //    anything parses or logs it.
+  // 5. Host, then request-line caps: a Host that is not an authority could
+  //    rewrite the routed path (host.ts), so it is refused (400) before
+  //    anything acts on that path; an over-long path or query is refused
+  //    (414) before anything parses or logs it.
   // 6. Authentication: finds the caller on paths that need a scope; refuses
   //    nothing, and leaves public paths (probes) alone, database and all.
   // 7. Rate limit: per key, or per address without a valid one. Before
@@ -136,6 +138,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use(securityHeaders({ hsts: security.hsts ?? false }));
   const corsMiddleware = corsPolicy(security.corsOrigins ?? []);
   if (corsMiddleware !== undefined) app.use(corsMiddleware);
+  app.use(validHost());
   app.use(requestLimits());
   if (security.keys !== undefined) app.use(authenticate(security.keys, security));
   if (security.rateLimits !== undefined) {

@@ -37,6 +37,7 @@ import {
   receiveUpload,
   type UploadSlots,
   withBodyDeadline,
+  withBodyEndCheck,
 } from "./uploads.ts";
 import { hasScope, type Principal } from "./api_keys.ts";
 import type { ReportCache } from "./report_cache.ts";
@@ -191,6 +192,8 @@ export async function createReport(
   let body = upload.body === null || context.bodyDeadline === undefined
     ? upload.body
     : withBodyDeadline(upload.body, context.bodyDeadline);
+  // A body that ends early is the client's mistake: a 400 naming the cause.
+  if (body !== null) body = withBodyEndCheck(body, { declaredBytes: upload.declaredBytes });
   if (upload.format === "json") {
     if (upload.declaredBytes !== undefined && upload.declaredBytes > config.maxBodyBytes) {
       await body?.cancel();

@@ -283,10 +283,80 @@ export function withBodyDeadline(
   }, { highWaterMark: 0 });
 }
 
-// A body that stops mid-way (the client went away, or the server is shutting
-// down and closed the connection) is not a bug: answer 503 and let the client
-// retry. Nothing was stored, because the chunks are deleted by the caller.
-// A domain error from the stream itself (the body deadline) keeps its kind.
+/**
+ * Wraps a request body so that a body ending before its end (the connection
+ * closed short of `Content-Length`, or a chunked body without its final
+ * zero-size chunk) fails with `malformed_body` (400) naming the cause,
+ * instead of the runtime's bare `BadResource` error. The runtime's error
+ * says nothing about why, so the cause is told from what was declared and
+ * what arrived. A client that stops sending is the client's mistake: it must
+ * not be answered (or counted) as a server error, or anyone could raise the
+ * 5xx rate at will. Domain errors from inside (the body deadline) keep their
+ * kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withBodyEndCheck } from "./uploads.ts";
+ * const broken = new ReadableStream<Uint8Array>({
+ *   pull(controller) {
+ *     controller.error(new Error("connection closed"));
+ *   },
+ * });
+ * const body = withBodyEndCheck(broken, { declaredBytes: 10 });
+ * await assert.rejects(body.getReader().read(), { kind: "malformed_body" });
+ * ```
+ */
+export function withBodyEndCheck(
+  body: ReadableStream<Uint8Array>,
+  options: { declaredBytes?: number },
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let received = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const result = await reader.read();
+        if (result.done) {
+          controller.close();
+        } else {
+          received += result.value.byteLength;
+          controller.enqueue(result.value);
+        }
+      } catch (error) {
+        controller.error(
+          error instanceof AppError ? error : new AppError(
+            "malformed_body",
+            truncationDetail(received, options.declaredBytes),
+            { cause: error },
+          ),
+        );
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function truncationDetail(received: number, declared: number | undefined): string {
+  if (declared === undefined) {
+    return `The chunked body ended after ${received} bytes, before its last (zero-size) chunk; ` +
+      "send the whole body";
+  }
+  if (received === 0) {
+    return `No body arrived although Content-Length declared ${declared} bytes (after ` +
+      "`Expect: 100-continue`, send the body once the server answers 100 Continue)";
+  }
+  return `The body ended after ${received} of the ${declared} bytes its Content-Length ` +
+    "declared; send the whole body";
+}
+
+// A body that stops mid-way is normally explained by withBodyEndCheck (400);
+// a read failure it did not see (a caller that skipped it) is not a bug
+// either: answer 503 and let the client retry. Nothing was stored, because
+// the chunks are deleted by the caller. A domain error from the stream itself
+// (the body deadline, a truncated body) keeps its kind.
 async function readChunk(
   reader: ReadableStreamDefaultReader<Uint8Array>,
 ): Promise<ReadableStreamReadResult<Uint8Array>> {

@@ -1,12 +1,13 @@
 /**
  * HTTP hygiene: security headers on every response, CORS for an explicit list
- * of origins, and length caps on the request line.
+ * of origins, a valid `Host`, and length caps on the request line.
  *
  * @module
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
+import { isValidHost } from "./host.ts";
 import { problemResponse } from "./problem.ts";
 import type { AppEnv } from "./request_id.ts";
 
@@ -85,6 +86,24 @@ export function requestLimits(): MiddlewareHandler<AppEnv> {
       return problemResponse(c, "uri-too-long", {
         detail: `Paths are limited to ${MAX_PATH_LENGTH} characters and query strings to ` +
           `${MAX_QUERY_LENGTH}`,
+      });
+    }
+    await next();
+  };
+}
+
+/**
+ * Refuses a request whose `Host` is not a valid authority with a 400
+ * problem, before anything acts on the path that `Host` produced (see
+ * host.ts for how a `Host` could rewrite the routed path).
+ */
+export function validHost(): MiddlewareHandler<AppEnv> {
+  return async function validHostMiddleware(c, next) {
+    if (!isValidHost(c.req.header("host"))) {
+      return problemResponse(c, "invalid-parameter", {
+        detail: "The Host header is not a valid authority (a host name or address and an " +
+          "optional port)",
+        errors: [{ path: "header.host", message: "Expected host[:port], e.g. example.com:8000" }],
       });
     }
     await next();

@@ -18,6 +18,7 @@ import type { z } from "zod";
 import { StorageError } from "../../db/errors.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../../services/errors.ts";
 import { getLogger } from "../../services/telemetry/logger.ts";
+import { requestPath } from "./host.ts";
 
 /** The media type of every error response. */
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -217,12 +218,12 @@ export function problemResponse(
   slug: ProblemSlug,
   options: ProblemOptions = {},
 ): Response {
+  // The target's path, not one a forged Host header made up (host.ts).
+  const path = requestPath(c);
   const body: ProblemDocument = {
     ...problemObject(slug, options),
     // Capped: a problem must not echo a megabyte of path back (414 is for exactly that).
-    instance: c.req.path.length > MAX_INSTANCE_LENGTH
-      ? `${c.req.path.slice(0, MAX_INSTANCE_LENGTH)}...`
-      : c.req.path,
+    instance: path.length > MAX_INSTANCE_LENGTH ? `${path.slice(0, MAX_INSTANCE_LENGTH)}...` : path,
     request_id: c.get("requestId"),
   };
   return c.body(JSON.stringify(body), PROBLEM_TYPES[slug].status, {

@@ -17,6 +17,7 @@ import { matchedRoutes } from "hono/route";
 import type { Telemetry } from "../../services/telemetry/mod.ts";
 import { withLogFields } from "../../services/telemetry/context.ts";
 import { getLogger, logInfoFast, roundMilliseconds } from "../../services/telemetry/logger.ts";
+import { requestPath } from "./host.ts";
 import type { AppEnv } from "./request_id.ts";
 
 /** Statuses whose responses have no body by definition. */
@@ -41,7 +42,7 @@ export function requestTelemetry(telemetry: Pick<Telemetry, "http">): Middleware
   return async function requestTelemetryMiddleware(c, next) {
     const scope = telemetry.http.start({
       method: c.req.method,
-      path: c.req.path,
+      path: requestPath(c),
       headers: c.req.raw.headers,
     });
     const requestId = c.get("requestId");
