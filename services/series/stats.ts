@@ -144,7 +144,7 @@ export function columnStats(values: Float64Array): ColumnStats {
  *
  * Why not Welford's one-pass update (used before): its rounding errors grow
  * with the offset; 5,000 values of 1e9 + U(0, 1) lost seven digits of the
- * standard deviation (relative error 1e-7), and ±1.7e308 overflowed to null
+ * standard deviation (relative error 1e-7), and +-1.7e308 overflowed to null
  * although mean and deviation are representable. Instead:
  *
  * 1. The values are scaled by a power of two near their largest magnitude
