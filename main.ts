@@ -32,6 +32,7 @@ import {
 import { configureLogging, getLogger, resetLogging } from "./services/telemetry/logger.ts";
 import { startApiKeys } from "./services/api_keys.ts";
 import { serveGuarded } from "./services/connection_guard.ts";
+import { databasePermissionProblem, explainStartupError } from "./services/startup_errors.ts";
 import { runKeysCommand } from "./services/key_commands.ts";
 import { startTelemetry, type Telemetry } from "./services/telemetry/mod.ts";
 
@@ -73,7 +74,8 @@ const log = getLogger(["reportd", "main"]);
  */
 export async function main(args: string[]): Promise<number> {
   const command = args[0] ?? "serve";
-  if (command === "-h" || command === "--help" || command === "help") {
+  // Anywhere on the line: `serve --help` must print help, not start a server.
+  if (command === "help" || args.some((arg) => arg === "-h" || arg === "--help")) {
     console.log(USAGE);
     return 0;
   }
@@ -95,16 +97,35 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   if (command === "healthcheck") return await healthcheck(config);
-  if (command === "keys") return await keys(config, args.slice(1));
-  await configureLogging({
-    level: config.logLevel,
-    format: config.logFormat,
-    moduleLevels: config.logModuleLevels,
-  });
+  // Operator mistakes are one line on stderr and exit 1 (services/startup_errors.ts).
+  const startup = {
+    databasePath: config.databasePath,
+    host: config.host,
+    port: config.port,
+    granted: denoConfig.permissions.default,
+  };
+  const unusable = databasePermissionProblem(config.databasePath, startup.granted);
+  if (unusable !== undefined) {
+    console.error(unusable);
+    return 1;
+  }
   try {
-    return command === "migrate" ? await migrate(config) : await serve(config);
-  } finally {
-    await resetLogging();
+    if (command === "keys") return await keys(config, args.slice(1));
+    await configureLogging({
+      level: config.logLevel,
+      format: config.logFormat,
+      moduleLevels: config.logModuleLevels,
+    });
+    try {
+      return command === "migrate" ? await migrate(config) : await serve(config);
+    } finally {
+      await resetLogging();
+    }
+  } catch (error) {
+    const line = explainStartupError(error, startup);
+    if (line === undefined) throw error;
+    console.error(line);
+    return 1;
   }
 }
 

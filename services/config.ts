@@ -226,14 +226,19 @@ const DURATION_UNITS_MS: Record<string, number> = {
   d: 86_400_000,
 };
 
-// Durations read as a whole number with an optional unit: 500ms, 10s, 15m, 12h, 7d
-// (no unit means seconds), because "REPORTD_FAILED_RETENTION=604800" is hard to review.
+// Durations read as a whole number with a unit: 500ms, 10s, 15m, 12h, 7d, because
+// "REPORTD_FAILED_RETENTION=604800" is hard to review. A bare number is refused:
+// REPORTD_FAILED_RETENTION=7 used to mean 7 seconds where 7 days was meant, and
+// deleted failed uploads at the next start. Only 0 (off, the same in any unit)
+// may go without one.
 function durationSetting() {
-  return z.string().trim().regex(/^\d+(ms|s|m|h|d)?$/, "expected a duration like 10s, 15m or 7d")
-    .transform((text) => {
-      const unit = text.match(/[a-z]+$/)?.[0] ?? "s";
-      return Number.parseInt(text, 10) * DURATION_UNITS_MS[unit];
-    });
+  return z.string().trim().regex(
+    /^(0|\d+(ms|s|m|h|d))$/,
+    "expected a duration with a unit, like 500ms, 10s, 15m, 12h or 7d",
+  ).transform((text) => {
+    const unit = text.match(/[a-z]+$/)?.[0] ?? "s";
+    return Number.parseInt(text, 10) * DURATION_UNITS_MS[unit];
+  });
 }
 
 function booleanSetting() {
