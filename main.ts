@@ -17,6 +17,7 @@ import {
 } from "./db/mod.ts";
 import { countReportsByStatus } from "./db/reports_repo.ts";
 import { createApp } from "./routes/mod.ts";
+import { InflightRequests } from "./routes/middleware/inflight.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
 import { Importer } from "./services/imports.ts";
@@ -62,6 +63,20 @@ ${
 `;
 
 const log = getLogger(["reportd", "main"]);
+
+/**
+ * A second signal of the same kind as the first counts ("exit now") only
+ * this long after it; a different one (SIGINT after SIGTERM) counts at once.
+ * Ctrl-C in a terminal, `timeout` and systemd's default `KillMode` signal
+ * the whole process group: under `deno task start` the task runner and the
+ * server both get the signal, and the runner forwards its copy to the
+ * server, which arrived 1 to 3 ms after the first in our trials (half of
+ * eight Ctrl-Cs used to exit at once, undrained). The task runner cannot
+ * `exec` the server, and signals carry no sender here, so kind and time are
+ * what tell a forwarded copy from an operator who means it; a person pressing
+ * Ctrl-C again to force the exit takes longer than a second.
+ */
+const SECOND_SIGNAL_GRACE_MS = 1000;
 
 /**
  * Runs the command in `args` and resolves to the process exit code.
@@ -209,7 +224,9 @@ async function serve(config: Config): Promise<number> {
   });
 
   let shuttingDown = false;
+  const inflight = new InflightRequests();
   const app = createApp({
+    inflight,
     db,
     config,
     version: VERSION,
@@ -240,7 +257,19 @@ async function serve(config: Config): Promise<number> {
   }, app.fetch);
 
   const stopped = Promise.withResolvers<string>();
+  let first: { signal: Deno.Signal; at: number } | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
+    if (
+      first !== undefined && signal === first.signal &&
+      performance.now() - first.at < SECOND_SIGNAL_GRACE_MS
+    ) {
+      // The same Ctrl-C, twice: see SECOND_SIGNAL_GRACE_MS.
+      log.debug("{signal} again within {grace} ms of the first: taken as the same one", {
+        signal,
+        grace: SECOND_SIGNAL_GRACE_MS,
+      });
+      return;
+    }
     if (shuttingDown) {
       // A second signal means "now": the database is closed so the WAL is
       // checkpointed, and committed uploads are safe either way.
@@ -249,6 +278,7 @@ async function serve(config: Config): Promise<number> {
       Deno.exit(1);
     }
     shuttingDown = true;
+    first = { signal, at: performance.now() };
     stopped.resolve(signal);
   };
   const handlers = (["SIGTERM", "SIGINT"] as const).map((signal) => {
@@ -259,10 +289,14 @@ async function serve(config: Config): Promise<number> {
 
   const signal = await stopped.promise;
   log.info("Received {signal}: draining in-flight requests and jobs", { signal });
-  // Both at once: connections stop being accepted while running jobs get up to
-  // REPORTD_SHUTDOWN_TIMEOUT to finish; unfinished ones go back to the queue.
+  // Both at once, each within REPORTD_SHUTDOWN_TIMEOUT: requests in flight
+  // finish, then connections stop being accepted; running jobs finish, and
+  // unfinished ones go back to the queue. The server's own shutdown comes
+  // after the requests because it cuts request bodies still arriving
+  // (routes/middleware/inflight.ts); meanwhile new uploads are refused (503).
+  const deadline = performance.now() + config.shutdownTimeoutMs;
   const [, drained] = await Promise.all([
-    server.shutdown(),
+    stopServing(server, inflight, deadline),
     queue.drain(config.shutdownTimeoutMs),
   ]);
   log.info("Drained: {finished} job(s) finished, {requeued} requeued for the next start", {
@@ -274,6 +308,31 @@ async function serve(config: Config): Promise<number> {
   for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   log.info("Stopped cleanly");
   return 0;
+}
+
+/**
+ * Lets the requests in flight finish, then shuts the server down, all by
+ * `deadline`; past it, whatever is left is abandoned (the process exits, and
+ * an upload that was not acknowledged was not stored).
+ */
+async function stopServing(
+  server: { shutdown(): Promise<void> },
+  inflight: InflightRequests,
+  deadline: number,
+): Promise<void> {
+  const finished = await inflight.settled(Math.max(0, deadline - performance.now()));
+  if (!finished) {
+    log.warn("{count} request(s) still running at the shutdown timeout; abandoning them", {
+      count: inflight.size,
+    });
+  }
+  const shutdown = server.shutdown();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+  });
+  await Promise.race([shutdown, expired]);
+  clearTimeout(timer);
 }
 
 // Before logging is configured: `keys create` prints the new key alone on

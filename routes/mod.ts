@@ -23,6 +23,7 @@ import { registerDocsRoutes } from "./docs.ts";
 import { registerHealthRoutes } from "./health.ts";
 import { registerMetricsRoutes } from "./metrics.ts";
 import { authenticate, authorize } from "./middleware/auth.ts";
+import { type InflightRequests, trackInflight } from "./middleware/inflight.ts";
 import { corsPolicy, requestLimits, securityHeaders, validHost } from "./middleware/hygiene.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { handlerTimeout } from "./middleware/timeout.ts";
@@ -52,6 +53,8 @@ export interface AppDeps {
   version: string;
   /** Returns true once shutdown has begun (readiness turns 503). */
   isShuttingDown?: () => boolean;
+  /** Counts requests being handled, so shutdown can let them finish (main.ts). */
+  inflight?: InflightRequests;
   /** Clock for timestamps, replaceable in tests. */
   now?: () => Date;
   /**
@@ -110,6 +113,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   const security = deps.security ?? {};
   // Middleware order, outermost first, and why:
+  // 0. In-flight tracking (main.ts only): shutdown waits for whatever runs.
   // 1. Request id: every later layer (logs, problem documents) quotes it.
   // 2. Telemetry: the span, the duration and the access line cover everything
   //    after it, refusals (401, 403, 429) included.
@@ -133,6 +137,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // 10. 405: runs after routing has failed to match a method, so it must not
   //     tell an anonymous caller which methods exist under /v1 (8 came first).
   // Every refusal is a problem document (problem.ts), like every error.
+  if (deps.inflight !== undefined) app.use(trackInflight(deps.inflight));
   app.use(requestId());
   if (deps.telemetry !== undefined) app.use(requestTelemetry(deps.telemetry));
   app.use(securityHeaders({ hsts: security.hsts ?? false }));

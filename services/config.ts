@@ -67,7 +67,7 @@ export interface Config {
   maxInflightUploads: number;
   /** How long the raw upload of a failed report is kept, in ms. */
   failedRetentionMs: number;
-  /** How long shutdown waits for running jobs, in ms. */
+  /** How long shutdown waits for requests in flight and running jobs, in ms. */
   shutdownTimeoutMs: number;
   /** Settings of the market-data providers. */
   providers: ProviderConfig;
@@ -162,7 +162,10 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_QUEUE_MAX: { default: "1000", description: "Most queued jobs before uploads get 503" },
   REPORTD_MAX_INFLIGHT_UPLOADS: { default: "4", description: "Most uploads received at once" },
   REPORTD_FAILED_RETENTION: { default: "7d", description: "How long failed uploads are kept" },
-  REPORTD_SHUTDOWN_TIMEOUT: { default: "10s", description: "How long shutdown waits for jobs" },
+  REPORTD_SHUTDOWN_TIMEOUT: {
+    default: "10s",
+    description: "How long shutdown waits for requests and jobs",
+  },
   REPORTD_PROVIDER_MAX_DAYS: { default: "3660", description: "Longest date range of an import" },
   REPORTD_STOOQ_URL: { default: "https://stooq.com/q/d/l/", description: "Stooq CSV endpoint" },
   REPORTD_STOOQ_API_KEY: { default: "", description: "Stooq API key, appended when set (secret)" },

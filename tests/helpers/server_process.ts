@@ -40,6 +40,12 @@ export interface StartServerOptions {
   dataDir?: string;
   /** Give up waiting for the "Listening" line after this many ms (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * Run it as an operator does, `deno task start`, in a process group of its
+   * own (`setsid`); `stop()` then signals the whole group, as Ctrl-C in a
+   * terminal, `timeout` or systemd's default `KillMode` do.
+   */
+  viaTask?: boolean;
 }
 
 /** Runs `deno run -P main.ts <args>` to completion and returns its output. */
@@ -75,8 +81,10 @@ export async function makeDataDir(): Promise<string> {
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await makeDataDir();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...RUN_ARGS, "serve"],
+  // setsid execs in place (a spawned child leads no group yet), so the
+  // child's pid is also its process group's id.
+  const child = new Deno.Command(options.viaTask ? "setsid" : Deno.execPath(), {
+    args: options.viaTask ? [Deno.execPath(), "task", "start"] : [...RUN_ARGS, "serve"],
     cwd: REPO_ROOT,
     env: {
       NO_COLOR: "1",
@@ -115,7 +123,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     port = await listening.promise;
   } catch (error) {
     try {
-      child.kill("SIGKILL");
+      if (options.viaTask) Deno.kill(-child.pid, "SIGKILL");
+      else child.kill("SIGKILL");
     } catch {
       // It exited on its own (a configuration error): that is what is reported.
     }
@@ -130,7 +139,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   let exited: Promise<Deno.CommandStatus> | undefined;
   async function stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
     if (exited === undefined) {
-      child.kill(signal);
+      if (options.viaTask) Deno.kill(-child.pid, signal);
+      else child.kill(signal);
       exited = child.status;
     }
     const status = await exited;
@@ -148,6 +158,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     stop,
     async [Symbol.asyncDispose]() {
       await stop("SIGKILL");
+      if (options.viaTask) {
+        try {
+          Deno.kill(-child.pid, "SIGKILL");
+        } catch {
+          // The whole group is gone already.
+        }
+      }
       if (ownsDataDir) await Deno.remove(dataDir, { recursive: true });
     },
   };
