@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Exercises every reportd endpoint against a running instance and fails on any
 # unexpected status. It is both a smoke test (CI runs it against a real
-# `main.ts serve` and against the compiled binary) and a tour of the API.
+# `main.ts serve` and against the compiled binary) and a tour of the API:
+# probes, docs, uploads, reading, the series in every form, errors, imports
+# (GET /v1/providers, an import request's validation, and one Stooq import that
+# is accepted and deleted again without waiting for the provider), /metrics,
+# and delete.
 #
 #   ./api.sh                          # http://localhost:8000
 #   ./api.sh https://reportd.example  # any base URL (or set REPORTD_URL)
 #   API_CLIENT=httpie ./api.sh        # use HTTPie instead of curl
+#   REPORTD_API_KEY=rk_... ./api.sh   # an instance with API keys (read,write; admin for /metrics)
 #
 # Uses curl, or HTTPie (`http`) when asked to or when curl is missing. Needs
 # nothing else: ids, statuses and cursors are read with grep and sed, so it
@@ -32,14 +37,19 @@ work=$(mktemp -d)
 created_ids=()
 requests=0
 
+# Sent with every request when set; an instance in open mode needs none.
+auth=()
+if [ -n "${REPORTD_API_KEY:-}" ]; then auth=("authorization: Bearer $REPORTD_API_KEY"); fi
+
 cleanup() {
   local id
   # Best effort: a failed run still removes what it created.
   for id in "${created_ids[@]}"; do
     if [ "$CLIENT" = curl ]; then
-      curl -s -o /dev/null -X DELETE "$BASE_URL/v1/reports/$id" || true
+      curl -s -o /dev/null -X DELETE ${auth[@]+-H "${auth[0]}"} "$BASE_URL/v1/reports/$id" || true
     else
-      http --ignore-stdin -q DELETE "$BASE_URL/v1/reports/$id" >/dev/null 2>&1 || true
+      http --ignore-stdin -q DELETE "$BASE_URL/v1/reports/$id" \
+        ${auth[@]+"authorization:Bearer $REPORTD_API_KEY"} >/dev/null 2>&1 || true
     fi
   done
   rm -rf "$work"
@@ -52,6 +62,7 @@ trap cleanup EXIT
 request() {
   local method=$1 path=$2 body=$3
   shift 3
+  set -- "$@" ${auth[@]+"${auth[@]}"}
   requests=$((requests + 1))
   if [ "$CLIENT" = curl ]; then
     local args=(-sS -X "$method" -o "$work/body" -D "$work/raw_headers" -w '%{http_code}')
@@ -210,6 +221,32 @@ last="GET an unknown id"; request GET /v1/reports/00000000-0000-7000-8000-000000
 expect "$last" 404
 last="PUT /v1/reports"; request PUT /v1/reports ""; expect "$last" 405
 expect_header allow 'GET'
+
+# Imports from market-data providers. The import itself is accepted (202) and
+# fetched later, so this needs no access to Stooq; it is deleted again at once.
+last="GET /v1/providers"; request GET /v1/providers ""; expect "$last" 200
+grep -q '"stooq"' "$work/body" || { echo "FAIL /v1/providers does not list stooq" >&2; exit 1; }
+printf '{"source": {"provider": "nowhere", "symbol": "x"}}' >"$work/bad_import.json"
+last="POST an import from an unknown provider"
+request POST /v1/reports "$work/bad_import.json" "content-type: application/json"
+expect "$last" 422
+printf '{"name": "api-sh-import", "source": {"provider": "stooq", "symbol": "avgo.us", "start": "2020-01-10", "end": "2020-02-10", "interval": "d"}}' \
+  >"$work/import.json"
+last="POST an import (stooq)"
+request POST /v1/reports "$work/import.json" "content-type: application/json"
+expect "$last" 202
+import_id=$(header location | sed 's|.*/||')
+created_ids+=("$import_id")
+grep -q '"kind":"provider"' "$work/body" || { echo "FAIL the import is not a provider report" >&2; exit 1; }
+last="DELETE the import"; request DELETE "/v1/reports/$import_id" ""; expect "$last" 204
+
+# Metrics (Prometheus text): open in open mode; with keys it needs an admin key.
+last="GET /metrics"; request GET /metrics ""
+if [ -n "${REPORTD_API_KEY:-}" ]; then expect "$last" 200 403; else expect "$last" 200; fi
+if [ "$status" = 200 ]; then
+  grep -q '^http_server_request_duration_count' "$work/body" ||
+    { echo "FAIL /metrics has no request counts" >&2; exit 1; }
+fi
 
 # Delete, then it is gone
 last="DELETE /v1/reports/{id}"; request DELETE "/v1/reports/$csv_id" ""; expect "$last" 204

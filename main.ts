@@ -193,7 +193,9 @@ async function serve(config: Config): Promise<number> {
   if (access.open) {
     log.warn(
       "Open mode: no API key is configured, so anyone who can reach this port may create, " +
-        "read and delete reports (set REPORTD_API_KEYS or run `reportd keys create`)",
+        "read and delete reports (set REPORTD_API_KEYS, or create a key with " +
+        "`deno run -P main.ts keys create --scopes read,write --name <name>`; with the " +
+        "compiled binary, `reportd keys create ...`)",
     );
   }
 

@@ -13,6 +13,7 @@ import type { Context } from "hono";
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "text" };
 import swaggerJs from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "text" };
 import docsHtml from "../web/docs/index.html" with { type: "text" };
+import faviconSvg from "../web/favicon.svg" with { type: "text" };
 import docsInit from "../web/docs/init.js" with { type: "text" };
 import type { AccessPolicy } from "./middleware/auth.ts";
 import { PROBLEM_TYPES, problemResponse, type ProblemSlug } from "./middleware/problem.ts";
@@ -35,6 +36,8 @@ const ASSETS: Record<string, { body: string; type: string }> = {
   "swagger-ui.css": { body: swaggerCss, type: "text/css; charset=utf-8" },
   "swagger-ui-bundle.js": { body: swaggerJs, type: "text/javascript; charset=utf-8" },
   "init.js": { body: docsInit, type: "text/javascript; charset=utf-8" },
+  // The page's icon too: without one a browser asks for /favicon.ico, a 404.
+  "favicon.svg": { body: faviconSvg, type: "image/svg+xml" },
 };
 
 /** Registers `/openapi.json`, `/docs`, its assets and `/problems/{type}`. */

@@ -30,6 +30,7 @@ import {
   ImportRequestSchema,
   type ImportSource,
 } from "./providers/import_schema.ts";
+import { leadingJsonName } from "./series/json_name.ts";
 import { HEAD_BYTES } from "./series/preflight.ts";
 import {
   type BodyDeadline,
@@ -189,6 +190,7 @@ export async function createReport(
       retryAfterSeconds: await context.jobs.estimateDrainSeconds(),
     });
   }
+  let nameInBody: string | undefined;
   let body = upload.body === null || context.bodyDeadline === undefined
     ? upload.body
     : withBodyDeadline(upload.body, context.bodyDeadline);
@@ -203,6 +205,8 @@ export async function createReport(
     const request = peeked.complete ? readImportRequest(peeked.head) : undefined;
     if (request !== undefined) return await createImport(context, request, upload);
     body = peeked.body;
+    // Shown from the start, not only once a worker has parsed the body.
+    nameInBody = upload.name === undefined ? leadingJsonName(peeked.head) : undefined;
   }
   const release = context.uploads.tryAcquire();
   if (release === undefined) {
@@ -226,7 +230,7 @@ export async function createReport(
   return await queueReport(context, {
     createdBy: upload.createdBy,
     report: newReport({
-      name: upload.name ?? DEFAULT_REPORT_NAME,
+      name: upload.name ?? nameInBody ?? DEFAULT_REPORT_NAME,
       source: { kind: "upload", format: upload.format },
       now,
     }),

@@ -32,7 +32,8 @@ export const KNOWN_INSTALL_SCRIPTS: Readonly<Record<string, string>> = {
 /** The parts of deno.json the checks read. */
 export interface DenoConfig {
   imports?: Record<string, string>;
-  tasks?: Record<string, string>;
+  /** A task is a command, or `{ description, command }`. */
+  tasks?: Record<string, string | { command?: string; description?: string }>;
 }
 
 /** The parts of deno.lock (version 5) the checks read. */
@@ -90,7 +91,8 @@ export function checkLockfile(config: DenoConfig, lock: DenoLock): string[] {
       );
     }
   }
-  for (const [task, command] of Object.entries(config.tasks ?? {})) {
+  for (const [task, entry] of Object.entries(config.tasks ?? {})) {
+    const command = typeof entry === "string" ? entry : entry.command ?? "";
     if (/--allow-scripts|\s-A\b|--allow-all/.test(command)) {
       problems.push(
         `Task ${task} runs with ${command.match(/--allow-scripts|-A|--allow-all/)?.[0]}`,

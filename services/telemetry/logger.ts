@@ -16,8 +16,8 @@
  */
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import {
-  ansiColorFormatter,
   configure,
+  getAnsiColorFormatter,
   getJsonLinesFormatter,
   type Logger,
   type LoggerConfig,
@@ -117,7 +117,7 @@ export async function configureLogging(options: LoggingOptions): Promise<void> {
   // Every level goes to stdout, errors included: one stream of lines, in
   // order, for `jq`, `journalctl` and log shippers alike.
   const stdout = options.sink === undefined
-    ? getBatchedStdoutSink(format === "json" ? formatJsonLine : ansiColorFormatter)
+    ? getBatchedStdoutSink(format === "json" ? formatJsonLine : prettyFormatter)
     : undefined;
   const sink = options.sink ?? stdout!;
   // The fast lane of logInfoFast() exists only where its output is known to
@@ -169,6 +169,10 @@ export async function resetLogging(): Promise<void> {
   fastLines = undefined;
   await reset();
 }
+
+// Strings bare in the terminal: quoted, `Listening on http://"0.0.0.0":8000`
+// was no address anyone could copy.
+const prettyFormatter = getAnsiColorFormatter({ value: "bare" });
 
 /** Where logInfoFast() writes its lines, when the configuration allows a fast lane. */
 let fastLines: ((line: string) => void) | undefined;

@@ -7,7 +7,8 @@
  *
  * Screenshots go to a temporary directory and are checked not to be blank.
  * `REPORTD_SCREENSHOT=<path>` also writes the desktop view of a ready report
- * there: `deno task screenshot` makes the README's docs/screenshot.png so.
+ * there: `deno task screenshot` writes dist/screenshot.png so (copy it over the README's
+ * docs/screenshot.png when the page changed).
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";

@@ -114,3 +114,39 @@ Deno.test("e2e: a duration without a unit is refused, naming the variable", asyn
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("e2e: the terminal shows a copyable address and a keys command that works", async () => {
+  const dataDir = await makeDataDir();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...RUN_ARGS, "serve"],
+    cwd: REPO_ROOT,
+    env: {
+      NO_COLOR: "1",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_FORMAT: "pretty",
+      REPORTD_DB: `${dataDir}/reportd.db`,
+    },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    let text = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      text += decoder.decode(chunk, { stream: true });
+      if (/Listening on .*\n/.test(text)) break;
+    }
+    // The pretty format colours values; what a reader copies is the text.
+    // deno-lint-ignore no-control-regex
+    text = text.replace(/\x1b\[[0-9;]*m/g, "");
+    assert.match(text, /Listening on http:\/\/127\.0\.0\.1:\d+\n/);
+    // The open-mode hint names a command that exists under `deno task` too.
+    assert.match(text, /`deno run -P main\.ts keys create --scopes read,write --name <name>`/);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -63,11 +63,15 @@ Deno.test("the executable gets exactly the production permission set, paths left
 Deno.test("the e2e runner and the executable use the same permission set", () => {
   // `-P` with no name loads permissions.default, which compileArgs turns into flags.
   assert.deepEqual(RUN_ARGS, ["run", "-P", "main.ts"]);
+  // Tasks are {description, command} objects since issue 12 (`deno task` lists the descriptions).
   for (const name of ["start", "dev", "migrate"] as const) {
-    assert.match(denoConfig.tasks[name], /^deno run -P (--watch )?main\.ts /);
+    assert.match(denoConfig.tasks[name].command, /^deno run -P (--watch )?main\.ts /);
   }
-  assert.equal(denoConfig.tasks.compile, "deno run -P=build tools/compile.ts");
-  assert.equal(denoConfig.tasks["compile:all"], "deno run -P=build tools/compile.ts --all");
+  assert.equal(denoConfig.tasks.compile.command, "deno run -P=build tools/compile.ts");
+  assert.equal(
+    denoConfig.tasks["compile:all"].command,
+    "deno run -P=build tools/compile.ts --all",
+  );
 });
 
 Deno.test("every module loaded by URL at run time is included in the executable", async () => {
