@@ -16,6 +16,8 @@ import {
   openDatabase,
 } from "./db/mod.ts";
 import { countReportsByStatus } from "./db/reports_repo.ts";
+import { vacuumDatabase } from "./db/space.ts";
+import { DiskSpace } from "./services/disk_space.ts";
 import { createApp } from "./routes/mod.ts";
 import { InflightRequests } from "./routes/middleware/inflight.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
@@ -47,6 +49,7 @@ Usage: reportd [command]
 Commands:
   serve        Run the HTTP service (default)
   migrate      Apply pending database migrations and exit
+  vacuum       Rewrite the database compactly, giving free space back (stop the server first)
   healthcheck  GET /healthz on the configured port; exit 0 when healthy, 1 otherwise
   keys         Manage API keys: keys create --scopes read,write --name ci | list | revoke <id>
 
@@ -99,7 +102,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(formatVersion(VERSION, Deno.env.get(BUILD_COMMIT_VARIABLE)));
     return 0;
   }
-  if (!["serve", "migrate", "healthcheck", "keys"].includes(command)) {
+  if (!["serve", "migrate", "vacuum", "healthcheck", "keys"].includes(command)) {
     console.error(`Unknown command ${JSON.stringify(command)}; see reportd --help`);
     return 2;
   }
@@ -132,7 +135,9 @@ export async function main(args: string[]): Promise<number> {
       moduleLevels: config.logModuleLevels,
     });
     try {
-      return command === "migrate" ? await migrate(config) : await serve(config);
+      if (command === "migrate") return await migrate(config);
+      if (command === "vacuum") return await vacuum(config);
+      return await serve(config);
     } finally {
       await resetLogging();
     }
@@ -159,6 +164,16 @@ async function migrate(config: Config): Promise<number> {
   }
 }
 
+async function vacuum(config: Config): Promise<number> {
+  const { before, after } = await vacuumDatabase(config.databasePath);
+  log.info("Vacuumed {database}: {before} bytes before, {after} after", {
+    database: config.databasePath,
+    before,
+    after,
+  });
+  return 0;
+}
+
 async function serve(config: Config): Promise<number> {
   log.info("Starting reportd {version}", {
     version: VERSION,
@@ -171,6 +186,13 @@ async function serve(config: Config): Promise<number> {
     return 1;
   }
   const telemetry = startTelemetryFor(config);
+  // A full disk must not stop the start: the reserve beside the database is
+  // released first and written again once the service is up.
+  const space = config.databasePath === ":memory:" ? undefined : new DiskSpace({
+    reservePath: `${config.databasePath}-reserve`,
+    reserveBytes: config.diskReserveBytes,
+  });
+  await space?.release();
   const db = await openDatabase(config.databasePath, { migrate: false });
   const migrations = await migrateDatabase(db);
   log.info("Database {database} at schema version {to}", {
@@ -224,11 +246,13 @@ async function serve(config: Config): Promise<number> {
     workers: config.workers,
     ...recovery,
   });
+  await space?.restore(db);
 
   let shuttingDown = false;
   const inflight = new InflightRequests();
   const app = createApp({
     inflight,
+    space,
     db,
     config,
     version: VERSION,
@@ -306,6 +330,7 @@ async function serve(config: Config): Promise<number> {
   });
   // Before the database closes: the final metrics push still reads its size.
   await telemetry.shutdown();
+  space?.stop();
   closeDatabase(db);
   for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   log.info("Stopped cleanly");

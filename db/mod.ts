@@ -10,7 +10,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { StorageError } from "./errors.ts";
+import { isStorageFull, StorageError } from "./errors.ts";
 import { type Migration, MIGRATIONS } from "./migrations/mod.ts";
 
 export { StorageError } from "./errors.ts";
@@ -64,6 +64,10 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
   let sqlite: DatabaseSync;
   try {
     sqlite = new DatabaseSync(path);
+    // Takes effect only in a file without tables yet, which is what we want:
+    // new databases give freed pages back (db/space.ts); older ones are
+    // converted by `main.ts vacuum`, never behind the operator's back.
+    sqlite.exec("PRAGMA auto_vacuum = INCREMENTAL");
     if (path !== ":memory:") sqlite.exec("PRAGMA journal_mode = WAL");
     sqlite.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     sqlite.exec("PRAGMA synchronous = FULL");
@@ -206,14 +210,20 @@ export function pingDatabase(db: Database): Promise<void> {
 
 /**
  * Checkpoints the WAL into the main file and closes the connection, so a
- * stopped service leaves one self-contained database file behind.
- * Safe to call twice.
+ * stopped service leaves one self-contained database file behind (on a full
+ * disk the checkpoint may be refused: the WAL then stays beside the file,
+ * complete, and the next open replays it). Safe to call twice.
  */
 export function closeDatabase(db: Database): void {
   if (!db.sqlite.isOpen) return;
   try {
     if (db.path !== ":memory:") db.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     db.sqlite.exec("PRAGMA optimize");
+  } catch (error) {
+    // A full disk can refuse the checkpoint. Nothing is lost: every commit is
+    // in the WAL, which the next open replays. Refusing to close (and exiting
+    // 1) would only make a full disk worse to recover from.
+    if (!isStorageFull(error)) throw error;
   } finally {
     db.statements.clear();
     db.sqlite.close();

@@ -34,7 +34,9 @@ const readyRoute = createRoute({
   summary: "Readiness: the database answers",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: HealthSchema } } },
-    503: problemContent("Not ready: the database does not answer or shutdown has begun"),
+    503: problemContent(
+      "Not ready: the database does not answer, the disk is full, or shutdown has begun",
+    ),
   },
 });
 
@@ -44,6 +46,8 @@ export interface HealthDeps {
   db: Database;
   /** Turns true when shutdown begins, so `/readyz` fails before connections close. */
   isShuttingDown?: () => boolean;
+  /** Why the disk counts as full, or undefined (services/disk_space.ts). */
+  diskFull?: () => string | undefined;
 }
 
 /** Registers `/healthz` and `/readyz`. */
@@ -52,6 +56,16 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: HealthDeps)
   app.openapi(readyRoute, async (c) => {
     if (deps.isShuttingDown?.()) {
       throw new AppError("unavailable", "Shutting down; send traffic elsewhere");
+    }
+    const full = deps.diskFull?.();
+    if (full !== undefined) {
+      // Not ready for uploads; reads and deletes still work, and deleting
+      // reports is how an operator makes room.
+      throw new AppError(
+        "unavailable",
+        `${full}: uploads are refused (507) until space is freed; reads and deletes work`,
+        { retryAfterSeconds: 60 },
+      );
     }
     // A StorageError from the ping becomes the usual 503 problem.
     await pingDatabase(deps.db);

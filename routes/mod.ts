@@ -55,6 +55,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** Counts requests being handled, so shutdown can let them finish (main.ts). */
   inflight?: InflightRequests;
+  /** The disk's state: full means 507 for uploads and 503 from `/readyz`. */
+  space?: ReportsContext["space"];
   /** Clock for timestamps, replaceable in tests. */
   now?: () => Date;
   /**
@@ -157,7 +159,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.onError(handleError);
   app.notFound(handleNotFound);
 
-  registerHealthRoutes(app, { db: deps.db, isShuttingDown: deps.isShuttingDown });
+  registerHealthRoutes(app, {
+    db: deps.db,
+    isShuttingDown: deps.isShuttingDown,
+    diskFull: deps.space === undefined ? undefined : () => deps.space?.full(),
+  });
   registerReportRoutes(app, {
     reports: {
       db: deps.db,
@@ -168,6 +174,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       cache: new ReportCache(),
       importer: deps.importer,
       bodyDeadline: security.body,
+      space: deps.space,
       now: deps.now,
     },
   });

@@ -82,7 +82,10 @@ const createReportRoute = createRoute({
       headers: z.object({ Location: z.string().meta({ example: "/v1/reports/0190f5b8-..." }) }),
       content: { "application/json": { schema: ReportSchema } },
     },
-    400: problemContent("The body is not JSON, or a parameter or header is malformed"),
+    400: problemContent(
+      "The body is not JSON, ends before its Content-Length or last chunk, or a parameter or " +
+        "header is malformed",
+    ),
     413: problemContent("The body, or its number of lines, exceeds the limit"),
     415: problemContent("The content type is not text/csv or application/json"),
     422: problemContent(
@@ -90,6 +93,7 @@ const createReportRoute = createRoute({
         "Idempotency-Key reused with a different body",
     ),
     503: problemContent("The queue is full or too many uploads are in flight; see Retry-After"),
+    507: problemContent("The server's disk is full; nothing was stored; see Retry-After"),
   },
 }) satisfies RouteConfig;
 

@@ -69,6 +69,8 @@ export interface Config {
   failedRetentionMs: number;
   /** How long shutdown waits for requests in flight and running jobs, in ms. */
   shutdownTimeoutMs: number;
+  /** Bytes kept back beside the database for a full disk (services/disk_space.ts). */
+  diskReserveBytes: number;
   /** Settings of the market-data providers. */
   providers: ProviderConfig;
   /** Access control, rate limits, CORS and timeouts. */
@@ -162,6 +164,10 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_QUEUE_MAX: { default: "1000", description: "Most queued jobs before uploads get 503" },
   REPORTD_MAX_INFLIGHT_UPLOADS: { default: "4", description: "Most uploads received at once" },
   REPORTD_FAILED_RETENTION: { default: "7d", description: "How long failed uploads are kept" },
+  REPORTD_DISK_RESERVE: {
+    default: String(16 * MIB),
+    description: "Bytes kept back beside the database for when the disk fills (0: none)",
+  },
   REPORTD_SHUTDOWN_TIMEOUT: {
     default: "10s",
     description: "How long shutdown waits for requests and jobs",
@@ -398,6 +404,7 @@ const ConfigSchema = z.object({
   REPORTD_QUEUE_MAX: integerSetting(1, 1_000_000),
   REPORTD_MAX_INFLIGHT_UPLOADS: integerSetting(1, 1024),
   REPORTD_FAILED_RETENTION: durationSetting(),
+  REPORTD_DISK_RESERVE: integerSetting(0, 4096 * MIB),
   REPORTD_SHUTDOWN_TIMEOUT: durationSetting(),
   REPORTD_PROVIDER_MAX_DAYS: integerSetting(1, 100_000),
   REPORTD_STOOQ_URL: z.url({ protocol: /^https?$/ }),
@@ -496,6 +503,7 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     maxInflightUploads: values.REPORTD_MAX_INFLIGHT_UPLOADS,
     failedRetentionMs: values.REPORTD_FAILED_RETENTION,
     shutdownTimeoutMs: values.REPORTD_SHUTDOWN_TIMEOUT,
+    diskReserveBytes: values.REPORTD_DISK_RESERVE,
     providers: {
       maxDays: values.REPORTD_PROVIDER_MAX_DAYS,
       stooqUrl: values.REPORTD_STOOQ_URL,

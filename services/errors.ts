@@ -23,7 +23,8 @@ export type ErrorKind =
   | "forbidden"
   | "rate_limited"
   | "request_timeout"
-  | "uri_too_long";
+  | "uri_too_long"
+  | "insufficient_storage";
 
 /** One field that failed validation: a dotted path into the input and why. */
 export interface FieldError {

@@ -41,6 +41,7 @@ import {
   withBodyEndCheck,
 } from "./uploads.ts";
 import { hasScope, type Principal } from "./api_keys.ts";
+import type { DiskSpace } from "./disk_space.ts";
 import type { ReportCache } from "./report_cache.ts";
 
 const log = getLogger(["reportd", "reports"]);
@@ -69,6 +70,8 @@ export interface ReportsContext {
   importer?: Pick<Importer, "validate">;
   /** Cuts off request bodies that arrive too slowly (slow-loris); none without it. */
   bodyDeadline?: BodyDeadline;
+  /** The disk's state: uploads get 507 while it is full (services/disk_space.ts). */
+  space?: Pick<DiskSpace, "full" | "insufficient" | "noteError" | "afterDelete">;
   /** Clock, replaceable in tests. */
   now?: () => Date;
 }
@@ -184,6 +187,11 @@ export async function createReport(
       retryAfterSeconds: 5,
     });
   }
+  if (context.space?.full() !== undefined) {
+    // Refused before a byte of the body is stored: it could not be anyway.
+    await upload.body?.cancel();
+    throw context.space.insufficient();
+  }
   if (await countQueuedJobs(db) >= config.queueMax) {
     await upload.body?.cancel();
     throw new AppError("unavailable", `The queue is full (${config.queueMax} jobs); retry later`, {
@@ -215,6 +223,24 @@ export async function createReport(
       retryAfterSeconds: 1,
     });
   }
+  try {
+    return await storeUpload(context, body, upload, { nameInBody, release });
+  } catch (error) {
+    // A full disk is a 507 with Retry-After, and it marks the disk full so
+    // later uploads are refused before their bodies arrive.
+    throw await context.space?.noteError(error) ?? error;
+  }
+}
+
+/** Streams an upload into storage and queues its report; releases the upload slot when received. */
+async function storeUpload(
+  context: ReportsContext,
+  body: ReadableStream<Uint8Array> | null,
+  upload: UploadInput,
+  options: { nameInBody?: string; release: () => void },
+): Promise<CreateResult> {
+  const { db, config } = context;
+  const { nameInBody } = options;
   let received;
   try {
     received = await receiveUpload(db, body, {
@@ -224,7 +250,7 @@ export async function createReport(
       declaredBytes: upload.declaredBytes,
     });
   } finally {
-    release();
+    options.release();
   }
   const now = timestamp(context);
   return await queueReport(context, {
@@ -419,8 +445,19 @@ export async function deleteReport(
     }
   }
   context.cache?.delete(id);
-  const deleted = isUuid(id) && await repo.deleteReport(context.db, id);
+  let deleted;
+  try {
+    deleted = isUuid(id) && await repo.deleteReport(context.db, id);
+  } catch (error) {
+    // On a full disk even a delete needs room (its WAL frames): noting the
+    // error releases the reserve, and the delete is tried once more in it.
+    if (await context.space?.noteError(error) === undefined) throw error;
+    deleted = isUuid(id) && await repo.deleteReport(context.db, id);
+  }
   if (!deleted) throw notFound(id);
+  // Freed pages go back to the filesystem (and, after a full disk, the
+  // reserve is written again, which lets uploads in).
+  await context.space?.afterDelete(context.db);
 }
 
 /**

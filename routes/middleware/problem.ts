@@ -15,7 +15,8 @@ import type { HTTPResponseError } from "hono/types";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { StorageError } from "../../db/errors.ts";
+import { isStorageFull, StorageError } from "../../db/errors.ts";
+import { FULL_RETRY_AFTER_SECONDS } from "../../services/disk_space.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../../services/errors.ts";
 import { getLogger } from "../../services/telemetry/logger.ts";
 import { requestPath } from "./host.ts";
@@ -121,6 +122,12 @@ export const PROBLEM_TYPES = {
     description: "This client used up its request budget; retry after `Retry-After` seconds. " +
       "The `RateLimit-*` headers show the budget.",
   },
+  "insufficient-storage": {
+    status: 507,
+    title: "Insufficient storage",
+    description: "The server's disk is full, so the upload was not stored; retry after " +
+      "`Retry-After` seconds. Reads and deletes keep working.",
+  },
   "service-unavailable": {
     status: 503,
     title: "Service unavailable",
@@ -157,6 +164,7 @@ const SLUG_BY_KIND: Record<ErrorKind, ProblemSlug> = {
   rate_limited: "too-many-requests",
   request_timeout: "request-timeout",
   uri_too_long: "uri-too-long",
+  insufficient_storage: "insufficient-storage",
 };
 
 /** Options for {@linkcode problemResponse}. */
@@ -243,6 +251,12 @@ export function handleError(error: Error | HTTPResponseError, c: Context): Respo
       detail: error.message,
       errors: error.errors,
       headers,
+    });
+  }
+  if (error instanceof StorageError && isStorageFull(error)) {
+    return problemResponse(c, "insufficient-storage", {
+      detail: "The server's disk is full; nothing was changed. Retry later",
+      headers: { "retry-after": String(FULL_RETRY_AFTER_SECONDS) },
     });
   }
   if (error instanceof StorageError) {

@@ -25,6 +25,7 @@ Deno.test("loadConfig applies the documented defaults", () => {
     maxInflightUploads: 4,
     failedRetentionMs: 7 * 86_400_000,
     shutdownTimeoutMs: 10_000,
+    diskReserveBytes: 16 * 1024 * 1024,
     providers: {
       maxDays: 3660,
       stooqUrl: "https://stooq.com/q/d/l/",
@@ -83,6 +84,7 @@ Deno.test("loadConfig reads every variable", () => {
     REPORTD_MAX_INFLIGHT_UPLOADS: "2",
     REPORTD_FAILED_RETENTION: "12h",
     REPORTD_SHUTDOWN_TIMEOUT: "1500ms",
+    REPORTD_DISK_RESERVE: "1048576",
     REPORTD_PROVIDER_MAX_DAYS: "30",
     REPORTD_STOOQ_URL: "http://127.0.0.1:9999/q/d/l/",
     REPORTD_STOOQ_API_KEY: "secret",
@@ -131,6 +133,7 @@ Deno.test("loadConfig reads every variable", () => {
     maxInflightUploads: 2,
     failedRetentionMs: 12 * 3_600_000,
     shutdownTimeoutMs: 1500,
+    diskReserveBytes: 1048576,
     providers: {
       maxDays: 30,
       stooqUrl: "http://127.0.0.1:9999/q/d/l/",

@@ -1,0 +1,175 @@
+/**
+ * A full disk, for real: a 30 MB tmpfs mounted under ./data holds the
+ * database of a real `main.ts serve`. Uploads fill it until one is refused
+ * with 507; then reads keep working, `/readyz` says why it is not ready,
+ * deletes work and give the space back, shutdown exits 0, and a restart on a
+ * disk filled to the last byte serves again. Nothing acknowledged is lost.
+ *
+ * Mounting needs root (or CAP_SYS_ADMIN); CI and the project's machine have
+ * it. Without it the test fails rather than skips: a test that cannot run
+ * must say so.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { generateCsv } from "../helpers/generate.ts";
+import { pollReport } from "../helpers/poll.ts";
+import { makeDataDir, type ServerProcess, startServer } from "../helpers/server_process.ts";
+
+const SIZE = "30m";
+const RESERVE = String(4 * 1024 * 1024);
+
+async function mountTmpfs(dir: string): Promise<void> {
+  const result = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${SIZE}`, "tmpfs", dir],
+    stderr: "piped",
+  }).output().catch((error) => ({
+    success: false,
+    stderr: new TextEncoder().encode(String(error)),
+  }));
+  if (!result.success) {
+    throw new Error(
+      `Cannot mount a ${SIZE} tmpfs at ${dir} (${
+        new TextDecoder().decode(result.stderr).trim()
+      }); ` +
+        "this test needs root or CAP_SYS_ADMIN to make a small filesystem it can fill",
+    );
+  }
+}
+
+async function unmount(dir: string): Promise<void> {
+  await new Deno.Command("umount", { args: [dir] }).output();
+}
+
+async function upload(server: ServerProcess, body: Uint8Array<ArrayBuffer>): Promise<Response> {
+  return await fetch(`${server.baseUrl}/v1/reports`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "text/csv" },
+  });
+}
+
+/** Writes zeros to `path` until the filesystem refuses; returns the bytes written. */
+async function fillDisk(path: string): Promise<number> {
+  using file = await Deno.open(path, { write: true, create: true });
+  const block = new Uint8Array(256 * 1024);
+  let written = 0;
+  try {
+    for (;;) written += await file.write(block);
+  } catch (error) {
+    assert.match(String(error), /No space left|os error 28/);
+  }
+  // The last few bytes of a block: the filesystem is now full to the byte.
+  for (let size = 1024; size >= 1; size = Math.floor(size / 2)) {
+    try {
+      written += await file.write(block.subarray(0, size));
+    } catch {
+      // Full at this size; try a smaller one.
+    }
+  }
+  return written;
+}
+
+Deno.test("e2e: a full disk: 507, reads and deletes work, stop and restart succeed", async () => {
+  const dataDir = await makeDataDir();
+  let mounted = false;
+  try {
+    await mountTmpfs(dataDir);
+    mounted = true;
+    const env = { REPORTD_DISK_RESERVE: RESERVE, REPORTD_WORKERS: "1" };
+    const accepted: string[] = [];
+    const body = new TextEncoder().encode(generateCsv(60_000)); // about 1.3 MB
+    {
+      await using server = await startServer({ dataDir, env });
+      let refused: Response | undefined;
+      for (let i = 0; i < 60 && refused === undefined; i++) {
+        const response = await upload(server, body);
+        if (response.status === 202) {
+          accepted.push((await response.json()).id);
+        } else {
+          refused = response;
+        }
+      }
+      assert.ok(refused !== undefined, "The disk never filled");
+      assert.equal(refused.status, 507, await refused.clone().text());
+      assert.ok(Number(refused.headers.get("retry-after")) > 0);
+      const problem = await refused.json();
+      assert.equal(problem.type, "/problems/insufficient-storage");
+      assert.ok(accepted.length >= 3, `Only ${accepted.length} uploads fit`);
+
+      // Refused at once from now on, and readiness says why.
+      const again = await upload(server, body);
+      assert.equal(again.status, 507);
+      await again.body?.cancel();
+      const ready = await fetch(`${server.baseUrl}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match((await ready.json()).detail, /disk .* is full/);
+
+      // Reads keep working.
+      for (const id of accepted) {
+        const report = await fetch(`${server.baseUrl}/v1/reports/${id}`);
+        assert.equal(report.status, 200);
+        await report.body?.cancel();
+      }
+      const list = await fetch(`${server.baseUrl}/v1/reports?limit=100`);
+      assert.equal(list.status, 200);
+      await list.body?.cancel();
+
+      // Deletes work and give the space back to the filesystem.
+      const database = `${dataDir}/reportd.db`;
+      const before = (await Deno.stat(database)).size;
+      const deleted = accepted.splice(0, Math.ceil(accepted.length / 2));
+      for (const id of deleted) {
+        const response = await fetch(`${server.baseUrl}/v1/reports/${id}`, { method: "DELETE" });
+        assert.equal(response.status, 204, await response.text());
+      }
+      const after = (await Deno.stat(database)).size;
+      assert.ok(after < before, `The database file did not shrink (${before} -> ${after})`);
+      // With room again, uploads are accepted and the service is ready.
+      const readyAgain = await fetch(`${server.baseUrl}/readyz`);
+      assert.equal(readyAgain.status, 200, await readyAgain.text());
+      const fits = await upload(server, body);
+      assert.equal(fits.status, 202);
+      accepted.push((await fits.json()).id);
+
+      const status = await server.stop("SIGTERM");
+      assert.equal(status.code, 0, server.logs.slice(-5).join("\n"));
+    }
+
+    // Fill the disk to the last byte while the server is down, then restart.
+    const filler = `${dataDir}/filler`;
+    await fillDisk(filler);
+    {
+      await using server = await startServer({ dataDir, env });
+      const health = await fetch(`${server.baseUrl}/healthz`);
+      assert.equal(health.status, 200);
+      await health.body?.cancel();
+      const ready = await fetch(`${server.baseUrl}/readyz`);
+      assert.equal(ready.status, 503, "Not ready: the reserve does not fit");
+      await ready.body?.cancel();
+      const refused = await upload(server, body);
+      assert.equal(refused.status, 507);
+      await refused.body?.cancel();
+      // Nothing acknowledged was lost.
+      for (const id of accepted) {
+        const report = await fetch(`${server.baseUrl}/v1/reports/${id}`);
+        assert.equal(report.status, 200, `Report ${id} is gone`);
+        await report.body?.cancel();
+      }
+      assert.equal((await server.stop("SIGTERM")).code, 0);
+    }
+    await Deno.remove(filler);
+    {
+      // Room again: every acknowledged upload gets processed.
+      await using server = await startServer({ dataDir, env });
+      for (const id of accepted) {
+        const report = await pollReport(server.baseUrl, id, { timeoutMs: 60_000 });
+        assert.equal(report.status, "ready", JSON.stringify(report));
+      }
+      assert.equal((await server.stop("SIGTERM")).code, 0);
+    }
+  } finally {
+    if (mounted) await unmount(dataDir);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -1,0 +1,59 @@
+/**
+ * `main.ts vacuum` gives the space of deleted reports back, and converts an
+ * older database file to incremental auto-vacuum so later deletes do so by
+ * themselves (db/space.ts).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { checkIntegrity, closeDatabase, openDatabase, schemaVersion } from "../../db/mod.ts";
+import { MIGRATIONS } from "../../db/migrations/mod.ts";
+import { autoVacuumMode } from "../../db/space.ts";
+import { makeDataDir, runCli } from "../helpers/server_process.ts";
+
+Deno.test("a new database gives freed pages back by itself (incremental auto-vacuum)", async () => {
+  const dataDir = await makeDataDir();
+  try {
+    const db = await openDatabase(`${dataDir}/reportd.db`);
+    assert.equal(await autoVacuumMode(db), 2);
+    closeDatabase(db);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("e2e: main.ts vacuum shrinks an older file and converts it", async () => {
+  const dataDir = await makeDataDir();
+  const path = `${dataDir}/reportd.db`;
+  try {
+    // An older file: no auto-vacuum, the schema, then 8 MB written and deleted.
+    const raw = new DatabaseSync(path);
+    raw.exec("PRAGMA auto_vacuum = NONE");
+    raw.exec("CREATE TABLE filler (data BLOB)");
+    raw.close();
+    closeDatabase(await openDatabase(path));
+    const db0 = await openDatabase(path);
+    assert.equal(await autoVacuumMode(db0), 0, "An older file has no auto-vacuum");
+    closeDatabase(db0);
+    const again = new DatabaseSync(path);
+    for (let i = 0; i < 64; i++) again.exec("INSERT INTO filler VALUES (randomblob(131072))");
+    again.exec("DELETE FROM filler");
+    again.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    again.close();
+    const before = (await Deno.stat(path)).size;
+    assert.ok(before > 8_000_000, `The file holds the deleted pages (${before} bytes)`);
+
+    const result = await runCli(["vacuum"], { env: { REPORTD_DB: path, LOG_FORMAT: "json" } });
+    assert.equal(result.code, 0, result.stderr);
+    const after = (await Deno.stat(path)).size;
+    assert.ok(after < 1_000_000, `Vacuumed to ${after} bytes`);
+    const db = await openDatabase(path);
+    assert.equal(await autoVacuumMode(db), 2, "Converted to incremental auto-vacuum");
+    assert.deepEqual(await checkIntegrity(db), ["ok"]);
+    assert.equal(schemaVersion(db), MIGRATIONS.at(-1)?.version, "The schema version is kept");
+    closeDatabase(db);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
