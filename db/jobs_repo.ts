@@ -100,10 +100,12 @@ export function readUpload(db: Database, uploadId: string, bytes: number): Promi
   return runStorage("read the upload", () => {
     const body = new Uint8Array(bytes);
     let offset = 0;
+    // One chunk at a time (iterate, not all): with all() every chunk was
+    // alive at once beside the joined body, twice the upload's size.
     const chunks = statement(
       db,
       "SELECT data FROM upload_chunks WHERE upload_id = ? ORDER BY seq",
-    ).all(uploadId) as unknown as { data: Uint8Array }[];
+    ).iterate(uploadId) as unknown as Iterable<{ data: Uint8Array }>;
     for (const { data } of chunks) {
       body.set(data, offset);
       offset += data.byteLength;

@@ -72,17 +72,21 @@ export async function receiveUpload(
   const head = new Uint8Array(HEAD_BYTES);
   let headLength = 0;
   let headChecked = false;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  // One buffer per upload, filled and stored again and again: SQLite copies
+  // the bytes when it binds them, so nothing has to be allocated per stored
+  // chunk. (Joining the incoming pieces into a new 1 MiB array per chunk left
+  // 20 MB of garbage per 20 MB upload for the garbage collector; with 32
+  // such uploads that garbage was a good part of the peak RSS:
+  // bench/big_uploads.ts.)
+  const buffer = new Uint8Array(chunkBytes);
+  let filled = 0;
   let total = 0;
   let seq = 0;
 
   async function flush(): Promise<void> {
-    if (pendingBytes === 0) return;
-    const data = pending.length === 1 ? pending[0] : concatBytes(pending, pendingBytes);
-    await appendUploadChunk(db, uploadId, { seq: seq++, data });
-    pending = [];
-    pendingBytes = 0;
+    if (filled === 0) return;
+    await appendUploadChunk(db, uploadId, { seq: seq++, data: buffer.subarray(0, filled) });
+    filled = 0;
   }
 
   const reader = body?.getReader();
@@ -106,9 +110,13 @@ export async function receiveUpload(
           headChecked = true;
         }
       }
-      pending.push(value);
-      pendingBytes += value.byteLength;
-      if (pendingBytes >= chunkBytes) await flush();
+      for (let offset = 0; offset < value.byteLength;) {
+        const take = Math.min(chunkBytes - filled, value.byteLength - offset);
+        buffer.set(value.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === chunkBytes) await flush();
+      }
     }
     if (!headChecked) {
       checkUploadHead(head.subarray(0, headLength), { format: options.format, complete: true });

@@ -32,6 +32,17 @@ export interface PoolTask {
 
 const DEFAULT_WORKER_URL = new URL("./worker.ts", import.meta.url);
 
+/**
+ * A worker that has processed an upload this large is replaced by a fresh
+ * one. V8 keeps the heap a big parse grew to (and the external memory of its
+ * garbage) long after the task: with two workers each holding on to a 20 MB
+ * upload's peak, 32 concurrent 20 MB uploads took the process to 458 MB.
+ * Terminating the isolate returns all of it at once; a new worker starts in
+ * about 50 ms, little next to the second or so such an upload takes to
+ * process. (bench/big_uploads.ts, docs/benchmarks.md.)
+ */
+export const RECYCLE_AFTER_BYTES = 8 * 1024 * 1024;
+
 /** Runs tasks on up to `size` workers; excess tasks wait their turn in FIFO order. */
 export class WorkerPool {
   /** Most workers that run at once. */
@@ -70,6 +81,8 @@ export class WorkerPool {
       return crashed(0, "The worker pool is stopped");
     }
     const taskId = this.#nextTaskId++;
+    // Read before the body is transferred (its length is 0 afterwards).
+    const recycle = task.body.byteLength >= RECYCLE_AFTER_BYTES;
     return await new Promise<JobResponse>((resolve) => {
       const timer = setTimeout(() => {
         settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
@@ -77,7 +90,7 @@ export class WorkerPool {
       const settle = (response: JobResponse, broken: boolean) => {
         clearTimeout(timer);
         this.#active.delete(worker);
-        if (broken) this.#discard(worker);
+        if (broken || recycle) this.#discard(worker);
         else this.#release(worker);
         resolve(response);
       };
