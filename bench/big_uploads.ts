@@ -18,28 +18,13 @@
  * @module
  */
 import { generateCsv } from "../tests/helpers/generate.ts";
+import { peakRssMb, percentile } from "./measure.ts";
 import { pollReport } from "../tests/helpers/poll.ts";
 import { makeDataDir, startServer } from "../tests/helpers/server_process.ts";
 
 const CLIENTS = 32;
 /** About 20 MB of `timestamp,value` lines. */
 const ROWS = 950_000;
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = fraction * (sorted.length - 1);
-  const low = Math.floor(rank);
-  const high = Math.ceil(rank);
-  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
-}
-
-async function peakRssMb(pid: number): Promise<number> {
-  // VmHWM: the process's peak resident set size (Linux). cat reads /proc for
-  // us, as in bench/ingest.ts.
-  const output = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  const status = new TextDecoder().decode(output.stdout);
-  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1]) / 1024;
-}
 
 async function main(): Promise<void> {
   const body = new TextEncoder().encode(generateCsv(ROWS));

@@ -14,29 +14,13 @@
  * @module
  */
 import { generateCsv } from "../tests/helpers/generate.ts";
+import { peakRssMb, percentile } from "./measure.ts";
 import { pollReport } from "../tests/helpers/poll.ts";
 import { makeDataDir, startServer } from "../tests/helpers/server_process.ts";
 
 const ROWS = 1_000_000;
 const SMALL_CLIENTS = 32;
 const SMALL_SECONDS = 5;
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = fraction * (sorted.length - 1);
-  const low = Math.floor(rank);
-  const high = Math.ceil(rank);
-  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
-}
-
-async function peakRssMb(pid: number): Promise<number> {
-  // VmHWM is the peak resident set size of the process (Linux only). Deno asks
-  // for --allow-all to read /proc directly, so cat reads it for us.
-  const output = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  const status = new TextDecoder().decode(output.stdout);
-  const kb = Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1]);
-  return kb / 1024;
-}
 
 async function bigUpload(): Promise<Record<string, number | string>> {
   const csv = generateCsv(ROWS);
