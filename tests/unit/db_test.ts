@@ -3,10 +3,11 @@ import {
   closeDatabase,
   migrateDatabase,
   openDatabase,
+  querySql,
   schemaVersion,
   StorageError,
 } from "../../db/mod.ts";
-import { MIGRATIONS } from "../../db/migrations/mod.ts";
+import { MIGRATIONS } from "../../db/sqlite/migrations/mod.ts";
 import {
   deleteReport,
   getReport,
@@ -40,15 +41,15 @@ async function tempDatabase() {
     db,
     dir,
     async [Symbol.asyncDispose]() {
-      closeDatabase(db);
+      await closeDatabase(db);
       await Deno.remove(dir, { recursive: true });
     },
   };
 }
 
-Deno.test("Every .sql file in db/migrations is listed in order", async () => {
+Deno.test("Every .sql file in db/sqlite/migrations is listed in order", async () => {
   const files = [];
-  for await (const entry of Deno.readDir(new URL("../../db/migrations/", import.meta.url))) {
+  for await (const entry of Deno.readDir(new URL("../../db/sqlite/migrations/", import.meta.url))) {
     if (entry.name.endsWith(".sql")) files.push(entry.name.replace(/\.sql$/, ""));
   }
   files.sort();
@@ -62,10 +63,10 @@ Deno.test("Every .sql file in db/migrations is listed in order", async () => {
 
 Deno.test("openDatabase creates the directory, uses WAL and migrates once", async () => {
   await using temp = await tempDatabase();
-  assert.equal(schemaVersion(temp.db), MIGRATIONS.at(-1)?.version);
-  const mode = temp.db.sqlite.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+  assert.equal(await schemaVersion(temp.db), MIGRATIONS.at(-1)?.version);
+  const [mode] = await querySql(temp.db, "PRAGMA journal_mode") as { journal_mode: string }[];
   assert.equal(mode.journal_mode, "wal");
-  const keys = temp.db.sqlite.prepare("PRAGMA foreign_keys").get() as { foreign_keys: number };
+  const [keys] = await querySql(temp.db, "PRAGMA foreign_keys") as { foreign_keys: number }[];
   assert.equal(keys.foreign_keys, 1);
   const again = await migrateDatabase(temp.db);
   assert.deepEqual(again.applied, []);
@@ -73,7 +74,7 @@ Deno.test("openDatabase creates the directory, uses WAL and migrates once", asyn
 
 Deno.test("A failing migration rolls back and leaves the version unchanged", async () => {
   await using temp = await tempDatabase();
-  const before = schemaVersion(temp.db);
+  const before = await schemaVersion(temp.db);
   await assert.rejects(
     migrateDatabase(temp.db, {
       migrations: [...MIGRATIONS, {
@@ -84,8 +85,8 @@ Deno.test("A failing migration rolls back and leaves the version unchanged", asy
     }),
     StorageError,
   );
-  assert.equal(schemaVersion(temp.db), before);
-  const tables = temp.db.sqlite.prepare("SELECT name FROM sqlite_master WHERE name = 'x'").all();
+  assert.equal(await schemaVersion(temp.db), before);
+  const tables = await querySql(temp.db, "SELECT name FROM sqlite_master WHERE name = 'x'");
   assert.equal(tables.length, 0);
 });
 
@@ -125,7 +126,7 @@ Deno.test("deleteReport cascades to the series and reports whether it existed", 
   assert.equal(await getReport(temp.db, id), undefined);
   assert.equal(await getSeries(temp.db, id), undefined);
   assert.equal(await deleteReport(temp.db, id), false);
-  const orphans = temp.db.sqlite.prepare("SELECT count(*) AS n FROM series_columns").get();
+  const [orphans] = await querySql(temp.db, "SELECT count(*) AS n FROM series_columns");
   assert.equal((orphans as { n: number }).n, 0);
 });
 
@@ -141,17 +142,17 @@ Deno.test("Closing checkpoints the WAL and is idempotent", async () => {
   try {
     const db = await openDatabase(`${dir}/reportd.db`);
     await insertReport(db, record("0190f5b8-0000-7000-8000-000000000004"));
-    closeDatabase(db);
-    closeDatabase(db);
+    await closeDatabase(db);
+    await closeDatabase(db);
     const wal = await Deno.stat(`${dir}/reportd.db-wal`).catch(() => undefined);
     assert.ok(wal === undefined || wal.size === 0, "The WAL is empty after a clean close");
     const reopened = await openDatabase(`${dir}/reportd.db`);
     assert.ok(await getReport(reopened, "0190f5b8-0000-7000-8000-000000000004"));
-    const check = reopened.sqlite.prepare("PRAGMA integrity_check").get() as {
+    const [check] = await querySql(reopened, "PRAGMA integrity_check") as {
       integrity_check: string;
-    };
+    }[];
     assert.equal(check.integrity_check, "ok");
-    closeDatabase(reopened);
+    await closeDatabase(reopened);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
