@@ -141,6 +141,7 @@ export class JobQueue extends EventTarget {
   #pumping = false;
   #pumpAgain = false;
   #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   /** Exponentially weighted mean of recent job durations, in seconds. */
   #meanSeconds = DEFAULT_JOB_SECONDS;
 
@@ -249,6 +250,8 @@ export class JobQueue extends EventTarget {
     this.#accepting = false;
     this.#unlisten?.();
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     const before = this.#running.size;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
@@ -471,8 +474,11 @@ export class JobQueue extends EventTarget {
       });
       if (requeued === "lost") return this.#lostLease(job, "requeue");
       // Claimable from then on: look again at that moment (the poll is the fallback).
-      const timer = setTimeout(() => this.notify(), delayMs + 1);
-      Deno.unrefTimer(timer);
+      const timer = setTimeout(() => {
+        this.#retryTimers.delete(timer);
+        this.notify();
+      }, delayMs + 1);
+      this.#retryTimers.add(timer);
     } catch (again) {
       log.error("Could not requeue the job for report {report_id}: {error}", {
         ...context,
