@@ -264,11 +264,19 @@ export class JobQueue extends EventTarget {
       // From here on, results of the abandoned jobs are ignored.
       this.#stopped = true;
       for (const [reportId, { job }] of this.#running) {
-        await requeueJob(this.#options.db, reportId, {
-          lease: job.lease,
-          now: this.#now(),
-          refundAttempt: true,
-        });
+        try {
+          await requeueJob(this.#options.db, reportId, {
+            lease: job.lease,
+            now: this.#now(),
+            refundAttempt: true,
+          });
+        } catch (error) {
+          // The database is unreachable: the lease runs out and a sweep requeues it.
+          log.error("Could not requeue the job of report {report_id} at shutdown: {error}", {
+            report_id: reportId,
+            error: describeError(error),
+          });
+        }
         requeued++;
       }
     }
