@@ -31,11 +31,11 @@ export interface StartupContext {
  *
  * @example
  * ```ts ignore
- * databasePermissionProblem("/srv/reports.db", { read: ["./data"], write: ["./data"] });
+ * databasePathProblem("/srv/reports.db", { read: ["./data"], write: ["./data"] });
  * // => "REPORTD_DB=/srv/reports.db is outside the folders reportd may write (./data); ..."
  * ```
  */
-export function databasePermissionProblem(
+export function databasePathProblem(
   path: string,
   granted: StartupContext["granted"],
 ): string | undefined {
@@ -84,7 +84,7 @@ export function explainStartupError(error: unknown, context: StartupContext): st
       "or above and put a proxy in front (docs/deploy.md)";
   }
   if (error instanceof Deno.errors.NotCapable) {
-    const problem = databasePermissionProblem(context.databasePath, context.granted);
+    const problem = databasePathProblem(context.databasePath, context.granted);
     return problem ?? `The permission set does not allow this: ${error.message}`;
   }
   if (error instanceof StorageError) {

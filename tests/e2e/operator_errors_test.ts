@@ -57,11 +57,12 @@ Deno.test("e2e: a database that cannot be opened names the cause", async () => {
     // A folder where the database file should be.
     const result = await run(["serve"], { REPORTD_DB: dataDir });
     assert.equal(result.code, 1);
-    assertOneClearLine(
-      result.lines,
-      /^Cannot open the database at .*: unable to open database file/,
-    );
-    assert.match(result.lines[0], /names a database file, not a folder/);
+    // Logged (the logger is running by then), as one error line with the cause.
+    const errors = result.stdout.split("\n").filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line)).filter((record) => record.level === "ERROR")
+      .map((record) => String(record.message));
+    assertOneClearLine(errors, /^Cannot open the database at .*: unable to open database file/);
+    assert.deepEqual(result.lines, [], "Nothing on stderr, no stack trace");
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -1,23 +1,35 @@
 /**
  * `main.ts vacuum` gives the space of deleted reports back, and converts an
  * older database file to incremental auto-vacuum so later deletes do so by
- * themselves (db/space.ts).
+ * themselves (db/sqlite/space.ts).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { checkIntegrity, closeDatabase, openDatabase, schemaVersion } from "../../db/mod.ts";
-import { MIGRATIONS } from "../../db/migrations/mod.ts";
-import { autoVacuumMode } from "../../db/space.ts";
+import {
+  checkIntegrity,
+  closeDatabase,
+  type Database,
+  openDatabase,
+  querySql,
+  schemaVersion,
+} from "../../db/mod.ts";
+import { MIGRATIONS } from "../../db/sqlite/migrations/mod.ts";
 import { makeDataDir, runCli } from "../helpers/server_process.ts";
+
+/** The auto-vacuum mode: 0 none, 1 full, 2 incremental. */
+async function autoVacuumMode(db: Database): Promise<number> {
+  const [row] = await querySql(db, "PRAGMA auto_vacuum");
+  return Number(row.auto_vacuum);
+}
 
 Deno.test("a new database gives freed pages back by itself (incremental auto-vacuum)", async () => {
   const dataDir = await makeDataDir();
   try {
     const db = await openDatabase(`${dataDir}/reportd.db`);
     assert.equal(await autoVacuumMode(db), 2);
-    closeDatabase(db);
+    await closeDatabase(db);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -32,10 +44,10 @@ Deno.test("e2e: main.ts vacuum shrinks an older file and converts it", async () 
     raw.exec("PRAGMA auto_vacuum = NONE");
     raw.exec("CREATE TABLE filler (data BLOB)");
     raw.close();
-    closeDatabase(await openDatabase(path));
+    await closeDatabase(await openDatabase(path));
     const db0 = await openDatabase(path);
     assert.equal(await autoVacuumMode(db0), 0, "An older file has no auto-vacuum");
-    closeDatabase(db0);
+    await closeDatabase(db0);
     const again = new DatabaseSync(path);
     for (let i = 0; i < 64; i++) again.exec("INSERT INTO filler VALUES (randomblob(131072))");
     again.exec("DELETE FROM filler");
@@ -51,8 +63,8 @@ Deno.test("e2e: main.ts vacuum shrinks an older file and converts it", async () 
     const db = await openDatabase(path);
     assert.equal(await autoVacuumMode(db), 2, "Converted to incremental auto-vacuum");
     assert.deepEqual(await checkIntegrity(db), ["ok"]);
-    assert.equal(schemaVersion(db), MIGRATIONS.at(-1)?.version, "The schema version is kept");
-    closeDatabase(db);
+    assert.equal(await schemaVersion(db), MIGRATIONS.at(-1)?.version, "The schema version is kept");
+    await closeDatabase(db);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
