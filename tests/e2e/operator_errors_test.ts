@@ -65,6 +65,8 @@ Deno.test("e2e: a database that cannot be opened names the cause", async () => {
     assert.deepEqual(result.lines, [], "Nothing on stderr, no stack trace");
   } finally {
     await Deno.remove(dataDir, { recursive: true });
+    // SQLite's process lock sits beside the path it was given: here, the folder.
+    await Deno.remove(`${dataDir}.lock`).catch(() => {});
   }
 });
 
