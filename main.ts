@@ -334,35 +334,8 @@ async function serve(config: Config): Promise<number> {
       },
     },
   });
-  // Deno.serve behind a guard that cuts off clients too slow to send a
-  // request head (slow-loris) or silent for too long: services/connection_guard.ts.
-  const server = serveGuarded({
-    hostname: config.host,
-    port: config.port,
-    headersTimeoutMs: config.security.headersTimeoutMs,
-    idleTimeoutMs: config.security.idleTimeoutMs,
-    onListen: ({ hostname, port }) => {
-      log.info("Listening on http://{hostname}:{port}", { hostname, port });
-    },
-  }, app.fetch);
-
-  // Only now, with the port bound (a second instance that cannot bind has
-  // exited by now), does the queue sweep leftovers and start claiming.
-  try {
-    const recovery = await queue.start();
-    log.info("Job queue started with {workers} worker(s)", {
-      workers: config.workers,
-      ...recovery,
-    });
-    await space?.restore(db);
-  } catch (error) {
-    // The database went away between the migration and now: the poll and
-    // the sweep retry on their own, so the queue starts anyway.
-    log.error("The job queue could not sweep at start: {error}", {
-      error: (error as Error).message,
-    });
-  }
-
+  // Signals are handled before the port is bound: a signal that arrives as
+  // soon as "Listening" is logged must drain, not kill the process.
   const stopped = Promise.withResolvers<string>();
   let first: { signal: Deno.Signal; at: number } | undefined;
   const onSignal = (signal: Deno.Signal) => () => {
@@ -393,6 +366,35 @@ async function serve(config: Config): Promise<number> {
     Deno.addSignalListener(signal, handler);
     return { signal, handler };
   });
+
+  // Deno.serve behind a guard that cuts off clients too slow to send a
+  // request head (slow-loris) or silent for too long: services/connection_guard.ts.
+  const server = serveGuarded({
+    hostname: config.host,
+    port: config.port,
+    headersTimeoutMs: config.security.headersTimeoutMs,
+    idleTimeoutMs: config.security.idleTimeoutMs,
+    onListen: ({ hostname, port }) => {
+      log.info("Listening on http://{hostname}:{port}", { hostname, port });
+    },
+  }, app.fetch);
+
+  // Only now, with the port bound (a second instance that cannot bind has
+  // exited by now), does the queue sweep leftovers and start claiming.
+  try {
+    const recovery = await queue.start();
+    log.info("Job queue started with {workers} worker(s)", {
+      workers: config.workers,
+      ...recovery,
+    });
+    await space?.restore(db);
+  } catch (error) {
+    // The database went away between the migration and now: the poll and
+    // the sweep retry on their own, so the queue starts anyway.
+    log.error("The job queue could not sweep at start: {error}", {
+      error: (error as Error).message,
+    });
+  }
 
   const signal = await stopped.promise;
   log.info("Received {signal}: draining in-flight requests and jobs", { signal });
