@@ -35,13 +35,8 @@ import {
   run,
   transaction,
 } from "./connection.ts";
-import {
-  fromRow,
-  insertReportRow,
-  insertSeries,
-  REPORT_COLUMNS,
-  type ReportRow,
-} from "./reports.ts";
+import { insertReportRow, insertSeries } from "./reports.ts";
+import { fromRow, type JobRow, REPORT_COLUMNS, type ReportRow, toClaimedJob } from "../rows.ts";
 
 /** Appends one chunk of a raw upload (its own small transaction, so memory stays one chunk). */
 export function appendUploadChunk(
@@ -409,32 +404,6 @@ export function purgeExpired(
       );
       return { failedUploads, idempotencyKeys };
     }));
-}
-
-interface JobRow {
-  report_id: string;
-  upload_id: string;
-  format: "csv" | "json";
-  bytes: string | number;
-  attempts: number;
-  name_from_body: number;
-  traceparent: string | null;
-  import_source: string | null;
-}
-
-function toClaimedJob(row: JobRow, lease: JobLease): ClaimedJob {
-  return {
-    reportId: row.report_id,
-    uploadId: row.upload_id,
-    format: row.format,
-    // bigint comes back as a string; uploads are far below 2^53 bytes.
-    bytes: Number(row.bytes),
-    attempts: row.attempts,
-    nameFromBody: row.name_from_body === 1,
-    traceparent: row.traceparent,
-    importSource: row.import_source === null ? null : JSON.parse(row.import_source),
-    lease,
-  };
 }
 
 // Inside a transaction: locks the job row, then says whether it is still ours.

@@ -26,13 +26,8 @@ import type {
   SweepOptions,
   SweepResult,
 } from "../types.ts";
-import {
-  fromRow,
-  insertReportRow,
-  insertSeries,
-  REPORT_COLUMNS,
-  type ReportRow,
-} from "./reports.ts";
+import { insertReportRow, insertSeries } from "./reports.ts";
+import { fromRow, type JobRow, REPORT_COLUMNS, type ReportRow, toClaimedJob } from "../rows.ts";
 
 /** Appends one chunk of a raw upload. Chunks are numbered from 0 in body order. */
 export function appendUploadChunk(
@@ -175,7 +170,7 @@ export function claimNextJob(
         new Date(Date.parse(options.now) + options.leaseMs).toISOString(),
         row.report_id,
       );
-      return toClaimedJob(row, lease);
+      return toClaimedJob({ ...row, attempts: row.attempts + 1 }, lease);
     }));
 }
 
@@ -392,31 +387,6 @@ export function purgeExpired(
         .run(options.keysBefore);
       return { failedUploads: Number(jobs.changes), idempotencyKeys: Number(keys.changes) };
     }));
-}
-
-interface JobRow {
-  report_id: string;
-  upload_id: string;
-  format: "csv" | "json";
-  bytes: number;
-  attempts: number;
-  name_from_body: number;
-  traceparent: string | null;
-  import_source: string | null;
-}
-
-function toClaimedJob(row: JobRow, lease: JobLease): ClaimedJob {
-  return {
-    reportId: row.report_id,
-    uploadId: row.upload_id,
-    format: row.format,
-    bytes: row.bytes,
-    attempts: row.attempts + 1,
-    nameFromBody: row.name_from_body === 1,
-    traceparent: row.traceparent,
-    importSource: row.import_source === null ? null : JSON.parse(row.import_source),
-    lease,
-  };
 }
 
 // Inside a transaction: is the job still there, and still ours?
