@@ -153,3 +153,31 @@ export function apiKeyFromRow(row: ApiKeyRow): ApiKeyRecord {
     revokedAt: row.revoked_at,
   };
 }
+
+/**
+ * Joins an upload's chunks (in `seq` order) into one buffer of exactly
+ * `bytes` bytes, ready to be transferred to a worker without another copy.
+ * Throws when the stored size differs: the upload is damaged or gone.
+ */
+export function joinChunks(
+  chunks: readonly { data: Uint8Array }[],
+  expected: { uploadId: string; bytes: number },
+): Uint8Array {
+  const body = new Uint8Array(expected.bytes);
+  let offset = 0;
+  for (const { data } of chunks) {
+    if (offset + data.byteLength > expected.bytes) {
+      throw new Error(
+        `Upload ${expected.uploadId} has more than the ${expected.bytes} bytes expected`,
+      );
+    }
+    body.set(data, offset);
+    offset += data.byteLength;
+  }
+  if (offset !== expected.bytes) {
+    throw new Error(
+      `Upload ${expected.uploadId} has ${offset} bytes stored, expected ${expected.bytes}`,
+    );
+  }
+  return body;
+}

@@ -36,7 +36,14 @@ import {
   transaction,
 } from "./connection.ts";
 import { insertReportRow, insertSeries } from "./reports.ts";
-import { fromRow, type JobRow, REPORT_COLUMNS, type ReportRow, toClaimedJob } from "../rows.ts";
+import {
+  fromRow,
+  type JobRow,
+  joinChunks,
+  REPORT_COLUMNS,
+  type ReportRow,
+  toClaimedJob,
+} from "../rows.ts";
 
 /** Appends one chunk of a raw upload (its own small transaction, so memory stays one chunk). */
 export function appendUploadChunk(
@@ -63,24 +70,12 @@ export function deleteUpload(db: Database, uploadId: string): Promise<void> {
 /** Reads a raw upload back as one contiguous buffer of `bytes` bytes. */
 export function readUpload(db: Database, uploadId: string, bytes: number): Promise<Uint8Array> {
   return run("read the upload", async () => {
-    const body = new Uint8Array(bytes);
-    let offset = 0;
     const chunks = await rows<{ data: Uint8Array }>(
       db,
       "SELECT data FROM upload_chunks WHERE upload_id = $1 ORDER BY seq",
       [uploadId],
     );
-    for (const { data } of chunks) {
-      if (offset + data.byteLength > bytes) {
-        throw new Error(`Upload ${uploadId} has more than the ${bytes} bytes expected`);
-      }
-      body.set(data, offset);
-      offset += data.byteLength;
-    }
-    if (offset !== bytes) {
-      throw new Error(`Upload ${uploadId} has ${offset} bytes stored, expected ${bytes}`);
-    }
-    return body;
+    return joinChunks(chunks, { uploadId, bytes });
   });
 }
 

@@ -27,7 +27,14 @@ import type {
   SweepResult,
 } from "../types.ts";
 import { insertReportRow, insertSeries } from "./reports.ts";
-import { fromRow, type JobRow, REPORT_COLUMNS, type ReportRow, toClaimedJob } from "../rows.ts";
+import {
+  fromRow,
+  type JobRow,
+  joinChunks,
+  REPORT_COLUMNS,
+  type ReportRow,
+  toClaimedJob,
+} from "../rows.ts";
 
 /** Appends one chunk of a raw upload. Chunks are numbered from 0 in body order. */
 export function appendUploadChunk(
@@ -56,20 +63,11 @@ export function deleteUpload(db: Database, uploadId: string): Promise<void> {
  */
 export function readUpload(db: Database, uploadId: string, bytes: number): Promise<Uint8Array> {
   return run("read the upload", () => {
-    const body = new Uint8Array(bytes);
-    let offset = 0;
     const chunks = statement(
       db,
       "SELECT data FROM upload_chunks WHERE upload_id = ? ORDER BY seq",
     ).all(uploadId) as unknown as { data: Uint8Array }[];
-    for (const { data } of chunks) {
-      body.set(data, offset);
-      offset += data.byteLength;
-    }
-    if (offset !== bytes) {
-      throw new Error(`Upload ${uploadId} has ${offset} bytes stored, expected ${bytes}`);
-    }
-    return body;
+    return joinChunks(chunks, { uploadId, bytes });
   });
 }
 
