@@ -176,16 +176,24 @@ function analyzeColumn(
   const { perYear } = known;
   // The present values and their times, in time order.
   let count = 0;
-  for (let i = 0; i < column.length; i++) if (column[i] === column[i]) count++;
-  const values = new Float64Array(count);
-  const times = new Float64Array(count);
   let allPositive = true;
-  for (let i = 0, at = 0; i < column.length; i++) {
+  for (let i = 0; i < column.length; i++) {
     const value = column[i];
     if (value !== value) continue;
-    values[at] = value;
-    times[at++] = timestamps[i];
+    count++;
     if (!(value > 0)) allPositive = false;
+  }
+  // A column without gaps (the common case) is used as it is: no copy.
+  let values = column;
+  let times = timestamps;
+  if (count < column.length) {
+    values = new Float64Array(count);
+    times = new Float64Array(count);
+    for (let i = 0, at = 0; i < column.length; i++) {
+      if (column[i] !== column[i]) continue;
+      values[at] = column[i];
+      times[at++] = timestamps[i];
+    }
   }
   const reasons: Record<string, string> = {};
   const result: ColumnAnalytics = {
@@ -247,20 +255,13 @@ function returnStatistics(
     reasons.volatility_annualized = "The interval between points is unknown";
     reasons.sharpe_like = "The interval between points is unknown";
   } else {
-    const logs = new Float64Array(n - 1);
-    const simple = new Float64Array(n - 1);
-    for (let i = 1; i < n; i++) {
-      logs[i - 1] = Math.log(values[i] / values[i - 1]);
-      simple[i - 1] = values[i] / values[i - 1] - 1;
-    }
     const scale = Math.sqrt(perYear);
-    const logMoments = moments(logs);
+    const { logMoments, simpleMoments } = returnMoments(values);
     result.volatility_annualized = finite(
       logMoments.stddev * scale,
       "volatility_annualized",
       reasons,
     );
-    const simpleMoments = moments(simple);
     if (simpleMoments.stddev === 0) {
       reasons.sharpe_like = "The returns are constant (zero standard deviation)";
     } else {
@@ -274,14 +275,39 @@ function returnStatistics(
   result.max_drawdown = maxDrawdown(values, times);
 }
 
-/** Mean and sample stddev (n - 1), two passes with compensated sums. */
-function moments(values: Float64Array): { mean: number; stddev: number } {
-  const sum = new CompensatedSum();
-  for (let i = 0; i < values.length; i++) sum.add(values[i]);
-  const mean = sum.value / values.length;
-  const squares = new CompensatedSum();
-  for (let i = 0; i < values.length; i++) squares.add((values[i] - mean) * (values[i] - mean));
-  return { mean, stddev: Math.sqrt(squares.value / (values.length - 1)) };
+/** Mean and sample stddev (n - 1) of a stream, by Welford's method. */
+class Moments {
+  count = 0;
+  mean = 0;
+  #squares = 0;
+
+  add(value: number): void {
+    this.count++;
+    const delta = value - this.mean;
+    this.mean += delta / this.count;
+    this.#squares += delta * (value - this.mean);
+  }
+
+  get stddev(): number {
+    return Math.sqrt(this.#squares / (this.count - 1));
+  }
+}
+
+/**
+ * Moments of the log returns and the simple returns in one pass, without
+ * storing either: Welford's updates are stable to ~1e-15 relative here (the
+ * oracle agrees to 1e-9), and skipping two arrays of n doubles and a second
+ * pass saves about half of the analytics' time on a million values.
+ */
+function returnMoments(values: Float64Array): { logMoments: Moments; simpleMoments: Moments } {
+  const logMoments = new Moments();
+  const simpleMoments = new Moments();
+  for (let i = 1; i < values.length; i++) {
+    const ratio = values[i] / values[i - 1];
+    logMoments.add(Math.log(ratio));
+    simpleMoments.add(ratio - 1);
+  }
+  return { logMoments, simpleMoments };
 }
 
 function maxDrawdown(values: Float64Array, times: Float64Array): MaxDrawdown {
@@ -385,13 +411,29 @@ function correlationMatrix(series: Series): Correlation {
   const k = series.names.length;
   const matrix: (number | null)[][] = Array.from({ length: k }, () => new Array(k).fill(null));
   for (let a = 0; a < k; a++) {
-    for (let b = a; b < k; b++) {
+    // A column correlates perfectly with itself, if it varies at all.
+    matrix[a][a] = varies(series.columns[a]) ? 1 : null;
+    for (let b = a + 1; b < k; b++) {
       const r = pearson(series.columns[a], series.columns[b]);
       matrix[a][b] = r;
       matrix[b][a] = r;
     }
   }
   return { columns: [...series.names], matrix };
+}
+
+/** At least 3 present values, not all equal: what a defined r needs. */
+function varies(values: Float64Array): boolean {
+  let count = 0;
+  let first = NaN;
+  let differs = false;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value !== value) continue;
+    if (count++ === 0) first = value;
+    else if (value !== first) differs = true;
+  }
+  return count >= MIN_CORRELATION_PAIRS && differs;
 }
 
 /** Pearson's r over rows where both are present (two passes); null when undefined. */
