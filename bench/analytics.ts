@@ -9,7 +9,8 @@
  *    `processUpload` on the same 1M-row CSV beside the median time of
  *    `analyzeSeries` alone, and their ratio (the +20% budget).
  *
- * Usage: deno task bench:analytics [--runs N]. Results: docs/benchmarks.md.
+ * Usage: deno task bench:analytics [--runs N] [--part reads|summary].
+ * Results: docs/benchmarks.md.
  * Timings belong here, never in tests.
  *
  * @module
@@ -124,11 +125,19 @@ function summaryCost(csv: Uint8Array, runs: number): Record<string, number> {
 
 if (import.meta.main) {
   const runs = runsOption(Deno.args);
+  // --part reads | summary runs one half (both by default).
+  const part = Deno.args.includes("--part") ? Deno.args[Deno.args.indexOf("--part") + 1] : "all";
   const csv = new TextEncoder().encode(generateCsv(ROWS));
-  console.log(`## Series reads on a ${ROWS.toLocaleString("en")}-point report, cache on (256 MiB)`);
-  console.table(await reads(csv, "256", runs));
-  console.log("## The same reads with the series cache off (REPORTD_SERIES_CACHE_MB=0)");
-  console.table(await reads(csv, "0", Math.max(5, Math.round(runs / 3))));
-  console.log("## Summary additions: share of processing time (in-process, 1M rows)");
-  console.table(summaryCost(csv, 9));
+  if (part !== "summary") {
+    console.log(
+      `## Series reads on a ${ROWS.toLocaleString("en")}-point report, cache on (256 MiB)`,
+    );
+    console.table(await reads(csv, "256", runs));
+    console.log("## The same reads with the series cache off (REPORTD_SERIES_CACHE_MB=0)");
+    console.table(await reads(csv, "0", Math.max(5, Math.round(runs / 3))));
+  }
+  if (part !== "reads") {
+    console.log("## Summary additions: share of processing time (in-process, 1M rows)");
+    console.table(summaryCost(csv, 9));
+  }
 }
