@@ -86,69 +86,77 @@ Deno.test({
     assert.equal(gapped.status, "ready");
     assert.equal(scales.status, "ready");
 
-    await t.step("counts and integer values are exact; percentages read as percentages", async () => {
-      await openReport(prices.id);
-      // The first volume is 3,382,703: six significant digits showed 3,382,700.
-      const firstVolume = await page.textContent(
-        `#statistics tr[data-statistic="first"] td:nth-of-type(${
-          Object.keys(prices.summary.columns).indexOf("volume") + 1
-        })`,
-      );
-      assert.equal(firstVolume, "3,382,703");
-      const maxVolume = prices.summary.columns.volume.max as number;
-      assert.ok(Number.isInteger(maxVolume) && maxVolume >= 1_000_000);
-      const maxCell = await page.textContent(
-        `#statistics tr[data-statistic="max"] td:nth-of-type(5), ` +
-          `#statistics tr[data-statistic="max"] td:nth-of-type(6)`,
-      );
-      assert.ok(maxCell !== null);
-      assert.ok(
-        (await page.locator(`#statistics tr[data-statistic="max"] td`).allTextContents())
-          .includes(new Intl.NumberFormat("en-US").format(maxVolume)),
-      );
-      // change_pct is a percentage: "-0.34%", not "-0.342295".
-      const changes = await page.locator(`#statistics tr[data-statistic="change_pct"] td`)
-        .allTextContents();
-      const columns = Object.keys(prices.summary.columns);
-      assert.deepEqual(
-        changes,
-        columns.map((column) =>
-          formatPercent(prices.summary.columns[column].change_pct / 100, "en-US")
-        ),
-      );
-      for (const text of changes) assert.match(text, /^-?[\d,]+\.\d\d%$/);
-      const rows = prices.rows;
-      assert.match(
-        await page.textContent("#report-summary") ?? "",
-        new RegExp(`${plural(rows.received, "row", "en-US")} received, ${rows.accepted} accepted`),
-      );
-    });
+    await t.step(
+      "counts and integer values are exact; percentages read as percentages",
+      async () => {
+        await openReport(prices.id);
+        // The first volume is 3,382,703: six significant digits showed 3,382,700.
+        const firstVolume = await page.textContent(
+          `#statistics tr[data-statistic="first"] td:nth-of-type(${
+            Object.keys(prices.summary.columns).indexOf("volume") + 1
+          })`,
+        );
+        assert.equal(firstVolume, "3,382,703");
+        const maxVolume = prices.summary.columns.volume.max as number;
+        assert.ok(Number.isInteger(maxVolume) && maxVolume >= 1_000_000);
+        const maxCell = await page.textContent(
+          `#statistics tr[data-statistic="max"] td:nth-of-type(5), ` +
+            `#statistics tr[data-statistic="max"] td:nth-of-type(6)`,
+        );
+        assert.ok(maxCell !== null);
+        assert.ok(
+          (await page.locator(`#statistics tr[data-statistic="max"] td`).allTextContents())
+            .includes(new Intl.NumberFormat("en-US").format(maxVolume)),
+        );
+        // change_pct is a percentage: "-0.34%", not "-0.342295".
+        const changes = await page.locator(`#statistics tr[data-statistic="change_pct"] td`)
+          .allTextContents();
+        const columns = Object.keys(prices.summary.columns);
+        assert.deepEqual(
+          changes,
+          columns.map((column) =>
+            formatPercent(prices.summary.columns[column].change_pct / 100, "en-US")
+          ),
+        );
+        for (const text of changes) assert.match(text, /^-?[\d,]+\.\d\d%$/);
+        const rows = prices.rows;
+        assert.match(
+          await page.textContent("#report-summary") ?? "",
+          new RegExp(
+            `${plural(rows.received, "row", "en-US")} received, ${rows.accepted} accepted`,
+          ),
+        );
+      },
+    );
 
-    await t.step("columns of different scale get their own y axis; log scale is offered", async () => {
-      await openReport(scales.id);
-      // uPlot draws one .u-axis per axis: time, then one per scale group.
-      assert.equal(await page.locator("#chart-canvas .u-axis").count(), 3);
-      assert.equal(await page.getAttribute("#chart-canvas", "data-scales"), "share|balance");
-      assert.equal(await page.getAttribute("#chart-canvas", "data-log-scales"), "");
-      await page.check("#chart-log");
-      await page.waitForURL(/scale=log/);
-      // share is positive: logarithmic; balance goes below zero: stays linear, and says so.
-      await page.locator(`#chart-canvas[data-log-scales="y0"]`).waitFor();
-      assert.match(
-        await page.textContent("#chart-status") ?? "",
-        /Linear scale for balance: a log scale needs values above zero/,
-      );
-      // The link restores it.
-      await page.reload();
-      await page.locator(`#chart-canvas[data-log-scales="y0"]`).waitFor();
-      assert.equal(await page.isChecked("#chart-log"), true);
-      // Prices: open, high, low and close share an axis; volume has its own.
-      await openReport(prices.id);
-      assert.equal(
-        await page.getAttribute("#chart-canvas", "data-scales"),
-        "open,high,low,close|volume",
-      );
-    });
+    await t.step(
+      "columns of different scale get their own y axis; log scale is offered",
+      async () => {
+        await openReport(scales.id);
+        // uPlot draws one .u-axis per axis: time, then one per scale group.
+        assert.equal(await page.locator("#chart-canvas .u-axis").count(), 3);
+        assert.equal(await page.getAttribute("#chart-canvas", "data-scales"), "share|balance");
+        assert.equal(await page.getAttribute("#chart-canvas", "data-log-scales"), "");
+        await page.check("#chart-log");
+        await page.waitForURL(/scale=log/);
+        // share is positive: logarithmic; balance goes below zero: stays linear, and says so.
+        await page.locator(`#chart-canvas[data-log-scales="y0"]`).waitFor();
+        assert.match(
+          await page.textContent("#chart-status") ?? "",
+          /Linear scale for balance: a log scale needs values above zero/,
+        );
+        // The link restores it.
+        await page.reload();
+        await page.locator(`#chart-canvas[data-log-scales="y0"]`).waitFor();
+        assert.equal(await page.isChecked("#chart-log"), true);
+        // Prices: open, high, low and close share an axis; volume has its own.
+        await openReport(prices.id);
+        assert.equal(
+          await page.getAttribute("#chart-canvas", "data-scales"),
+          "open,high,low,close|volume",
+        );
+      },
+    );
 
     await t.step("the line breaks where the report found a gap", async () => {
       assert.equal(gapped.summary.gaps.count, 1);
@@ -189,74 +197,77 @@ Deno.test({
       assert.doesNotMatch(text, /am|pm/i);
     });
 
-    await t.step("the report list is on the first screen, with a name and status filter", async () => {
-      for (let i = 1; i <= 20; i++) {
-        const res = await api(`/v1/reports?name=bulk-${i}`, {
+    await t.step(
+      "the report list is on the first screen, with a name and status filter",
+      async () => {
+        for (let i = 1; i <= 20; i++) {
+          const res = await api(`/v1/reports?name=bulk-${i}`, {
+            method: "POST",
+            headers: { "content-type": "text/csv" },
+            body: "t,v\n2020-01-01,1\n2020-01-02,2\n",
+          });
+          await res.body?.cancel();
+        }
+        const broken = await api("/v1/reports?name=undated", {
           method: "POST",
           headers: { "content-type": "text/csv" },
-          body: "t,v\n2020-01-01,1\n2020-01-02,2\n",
+          body: "timestamp,value\nyesterday,1\ntomorrow,2\n",
         });
-        await res.body?.cancel();
-      }
-      const broken = await api("/v1/reports?name=undated", {
-        method: "POST",
-        headers: { "content-type": "text/csv" },
-        body: "timestamp,value\nyesterday,1\ntomorrow,2\n",
-      });
-      const { id: failedId } = await broken.json();
-      await pollReport(server.baseUrl, failedId);
-      await page.goto(server.baseUrl);
-      await page.locator("#report-list li").first().waitFor();
-      const layout = await inPage<Record<string, number>>(`({
+        const { id: failedId } = await broken.json();
+        await pollReport(server.baseUrl, failedId);
+        await page.goto(server.baseUrl);
+        await page.locator("#report-list li").first().waitFor();
+        const layout = await inPage<Record<string, number>>(`({
         heading: document.getElementById("reports-title").getBoundingClientRect().bottom,
         first: document.querySelector("#report-list li").getBoundingClientRect().bottom,
         upload: document.getElementById("upload-title").getBoundingClientRect().top,
       })`);
-      assert.ok(layout.heading < DESKTOP.height, `the list's heading is at ${layout.heading}px`);
-      assert.ok(layout.first < DESKTOP.height, `the first entry ends at ${layout.first}px`);
-      assert.ok(layout.upload < DESKTOP.height, "the upload form starts on the first screen too");
+        assert.ok(layout.heading < DESKTOP.height, `the list's heading is at ${layout.heading}px`);
+        assert.ok(layout.first < DESKTOP.height, `the first entry ends at ${layout.first}px`);
+        assert.ok(layout.upload < DESKTOP.height, "the upload form starts on the first screen too");
 
-      // The first page holds the 20 newest: undated and bulk-20 to bulk-2.
-      await page.fill("#list-filter", "BULK-1");
-      await page.locator(
-        `#list-matches:text-is("10 reports shown. Load more to search older reports.")`,
-      ).waitFor();
-      const names = () =>
-        page.locator("#report-list li:not([hidden]) .report-name").allTextContents();
-      assert.deepEqual(
-        await names(),
-        Array.from({ length: 10 }, (_, i) => `bulk-${19 - i}`),
-      );
-      // Loading more keeps filtering.
-      await page.click("#load-more");
-      await page.locator(`#list-matches:text-is("11 reports shown.")`).waitFor();
-      assert.equal((await names()).at(-1), "bulk-1");
-      await page.fill("#list-filter", "");
-      const before = browser.requests.length;
-      await page.selectOption("#list-status", "failed");
-      await page.locator(`#report-list li[data-id="${failedId}"]`).waitFor();
-      const asked = browser.requests.slice(before).find((request) =>
-        request.url.pathname === "/v1/reports"
-      );
-      assert.equal(asked?.url.searchParams.get("status"), "failed");
-      assert.deepEqual(await names(), ["undated"]);
-      await page.selectOption("#list-status", "");
-      await page.locator("#report-list li:nth-child(20)").waitFor();
+        // The first page holds the 20 newest: undated and bulk-20 to bulk-2.
+        await page.fill("#list-filter", "BULK-1");
+        await page.locator(
+          `#list-matches:text-is("10 reports shown. Load more to search older reports.")`,
+        ).waitFor();
+        const names = () =>
+          page.locator("#report-list li:not([hidden]) .report-name").allTextContents();
+        assert.deepEqual(
+          await names(),
+          Array.from({ length: 10 }, (_, i) => `bulk-${19 - i}`),
+        );
+        // Loading more keeps filtering.
+        await page.click("#load-more");
+        await page.locator(`#list-matches:text-is("11 reports shown.")`).waitFor();
+        assert.equal((await names()).at(-1), "bulk-1");
+        await page.fill("#list-filter", "");
+        const before = browser.requests.length;
+        await page.selectOption("#list-status", "failed");
+        await page.locator(`#report-list li[data-id="${failedId}"]`).waitFor();
+        const asked = browser.requests.slice(before).find((request) =>
+          request.url.pathname === "/v1/reports"
+        );
+        assert.equal(asked?.url.searchParams.get("status"), "failed");
+        assert.deepEqual(await names(), ["undated"]);
+        await page.selectOption("#list-status", "");
+        await page.locator("#report-list li:nth-child(20)").waitFor();
 
-      // On a phone with no report open, the list comes before the forms.
-      await page.setViewportSize(PHONE);
-      const order = await inPage<Record<string, number>>(`({
+        // On a phone with no report open, the list comes before the forms.
+        await page.setViewportSize(PHONE);
+        const order = await inPage<Record<string, number>>(`({
         list: document.getElementById("reports-title").getBoundingClientRect().top,
         upload: document.getElementById("upload-title").getBoundingClientRect().top,
         width: document.documentElement.scrollWidth,
       })`);
-      assert.ok(order.list < order.upload, "the list comes first on a phone");
-      assert.ok(order.list < PHONE.height);
-      assert.ok(order.width <= PHONE.width, `the page is ${order.width}px wide`);
-      const shot = await page.screenshot({ fullPage: false });
-      assertNotBlank(new Uint8Array(shot), "phone list");
-      await page.setViewportSize(DESKTOP);
-    });
+        assert.ok(order.list < order.upload, "the list comes first on a phone");
+        assert.ok(order.list < PHONE.height);
+        assert.ok(order.width <= PHONE.width, `the page is ${order.width}px wide`);
+        const shot = await page.screenshot({ fullPage: false });
+        assertNotBlank(new Uint8Array(shot), "phone list");
+        await page.setViewportSize(DESKTOP);
+      },
+    );
 
     await t.step("nothing broke the page: no script errors, no CSP violations", () => {
       const unexpected = browser.errors.filter((text) =>

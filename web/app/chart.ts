@@ -78,7 +78,13 @@ export function utcDates(UPlot: typeof uPlot): (seconds: number) => Date {
 }
 
 /** Axis values with the decimals their spacing needs. */
-export function axisValues(_plot: uPlot, splits: number[], _axis: number, _space: number, increment: number): string[] {
+export function axisValues(
+  _plot: uPlot,
+  splits: number[],
+  _axis: number,
+  _space: number,
+  increment: number,
+): string[] {
   return splits.map((value) => formatAxisValue(value, increment));
 }
 

@@ -141,7 +141,12 @@ export function chartControls(view: ChartView, onChange: (view: ChartView) => vo
     field("chart-transform", "Transform", transform),
     windowField,
     alphaField,
-    h("div", { class: "control control-check" }, log, h("label", { for: "chart-log" }, "Log scale")),
+    h(
+      "div",
+      { class: "control control-check" },
+      log,
+      h("label", { for: "chart-log" }, "Log scale"),
+    ),
     error,
   );
   form.addEventListener("submit", (event) => event.preventDefault());

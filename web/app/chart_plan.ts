@@ -142,26 +142,40 @@ export type ValueRange = { min: number; max: number } | null;
  * ```
  */
 export function scaleGroups(columns: string[], ranges: ValueRange[]): number[][] {
-  const groups: { members: number[]; range: ValueRange; bars: boolean }[] = [];
+  const groups: Group[] = [];
   columns.forEach((column, index) => {
     const range = ranges[index] ?? null;
     const bars = columns.length > 1 && isVolume(column);
-    const home = bars ? undefined : groups.find((group) => !group.bars && fits(group.range, range));
+    const home = bars ? undefined : groups.find((group) => !group.bars && fits(group, range));
     if (home === undefined) {
-      groups.push({ members: [index], range, bars });
+      groups.push({
+        members: [index],
+        range,
+        narrowest: range === null ? Infinity : span(range),
+        bars,
+      });
     } else {
       home.members.push(index);
       home.range = union(home.range, range);
+      if (range !== null) home.narrowest = Math.min(home.narrowest, span(range));
     }
   });
   return groups.map((group) => group.members);
 }
 
-function fits(group: ValueRange, column: ValueRange): boolean {
-  if (group === null || column === null) return true;
-  const widened = union(group, column)!;
-  const narrower = Math.min(span(group), span(column));
-  return span(widened) <= SCALE_FACTOR * narrower;
+/** A y axis being filled: its columns, their joint range and the narrowest one's height. */
+interface Group {
+  members: number[];
+  range: ValueRange;
+  narrowest: number;
+  bars: boolean;
+}
+
+/** Whether `column` can join `group` with every member still spanning 1/SCALE_FACTOR of it. */
+function fits(group: Group, column: ValueRange): boolean {
+  if (group.range === null || column === null) return true;
+  const widened = union(group.range, column)!;
+  return span(widened) <= SCALE_FACTOR * Math.min(group.narrowest, span(column));
 }
 
 function union(a: ValueRange, b: ValueRange): ValueRange {

@@ -61,7 +61,12 @@ export class CompareView {
     delete this.#panel.dataset.status;
     const canvas = h("div", { class: "chart-canvas", id: "compare-canvas" });
     const status = h("p", { class: "chart-status", id: "compare-status", role: "status" });
-    const error = h("div", { class: "error-box", id: "compare-error", role: "alert", hidden: true });
+    const error = h("div", {
+      class: "error-box",
+      id: "compare-error",
+      role: "alert",
+      hidden: true,
+    });
     replaceChildren(
       this.#panel,
       h("p", { class: "back" }, h("a", { href: "#/" }, "Back to the reports")),
@@ -216,25 +221,29 @@ export class CompareView {
     const names = Object.keys(body.columns);
     const shown = initiallyShown(names);
     const UPlot = uPlotClass();
-    this.#plot = new UPlot({
-      width,
-      height: Math.round(Math.min(420, Math.max(220, width * 0.45))),
-      series: [
-        timeSeries(),
-        ...names.map((name, index): uPlot.Series => ({
-          label: name,
-          stroke: PALETTE[index % PALETTE.length],
-          width: 1.5,
-          show: shown.has(name),
-          points: { show: false },
-          value: (_plot, value) => value === null ? "--" : formatNumber(value),
-        })),
-      ],
-      axes: [timeAxis(), { values: axisValues }],
-      scales: { x: { time: true } },
-      tzDate: utcDates(UPlot),
-      legend: { live: true },
-    }, [body.timestamps, ...names.map((name) => body.columns[name])] as uPlot.AlignedData, canvas);
+    this.#plot = new UPlot(
+      {
+        width,
+        height: Math.round(Math.min(420, Math.max(220, width * 0.45))),
+        series: [
+          timeSeries(),
+          ...names.map((name, index): uPlot.Series => ({
+            label: name,
+            stroke: PALETTE[index % PALETTE.length],
+            width: 1.5,
+            show: shown.has(name),
+            points: { show: false },
+            value: (_plot, value) => value === null ? "--" : formatNumber(value),
+          })),
+        ],
+        axes: [timeAxis(), { values: axisValues }],
+        scales: { x: { time: true } },
+        tzDate: utcDates(UPlot),
+        legend: { live: true },
+      },
+      [body.timestamps, ...names.map((name) => body.columns[name])] as uPlot.AlignedData,
+      canvas,
+    );
     canvas.dataset.columns = names.join("|");
     canvas.dataset.shown = names.filter((name) => shown.has(name)).join("|");
     canvas.dataset.points = String(body.timestamps.length);

@@ -135,32 +135,36 @@ export class DrawdownChart {
   #create(data: UplotData): uPlot {
     const UPlot = uPlotClass();
     const percent = (value: number | null) => value === null ? "--" : formatPercent(value);
-    return new UPlot({
-      width: this.#width(),
-      height: this.#height(),
-      series: [
-        timeSeries(),
-        ...this.#columns.map((column): uPlot.Series => ({
-          label: `${column} drawdown`,
-          stroke: COLOUR,
-          fill: `${COLOUR}33`,
-          width: 1,
-          points: { show: false },
-          value: (_plot, value) => percent(value),
-        })),
-      ],
-      axes: [timeAxis(), {
-        values: (_plot, splits) => splits.map((split) => percent(split)),
-        size: 64,
-      }],
-      scales: {
-        x: { time: true },
-        // From the deepest fall (at least -1%) up to zero: a new high is the top edge.
-        y: { range: (_plot, min) => [Math.min(min * 1.05, -0.01), 0] },
+    return new UPlot(
+      {
+        width: this.#width(),
+        height: this.#height(),
+        series: [
+          timeSeries(),
+          ...this.#columns.map((column): uPlot.Series => ({
+            label: `${column} drawdown`,
+            stroke: COLOUR,
+            fill: `${COLOUR}33`,
+            width: 1,
+            points: { show: false },
+            value: (_plot, value) => percent(value),
+          })),
+        ],
+        axes: [timeAxis(), {
+          values: (_plot, splits) => splits.map((split) => percent(split)),
+          size: 64,
+        }],
+        scales: {
+          x: { time: true },
+          // From the deepest fall (at least -1%) up to zero: a new high is the top edge.
+          y: { range: (_plot, min) => [Math.min(min * 1.05, -0.01), 0] },
+        },
+        tzDate: utcDates(UPlot),
+        cursor: { sync: { key: `report-${this.#report.id}` }, drag: { x: false, y: false } },
+        legend: { live: true },
       },
-      tzDate: utcDates(UPlot),
-      cursor: { sync: { key: `report-${this.#report.id}` }, drag: { x: false, y: false } },
-      legend: { live: true },
-    }, data as uPlot.AlignedData, this.#canvas);
+      data as uPlot.AlignedData,
+      this.#canvas,
+    );
   }
 }

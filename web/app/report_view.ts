@@ -294,7 +294,9 @@ function gapsText(summary: Summary): string {
 
 function statisticsTable(summary: Summary): HTMLElement {
   const columns = Object.keys(summary.columns);
-  const stats = columns.map((column) => summary.columns[column] as unknown as Record<string, unknown>);
+  const stats = columns.map((column) =>
+    summary.columns[column] as unknown as Record<string, unknown>
+  );
   // A row the server did not send (an older server) is left out, not dashed.
   const rows = STATISTIC_ROWS.filter((row) =>
     stats.some((column) => statisticValue(column, row.path) !== undefined)
@@ -365,9 +367,16 @@ function statisticCell(
   reason: string | undefined,
 ): Child {
   if (value === null || value === undefined) {
-    return reason === undefined ? MISSING : h("span", { title: reason, class: "why-missing" }, MISSING, h("span", { class: "visually-hidden" }, ` (${reason})`));
+    return reason === undefined ? MISSING : h(
+      "span",
+      { title: reason, class: "why-missing" },
+      MISSING,
+      h("span", { class: "visually-hidden" }, ` (${reason})`),
+    );
   }
-  if (typeof value === "string") return h("time", { datetime: value }, formatStatistic(kind, value));
+  if (typeof value === "string") {
+    return h("time", { datetime: value }, formatStatistic(kind, value));
+  }
   return h("data", { value: String(value) }, formatStatistic(kind, value));
 }
 

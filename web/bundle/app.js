@@ -286,27 +286,28 @@ function scaleGroups(columns, ranges) {
   columns.forEach((column, index) => {
     const range = ranges[index] ?? null;
     const bars = columns.length > 1 && isVolume(column);
-    const home = bars ? void 0 : groups.find((group) => !group.bars && fits(group.range, range));
+    const home = bars ? void 0 : groups.find((group) => !group.bars && fits(group, range));
     if (home === void 0) {
       groups.push({
         members: [
           index
         ],
         range,
+        narrowest: range === null ? Infinity : span(range),
         bars
       });
     } else {
       home.members.push(index);
       home.range = union(home.range, range);
+      if (range !== null) home.narrowest = Math.min(home.narrowest, span(range));
     }
   });
   return groups.map((group) => group.members);
 }
 function fits(group, column) {
-  if (group === null || column === null) return true;
-  const widened = union(group, column);
-  const narrower = Math.min(span(group), span(column));
-  return span(widened) <= SCALE_FACTOR * narrower;
+  if (group.range === null || column === null) return true;
+  const widened = union(group.range, column);
+  return span(widened) <= SCALE_FACTOR * Math.min(group.narrowest, span(column));
 }
 function union(a, b) {
   if (a === null) return b;
@@ -2134,9 +2135,11 @@ function statisticCell(kind, value, reason) {
       class: "visually-hidden"
     }, ` (${reason})`));
   }
-  if (typeof value === "string") return h("time", {
-    datetime: value
-  }, formatStatistic(kind, value));
+  if (typeof value === "string") {
+    return h("time", {
+      datetime: value
+    }, formatStatistic(kind, value));
+  }
   return h("data", {
     value: String(value)
   }, formatStatistic(kind, value));
