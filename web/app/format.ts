@@ -69,7 +69,7 @@ export function formatPercent(fraction: number | null, locale?: string): string 
 }
 
 /**
- * A dimensionless ratio (a correlation, an R², a Sharpe-like ratio) to a
+ * A dimensionless ratio (a correlation, an R squared, a Sharpe-like ratio) to a
  * fixed number of decimals.
  *
  * @example

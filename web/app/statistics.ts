@@ -24,7 +24,7 @@ export type StatisticKind =
   | "fraction"
   /** A dimensionless ratio, two decimals. */
   | "ratio"
-  /** A coefficient between -1 and 1 (R², correlation), three decimals. */
+  /** A coefficient between -1 and 1 (R squared, correlation), three decimals. */
   | "coefficient"
   /** An ISO-8601 instant. */
   | "instant";
