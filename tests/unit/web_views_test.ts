@@ -3,6 +3,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { breakAtGaps, columnRanges, SCALE_FACTOR, scaleGroups } from "../../web/app/chart_plan.ts";
 import { formatNumber, formatPercent } from "../../web/app/format.ts";
+import { RESAMPLE_AGG, RESAMPLE_EVERY } from "../../services/series/resample.ts";
+import {
+  parseTransform,
+  ROLLING_TRANSFORMS as API_ROLLING,
+  ROLLING_WINDOW_RANGE,
+  SIMPLE_TRANSFORMS,
+} from "../../services/series/transforms.ts";
 import { formatStatistic, STATISTIC_ROWS } from "../../web/app/statistics.ts";
 import {
   AGG,
@@ -10,8 +17,42 @@ import {
   EVERY,
   isTransform,
   parseRoute,
+  PLAIN_TRANSFORMS,
   reportHash,
+  ROLLING_TRANSFORMS,
+  ROLLING_WINDOW,
 } from "../../web/app/view_state.ts";
+
+// The page keeps its own copy of what the series endpoint accepts (it is
+// bundled without the server's modules); these keep the copy honest.
+Deno.test("the page offers exactly the intervals, aggregates and transforms the API accepts", () => {
+  assert.deepEqual([...EVERY], [...RESAMPLE_EVERY]);
+  assert.deepEqual([...AGG], [...RESAMPLE_AGG]);
+  assert.deepEqual([...PLAIN_TRANSFORMS], [...SIMPLE_TRANSFORMS]);
+  assert.deepEqual([...ROLLING_TRANSFORMS], [...API_ROLLING]);
+  assert.deepEqual({ ...ROLLING_WINDOW }, { ...ROLLING_WINDOW_RANGE });
+});
+
+Deno.test("isTransform agrees with the API's parseTransform on every form", () => {
+  const names = [...SIMPLE_TRANSFORMS, ...API_ROLLING, "ewm_mean", "nope"];
+  const argument = fc.oneof(
+    fc.integer({ min: -5, max: 20_000 }).map(String),
+    fc.double({ min: -1, max: 2, noNaN: true }).map(String),
+    fc.constantFrom("", ".5", "1.0", "1.00", "0", "0.", "1e-1", "01", " 3"),
+    fc.string({ maxLength: 6 }),
+  );
+  const text = fc.oneof(
+    fc.constantFrom(...names),
+    fc.tuple(fc.constantFrom(...names), argument).map(([name, arg]) => `${name}:${arg}`),
+    fc.string({ maxLength: 20 }),
+  );
+  fc.assert(
+    fc.property(text, (candidate) => {
+      assert.equal(isTransform(candidate), parseTransform(candidate).ok, candidate);
+    }),
+    { numRuns: 2_000 },
+  );
+});
 
 Deno.test("formatNumber: every safe integer is shown exactly, grouped", () => {
   fc.assert(

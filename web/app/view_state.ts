@@ -106,7 +106,7 @@ export function isTransform(text: string): boolean {
     return points >= ROLLING_WINDOW.min && points <= ROLLING_WINDOW.max;
   }
   if (name === "ewm_mean") {
-    if (!/^(0|1)?(\.\d+)?$/.test(argument) || argument === "" || argument === ".") return false;
+    if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(argument)) return false;
     const alpha = Number(argument);
     return alpha > 0 && alpha <= 1;
   }
