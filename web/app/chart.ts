@@ -104,7 +104,7 @@ export class ReportChart {
   readonly #columns: string[];
   readonly #canvas: HTMLElement;
   readonly #status: HTMLElement;
-  readonly #full: TimeRange;
+  #full: TimeRange;
   readonly #view: ChartView;
   readonly #gaps: GapSpan[];
   readonly #onRange: ((range: TimeRange | undefined) => void) | undefined;
@@ -169,6 +169,11 @@ export class ReportChart {
     const plan = planSeries(this.#full, this.#context());
     const data = await this.#fetch(plan);
     if (data === undefined || this.#destroyed) return;
+    // Resampled buckets are stamped with their start, which lies before the
+    // first point and the last (a week starts on Monday): the whole range is
+    // the overview's, or a zoom test would take it for a zoomed one.
+    const times = data[0];
+    if (times.length > 0) this.#full = { min: times[0], max: times[times.length - 1] };
     this.#overview = data;
     this.#plot = this.#create(data);
     this.#show(data, plan);

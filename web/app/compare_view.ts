@@ -17,7 +17,7 @@ import { apiJson } from "./api.ts";
 import { axisValues, timeAxis, timeSeries, uPlotClass, utcDates } from "./chart.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { formatNumber, plural } from "./format.ts";
-import type { Report } from "./types.ts";
+import type { Report, ReportList as ReportPage } from "./types.ts";
 import { COMPARE_MAX, compareHash, EVERY, type Every } from "./view_state.ts";
 
 /** Okabe and Ito colours, as on the report chart. */
@@ -32,29 +32,41 @@ interface CompareSeries {
   columns: Record<string, (number | null)[]>;
 }
 
-/** What the view needs from the page. */
-export interface CompareViewDeps {
-  /** The ready reports the page knows, newest first, to choose from. */
-  readyReports(): Report[];
-}
+/** Ready reports offered to choose from: the newest, as many as one list page holds. */
+const CHOICES = 100;
 
 /** The comparison panel; {@linkcode CompareView.destroy} when leaving it. */
 export class CompareView {
   readonly #panel: HTMLElement;
-  readonly #deps: CompareViewDeps;
   #plot: uPlot | undefined;
   #aborter: AbortController | undefined;
   #elements: { canvas: HTMLElement; status: HTMLElement; error: HTMLElement } | undefined;
 
   /** A view that renders into `panel` (the report panel). */
-  constructor(panel: HTMLElement, deps: CompareViewDeps) {
+  constructor(panel: HTMLElement) {
     this.#panel = panel;
-    this.#deps = deps;
   }
 
-  /** Shows the comparison of `ids` resampled to `every`. */
-  show(ids: string[], every: Every = COMPARE_DEFAULT_EVERY): void {
+  /**
+   * Shows the comparison of `ids` resampled to `every`, with the newest
+   * ready reports to choose from (asked for here, not taken from the list,
+   * which may hold only its first page, or a filtered one).
+   */
+  async show(ids: string[], every: Every = COMPARE_DEFAULT_EVERY): Promise<void> {
     this.destroy();
+    const aborter = new AbortController();
+    this.#aborter = aborter;
+    let reports: Report[] = [];
+    let listError: string | undefined;
+    try {
+      const query = new URLSearchParams({ status: "ready", limit: String(CHOICES) });
+      reports = (await apiJson<ReportPage>(`/v1/reports?${query}`, { signal: aborter.signal }))
+        .items;
+    } catch (failure) {
+      if (aborter.signal.aborted) return;
+      listError = (failure as Error).message;
+    }
+    if (aborter.signal.aborted) return;
     this.#panel.dataset.open = "true";
     this.#panel.dataset.view = "compare";
     delete this.#panel.dataset.reportId;
@@ -77,7 +89,7 @@ export class CompareView {
         "Each line is rebased to 100 at the first time every chosen report has a value: " +
           "120 means 20% above that start.",
       ),
-      this.#picker(ids, every),
+      this.#picker(ids, every, reports),
       error,
       h(
         "figure",
@@ -93,6 +105,10 @@ export class CompareView {
     );
     this.#elements = { canvas, status, error };
     this.#draw(ids, every);
+    if (listError !== undefined) {
+      error.textContent = `Could not list the reports: ${listError}`;
+      error.hidden = false;
+    }
   }
 
   /** Stops the request and removes the plot. */
@@ -123,8 +139,7 @@ export class CompareView {
     void this.#load(ids, every, elements);
   }
 
-  #picker(ids: string[], every: Every): HTMLElement {
-    const reports = this.#deps.readyReports();
+  #picker(ids: string[], every: Every, reports: Report[]): HTMLElement {
     // Reports in the link that the list has not loaded stay chosen.
     const known = new Set(reports.map((report) => report.id));
     const boxes = [

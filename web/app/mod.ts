@@ -31,9 +31,7 @@ function start(): void {
       history.replaceState(null, "", reportHash(report.id, chartView));
     },
   });
-  const compare = new CompareView(panel, {
-    readyReports: () => list.all().filter((report) => report.status === "ready"),
-  });
+  const compare = new CompareView(panel);
   const watcher = new ReportWatcher({
     fetchReport: (id, signal) => apiJson<Report>(reportPath(id), { signal }),
     onChange(report) {
@@ -71,7 +69,7 @@ function start(): void {
     if (target.kind === "compare") {
       list.select(undefined);
       view.release();
-      compare.show(target.ids, target.every);
+      await compare.show(target.ids, target.every);
       return;
     }
     if (target.kind === "none") {

@@ -72,13 +72,6 @@ export class ReportList {
     this.#status.addEventListener("change", () => void this.reload());
   }
 
-  /** Every report loaded, in list order (newest first). */
-  all(): Report[] {
-    return [...this.#list.querySelectorAll<HTMLLIElement>("li[data-id]")]
-      .map((item) => this.#reports.get(item.dataset.id ?? ""))
-      .filter((report): report is Report => report !== undefined);
-  }
-
   /** The report with this id, if the list holds it. */
   get(id: string): Report | undefined {
     return this.#reports.get(id);

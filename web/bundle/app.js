@@ -634,6 +634,11 @@ var ReportChart = class {
     const plan = planSeries(this.#full, this.#context());
     const data = await this.#fetch(plan);
     if (data === void 0 || this.#destroyed) return;
+    const times = data[0];
+    if (times.length > 0) this.#full = {
+      min: times[0],
+      max: times[times.length - 1]
+    };
     this.#overview = data;
     this.#plot = this.#create(data);
     this.#show(data, plan);
@@ -960,20 +965,40 @@ var PALETTE2 = [
   "#000000"
 ];
 var COMPARE_DEFAULT_EVERY = "1d";
+var CHOICES = 100;
 var CompareView = class {
   #panel;
-  #deps;
   #plot;
   #aborter;
   #elements;
   /** A view that renders into `panel` (the report panel). */
-  constructor(panel, deps) {
+  constructor(panel) {
     this.#panel = panel;
-    this.#deps = deps;
   }
-  /** Shows the comparison of `ids` resampled to `every`. */
-  show(ids, every = COMPARE_DEFAULT_EVERY) {
+  /**
+   * Shows the comparison of `ids` resampled to `every`, with the newest
+   * ready reports to choose from (asked for here, not taken from the list,
+   * which may hold only its first page, or a filtered one).
+   */
+  async show(ids, every = COMPARE_DEFAULT_EVERY) {
     this.destroy();
+    const aborter = new AbortController();
+    this.#aborter = aborter;
+    let reports = [];
+    let listError;
+    try {
+      const query = new URLSearchParams({
+        status: "ready",
+        limit: String(CHOICES)
+      });
+      reports = (await apiJson(`/v1/reports?${query}`, {
+        signal: aborter.signal
+      })).items;
+    } catch (failure2) {
+      if (aborter.signal.aborted) return;
+      listError = failure2.message;
+    }
+    if (aborter.signal.aborted) return;
     this.#panel.dataset.open = "true";
     this.#panel.dataset.view = "compare";
     delete this.#panel.dataset.reportId;
@@ -1002,7 +1027,7 @@ var CompareView = class {
       tabindex: "-1"
     }, "Compare reports"), h("p", {
       class: "report-source"
-    }, "Each line is rebased to 100 at the first time every chosen report has a value: 120 means 20% above that start."), this.#picker(ids, every), error, h("figure", {
+    }, "Each line is rebased to 100 at the first time every chosen report has a value: 120 means 20% above that start."), this.#picker(ids, every, reports), error, h("figure", {
       class: "chart",
       "aria-labelledby": "compare-caption"
     }, canvas, h("figcaption", {
@@ -1014,6 +1039,10 @@ var CompareView = class {
       error
     };
     this.#draw(ids, every);
+    if (listError !== void 0) {
+      error.textContent = `Could not list the reports: ${listError}`;
+      error.hidden = false;
+    }
   }
   /** Stops the request and removes the plot. */
   destroy() {
@@ -1040,8 +1069,7 @@ var CompareView = class {
     elements.status.textContent = "Loading.";
     void this.#load(ids, every, elements);
   }
-  #picker(ids, every) {
-    const reports = this.#deps.readyReports();
+  #picker(ids, every, reports) {
     const known = new Set(reports.map((report) => report.id));
     const boxes = [
       ...ids.filter((id) => !known.has(id)).map((id) => ({
@@ -2281,12 +2309,6 @@ var ReportList = class {
     this.#filter.addEventListener("input", () => this.#applyFilter());
     this.#status.addEventListener("change", () => void this.reload());
   }
-  /** Every report loaded, in list order (newest first). */
-  all() {
-    return [
-      ...this.#list.querySelectorAll("li[data-id]")
-    ].map((item) => this.#reports.get(item.dataset.id ?? "")).filter((report) => report !== void 0);
-  }
   /** The report with this id, if the list holds it. */
   get(id) {
     return this.#reports.get(id);
@@ -2661,9 +2683,7 @@ function start() {
       history.replaceState(null, "", reportHash(report.id, chartView));
     }
   });
-  const compare = new CompareView(panel, {
-    readyReports: () => list.all().filter((report) => report.status === "ready")
-  });
+  const compare = new CompareView(panel);
   const watcher = new ReportWatcher({
     fetchReport: (id, signal) => apiJson(reportPath(id), {
       signal
@@ -2701,7 +2721,7 @@ function start() {
     if (target.kind === "compare") {
       list.select(void 0);
       view.release();
-      compare.show(target.ids, target.every);
+      await compare.show(target.ids, target.every);
       return;
     }
     if (target.kind === "none") {
