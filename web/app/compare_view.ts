@@ -235,6 +235,11 @@ export class CompareView {
     if (aborter.signal.aborted) return;
     const names = Object.keys(body.columns);
     const shown = initiallyShown(names);
+    // The lines shown at first take the first (most distinct) colours.
+    const order = [
+      ...names.filter((name) => shown.has(name)),
+      ...names.filter((name) => !shown.has(name)),
+    ];
     const UPlot = uPlotClass();
     this.#plot = new UPlot(
       {
@@ -242,9 +247,9 @@ export class CompareView {
         height: Math.round(Math.min(420, Math.max(220, width * 0.45))),
         series: [
           timeSeries(),
-          ...names.map((name, index): uPlot.Series => ({
+          ...names.map((name): uPlot.Series => ({
             label: name,
-            stroke: PALETTE[index % PALETTE.length],
+            stroke: PALETTE[order.indexOf(name) % PALETTE.length],
             width: 1.5,
             show: shown.has(name),
             points: { show: false },

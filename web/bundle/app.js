@@ -1158,15 +1158,19 @@ var CompareView = class {
     if (aborter.signal.aborted) return;
     const names = Object.keys(body2.columns);
     const shown = initiallyShown(names);
+    const order = [
+      ...names.filter((name) => shown.has(name)),
+      ...names.filter((name) => !shown.has(name))
+    ];
     const UPlot = uPlotClass();
     this.#plot = new UPlot({
       width,
       height: Math.round(Math.min(420, Math.max(220, width * 0.45))),
       series: [
         timeSeries(),
-        ...names.map((name, index) => ({
+        ...names.map((name) => ({
           label: name,
-          stroke: PALETTE2[index % PALETTE2.length],
+          stroke: PALETTE2[order.indexOf(name) % PALETTE2.length],
           width: 1.5,
           show: shown.has(name),
           points: {
