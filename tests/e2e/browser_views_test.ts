@@ -295,6 +295,13 @@ Deno.test({
           await page.locator("#chart-status", { hasText: "Resampled to 1w (ohlc)" }).waitFor();
           asked = chartRequests(prices.id, mark).at(-1)!;
           assert.equal(asked.url.searchParams.get("agg"), "ohlc");
+          // Every control above the chart has a label.
+          const unlabelled = await inPage<string[]>(`
+            [...document.querySelectorAll("#chart-controls input, #chart-controls select")]
+              .filter((control) => (control.labels?.[0]?.textContent ?? "").trim() === "")
+              .map((control) => control.id)
+          `);
+          assert.deepEqual(unlabelled, []);
           // Each column became four: the legend names them as the API does.
           const labels = await page.locator("#chart-canvas .u-legend .u-series .u-label")
             .allTextContents();
@@ -414,6 +421,15 @@ Deno.test({
           Math.abs(deepest - prices.summary.columns.close.max_drawdown.value) < 1e-12,
           `${deepest}`,
         );
+        // It follows the price chart's zoom, and its reset.
+        const box = (await page.locator("#chart-canvas .u-over").boundingBox())!;
+        await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+        await page.mouse.up();
+        await page.locator("#drawdown-canvas:not([data-range=all])").waitFor();
+        await page.getByRole("button", { name: "Reset zoom" }).click();
+        await page.locator("#drawdown-canvas[data-range=all]").waitFor();
         const asked = browser.requests.filter((request) =>
           request.url.searchParams.get("transform") === "drawdown"
         ).at(-1)!;

@@ -93,6 +93,7 @@ export class DrawdownChart {
     this.#plot = this.#create(drawn);
     this.#canvas.dataset.points = String(data[0].length);
     this.#canvas.dataset.columns = this.#columns.join(",");
+    this.#canvas.dataset.range = "all";
     this.#canvas.dataset.min = String(Math.min(
       0,
       ...picked.slice(1).flatMap((values) =>
@@ -114,6 +115,7 @@ export class DrawdownChart {
     if (plot === undefined) return;
     const times = plot.data[0];
     plot.setScale("x", range ?? { min: times[0], max: times[times.length - 1] });
+    this.#canvas.dataset.range = range === undefined ? "all" : `${range.min}/${range.max}`;
   }
 
   /** Stops the request and removes the plot. */

@@ -1606,6 +1606,7 @@ var DrawdownChart = class {
     this.#plot = this.#create(drawn);
     this.#canvas.dataset.points = String(data[0].length);
     this.#canvas.dataset.columns = this.#columns.join(",");
+    this.#canvas.dataset.range = "all";
     this.#canvas.dataset.min = String(Math.min(0, ...picked.slice(1).flatMap((values) => values.filter((value) => value !== null))));
     this.#resize = new ResizeObserver(() => {
       const plot = this.#plot;
@@ -1627,6 +1628,7 @@ var DrawdownChart = class {
       min: times[0],
       max: times[times.length - 1]
     });
+    this.#canvas.dataset.range = range === void 0 ? "all" : `${range.min}/${range.max}`;
   }
   /** Stops the request and removes the plot. */
   destroy() {
