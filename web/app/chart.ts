@@ -41,7 +41,15 @@ import type { Report, Summary, UplotData } from "./types.ts";
 import { type ChartView, EVERY_SECONDS, viewColumns } from "./view_state.ts";
 
 /** Colours that stay distinct for the common kinds of colour blindness (Okabe and Ito). */
-const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"];
+export const PALETTE: readonly string[] = [
+  "#0072b2",
+  "#d55e00",
+  "#009e73",
+  "#cc79a7",
+  "#e69f00",
+  "#56b4e9",
+  "#000000",
+];
 
 /** uPlot's distribution number of a logarithmic scale. */
 const LOG_DISTRIBUTION = 3;

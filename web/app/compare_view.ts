@@ -14,14 +14,11 @@
  */
 import type uPlot from "uplot";
 import { apiJson } from "./api.ts";
-import { axisValues, timeAxis, timeSeries, uPlotClass, utcDates } from "./chart.ts";
+import { axisValues, PALETTE, timeAxis, timeSeries, uPlotClass, utcDates } from "./chart.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { formatNumber, plural } from "./format.ts";
 import type { Report, ReportList as ReportPage } from "./types.ts";
 import { COMPARE_MAX, compareHash, EVERY, type Every } from "./view_state.ts";
-
-/** Okabe and Ito colours, as on the report chart. */
-const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"];
 
 /** The interval a comparison starts with: daily suits prices, the common case. */
 export const COMPARE_DEFAULT_EVERY: Every = "1d";

@@ -955,15 +955,6 @@ function button(label, onClick) {
 }
 
 // web/app/compare_view.ts
-var PALETTE2 = [
-  "#0072b2",
-  "#d55e00",
-  "#009e73",
-  "#cc79a7",
-  "#e69f00",
-  "#56b4e9",
-  "#000000"
-];
 var COMPARE_DEFAULT_EVERY = "1d";
 var CHOICES = 100;
 var CompareView = class {
@@ -1170,7 +1161,7 @@ var CompareView = class {
         timeSeries(),
         ...names.map((name) => ({
           label: name,
-          stroke: PALETTE2[order.indexOf(name) % PALETTE2.length],
+          stroke: PALETTE[order.indexOf(name) % PALETTE.length],
           width: 1.5,
           show: shown.has(name),
           points: {
