@@ -357,6 +357,36 @@ Deno.test({
           await page.selectOption("#chart-every", "");
           await page.waitForURL(new RegExp(`#/reports/${prices.id}$`));
           assert.equal(await page.isDisabled("#chart-agg"), true);
+
+          // A return is a share: the hover legend writes it as a percentage.
+          await page.selectOption("#chart-transform", "pct_change");
+          await page.locator("#chart-status", { hasText: "Transform: pct_change." }).waitFor();
+          const box = (await page.locator("#chart-canvas .u-over").boundingBox())!;
+          await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+          const close = page.locator("#chart-canvas .u-legend .u-series", { hasText: "close" })
+            .locator(".u-value");
+          await page.locator("#chart-canvas .u-legend .u-series .u-value", { hasText: "%" })
+            .first().waitFor();
+          assert.match(await close.textContent() ?? "", /^-?\d+\.\d\d%$/);
+          await page.selectOption("#chart-transform", "");
+          await page.waitForURL(new RegExp(`#/reports/${prices.id}$`));
+
+          // A link with a view, opened while the report is still being
+          // processed, keeps its view once the report is ready.
+          const lines = ["t,v"];
+          for (let i = 0; i < 400_000; i++) lines.push(`${NOON + i * 60},${(i % 997) + 1}`);
+          const created = await api("/v1/reports?name=slow", {
+            method: "POST",
+            headers: { "content-type": "text/csv" },
+            body: lines.join("\n"),
+          });
+          const { id: slowId } = await created.json();
+          mark = browser.requests.length;
+          await page.goto(`${server.baseUrl}/#/reports/${slowId}?every=1d`);
+          await page.locator(`#report[data-report-id="${slowId}"][data-status=ready]`).waitFor();
+          await page.locator("#chart-canvas[data-points] canvas").first().waitFor();
+          assert.equal(await page.inputValue("#chart-every"), "1d");
+          assert.equal(chartRequests(slowId, mark).at(-1)!.url.searchParams.get("every"), "1d");
         },
       );
 
@@ -376,6 +406,8 @@ Deno.test({
           assert.equal(await tip.isVisible(), false);
           await page.focus(`#statistics tr[data-statistic="max_drawdown.value"] th`);
           assert.equal(await tip.isVisible(), true);
+          await page.keyboard.press("Escape");
+          assert.equal(await tip.isVisible(), false, "Escape dismisses the tooltip");
           const cell = (path: string, column: string) =>
             page.textContent(
               `#statistics tr[data-statistic="${path}"] td:nth-of-type(${

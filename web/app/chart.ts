@@ -16,8 +16,7 @@
  * (`scaleGroups` in chart_plan.ts), and lines break where the report found a
  * gap (`breakAtGaps`), rather than draw a straight line across it.
  *
- * uPlot itself is loaded by its own `<script>` (a separately cached asset)
- * and found on `globalThis`; only its types are imported here.
+ * The uPlot pieces it shares with the other charts are in plot.ts.
  *
  * @module
  */
@@ -36,20 +35,18 @@ import {
   type TimeRange,
 } from "./chart_plan.ts";
 import { h } from "./dom.ts";
-import { formatAxisValue, formatInstant, formatNumber, formatTick, plural } from "./format.ts";
+import { formatNumber, plural } from "./format.ts";
+import {
+  legendValue,
+  PALETTE,
+  timeAxis,
+  timeSeries,
+  uPlotClass,
+  utcDates,
+  valueAxis,
+} from "./plot.ts";
 import type { Report, Summary, UplotData } from "./types.ts";
 import { type ChartView, EVERY_SECONDS, viewColumns } from "./view_state.ts";
-
-/** Colours that stay distinct for the common kinds of colour blindness (Okabe and Ito). */
-export const PALETTE: readonly string[] = [
-  "#0072b2",
-  "#d55e00",
-  "#009e73",
-  "#cc79a7",
-  "#e69f00",
-  "#56b4e9",
-  "#000000",
-];
 
 /** uPlot's distribution number of a logarithmic scale. */
 const LOG_DISTRIBUTION = 3;
@@ -60,50 +57,6 @@ export interface ReportChartOptions {
   view?: ChartView;
   /** Told the visible time range after every zoom (undefined: the whole series). */
   onRange?(range: TimeRange | undefined): void;
-}
-
-/** The x axis: UTC ticks, as coarse as their spacing allows. */
-export function timeAxis(): uPlot.Axis {
-  return {
-    space: 64,
-    values: (_plot, splits, _axis, _space, increment) =>
-      splits.map((split, index) => formatTick(split, { increment, first: index === 0 })),
-  };
-}
-
-/** The legend's time column: 24-hour UTC, the same clock as the axis. */
-export function timeSeries(): uPlot.Series {
-  return {
-    label: "Time (UTC)",
-    value: (_plot, seconds) =>
-      seconds === null ? "--" : formatInstant(new Date(seconds * 1000).toISOString()),
-  };
-}
-
-/** uPlot's Date maker for UTC, so ticks are placed at UTC midnights and hours. */
-export function utcDates(UPlot: typeof uPlot): (seconds: number) => Date {
-  return (seconds) => UPlot.tzDate(new Date(seconds * 1000), "Etc/UTC");
-}
-
-/** Axis values with the decimals their spacing needs. */
-export function axisValues(
-  _plot: uPlot,
-  splits: number[],
-  _axis: number,
-  _space: number,
-  increment: number,
-): string[] {
-  return splits.map((value) => formatAxisValue(value, increment));
-}
-
-/**
- * uPlot (loaded by its own script) from `globalThis`; throws when it did not
- * load.
- */
-export function uPlotClass(): typeof uPlot {
-  const constructor = (globalThis as unknown as { uPlot?: typeof uPlot }).uPlot;
-  if (constructor === undefined) throw new Error("uPlot did not load");
-  return constructor;
 }
 
 /** The chart of one report, with its toolbar; {@linkcode ReportChart.destroy} when done. */
@@ -281,6 +234,8 @@ export class ReportChart {
     const ranges = columnRanges(data);
     const scaleOf = new Map<number, string>();
     groups.forEach((members, group) => members.forEach((index) => scaleOf.set(index, `y${group}`)));
+    // Returns and drawdowns are fractions: read as percentages.
+    const percent = this.#view.transform === "pct_change" || this.#view.transform === "drawdown";
     const series: uPlot.Series[] = [
       timeSeries(),
       ...this.#columns.map((column, index): uPlot.Series => {
@@ -294,7 +249,7 @@ export class ReportChart {
           fill: onBars ? `${colour}55` : undefined,
           paths: onBars ? UPlot.paths.bars?.({ size: [0.6, 24] }) : undefined,
           points: { show: false },
-          value: (_plot, value) => value === null ? "--" : formatNumber(value),
+          value: legendValue(percent),
         };
       }),
     ];
@@ -317,16 +272,18 @@ export class ReportChart {
         scales[key] = {};
         if (this.#view.log) linearOnly.push(...names);
       }
-      axes.push({
-        scale: key,
-        // The first axis on the left, the second on the right, and so on.
-        side: group % 2 === 0 ? 3 : 1,
-        grid: { show: group === 0 },
-        label: groups.length > 1 ? names.join(", ") : undefined,
-        labelSize: 18,
-        stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : undefined,
-        values: axisValues,
-      });
+      axes.push(valueAxis({
+        percent,
+        axis: {
+          scale: key,
+          // The first axis on the left, the second on the right, and so on.
+          side: group % 2 === 0 ? 3 : 1,
+          grid: { show: group === 0 },
+          label: groups.length > 1 ? names.join(", ") : undefined,
+          labelSize: 18,
+          stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : undefined,
+        },
+      }));
     });
     this.#canvas.dataset.scales = groups
       .map((members) => members.map((index) => this.#columns[index]).join(","))

@@ -14,9 +14,17 @@
  */
 import type uPlot from "uplot";
 import { apiJson } from "./api.ts";
-import { axisValues, PALETTE, timeAxis, timeSeries, uPlotClass, utcDates } from "./chart.ts";
 import { h, replaceChildren } from "./dom.ts";
-import { formatNumber, plural } from "./format.ts";
+import { plural } from "./format.ts";
+import {
+  legendValue,
+  PALETTE,
+  timeAxis,
+  timeSeries,
+  uPlotClass,
+  utcDates,
+  valueAxis,
+} from "./plot.ts";
 import type { Report, ReportList as ReportPage } from "./types.ts";
 import { COMPARE_MAX, compareHash, EVERY, type Every } from "./view_state.ts";
 
@@ -250,10 +258,10 @@ export class CompareView {
             width: 1.5,
             show: shown.has(name),
             points: { show: false },
-            value: (_plot, value) => value === null ? "--" : formatNumber(value),
+            value: legendValue(),
           })),
         ],
-        axes: [timeAxis(), { values: axisValues }],
+        axes: [timeAxis(), valueAxis()],
         scales: { x: { time: true } },
         tzDate: utcDates(UPlot),
         legend: { live: true },

@@ -13,10 +13,9 @@
  */
 import type uPlot from "uplot";
 import { apiJson } from "./api.ts";
-import { timeAxis, timeSeries, uPlotClass, utcDates } from "./chart.ts";
 import { breakAtGaps, seriesUrl, type TimeRange } from "./chart_plan.ts";
 import { h } from "./dom.ts";
-import { formatPercent } from "./format.ts";
+import { legendValue, timeAxis, timeSeries, uPlotClass, utcDates, valueAxis } from "./plot.ts";
 import type { Report, Summary, UplotData } from "./types.ts";
 import type { ChartView } from "./view_state.ts";
 
@@ -136,7 +135,6 @@ export class DrawdownChart {
 
   #create(data: UplotData): uPlot {
     const UPlot = uPlotClass();
-    const percent = (value: number | null) => value === null ? "--" : formatPercent(value);
     return new UPlot(
       {
         width: this.#width(),
@@ -149,13 +147,10 @@ export class DrawdownChart {
             fill: `${COLOUR}33`,
             width: 1,
             points: { show: false },
-            value: (_plot, value) => percent(value),
+            value: legendValue(true),
           })),
         ],
-        axes: [timeAxis(), {
-          values: (_plot, splits) => splits.map((split) => percent(split)),
-          size: 64,
-        }],
+        axes: [timeAxis(), valueAxis({ percent: true, axis: { size: 64 } })],
         scales: {
           x: { time: true },
           // From the deepest fall (at least -1%) up to zero: a new high is the top edge.

@@ -73,14 +73,16 @@ export class ReportView {
    * nothing, so a poll that brings no news does not redraw the chart.
    */
   show(report: Report, options: { focus?: boolean; view?: ChartView } = {}): void {
-    const same = this.#report?.id === report.id && this.#report.status === report.status;
+    const sameReport = this.#report?.id === report.id;
+    const same = sameReport && this.#report?.status === report.status;
     this.#report = report;
     if (same) {
       if (options.view !== undefined) this.setView(options.view);
       return;
     }
     this.#destroyCharts();
-    this.#view = options.view ?? {};
+    // A report that just became ready keeps the view its link asked for.
+    this.#view = options.view ?? (sameReport ? this.#view : {});
     this.#panel.dataset.open = "true";
     replaceChildren(this.#panel, ...this.#render(report));
     // Which report the panel shows (and in which state), for scripts and tests.
@@ -178,7 +180,7 @@ export class ReportView {
       ),
       h("p", { class: "report-source" }, describeSource(report)),
       this.#actions(report),
-      ...body(report, chartControls(this.#view, (view) => this.#changeView(report, view))),
+      ...body(report, () => chartControls(this.#view, (view) => this.#changeView(report, view))),
     ];
   }
 
@@ -207,7 +209,7 @@ export class ReportView {
   }
 }
 
-function body(report: Report, controls: HTMLElement): Child[] {
+function body(report: Report, controls: () => HTMLElement): Child[] {
   if (isPending(report.status)) {
     return [
       h(
@@ -227,7 +229,7 @@ function body(report: Report, controls: HTMLElement): Child[] {
     h(
       "section",
       { id: "chart", class: "chart-section", "aria-label": "Chart" },
-      controls,
+      controls(),
       h("div", { id: "chart-main" }),
       h("div", { id: "drawdown" }),
     ),
@@ -353,12 +355,19 @@ function statisticsTable(summary: Summary): HTMLElement {
 function rowHeading(path: string, heading: string, tip: string | undefined): HTMLElement {
   if (tip === undefined) return h("th", { scope: "row" }, heading);
   const id = `tip-${path.replace(/\W/g, "-")}`;
-  return h(
+  const th = h(
     "th",
     { scope: "row", class: "has-tip", tabindex: "0", "aria-describedby": id },
     heading,
     h("span", { class: "tip", role: "tooltip", id }, tip),
   );
+  // Escape hides a tooltip without moving focus (WCAG 1.4.13, dismissible).
+  th.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") th.classList.add("tip-dismissed");
+  });
+  th.addEventListener("blur", () => th.classList.remove("tip-dismissed"));
+  th.addEventListener("mouseleave", () => th.classList.remove("tip-dismissed"));
+  return th;
 }
 
 function statisticCell(

@@ -93,293 +93,6 @@ async function apiJson(path, init = {}) {
   return await response.json();
 }
 
-// web/app/view_state.ts
-var EVERY = [
-  "1m",
-  "5m",
-  "15m",
-  "30m",
-  "1h",
-  "4h",
-  "1d",
-  "1w",
-  "1mo"
-];
-var AGG = [
-  "last",
-  "first",
-  "mean",
-  "sum",
-  "min",
-  "max",
-  "count",
-  "ohlc"
-];
-var PLAIN_TRANSFORMS = [
-  "diff",
-  "pct_change",
-  "log_return",
-  "cumsum",
-  "drawdown",
-  "zscore"
-];
-var ROLLING_TRANSFORMS = [
-  "rolling_mean",
-  "rolling_std",
-  "rolling_min",
-  "rolling_max"
-];
-var ROLLING_WINDOW = {
-  min: 2,
-  max: 1e4
-};
-var EVERY_SECONDS = {
-  "1m": 60,
-  "5m": 300,
-  "15m": 900,
-  "30m": 1800,
-  "1h": 3600,
-  "4h": 14400,
-  "1d": 86400,
-  "1w": 604800,
-  "1mo": 2592e3
-};
-var COMPARE_MAX = 10;
-function isTransform(text) {
-  if (PLAIN_TRANSFORMS.includes(text)) return true;
-  const [name, argument, ...rest] = text.split(":");
-  if (argument === void 0 || rest.length > 0) return false;
-  if (ROLLING_TRANSFORMS.includes(name)) {
-    if (!/^\d{1,5}$/.test(argument)) return false;
-    const points = Number(argument);
-    return points >= ROLLING_WINDOW.min && points <= ROLLING_WINDOW.max;
-  }
-  if (name === "ewm_mean") {
-    if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(argument)) return false;
-    const alpha = Number(argument);
-    return alpha > 0 && alpha <= 1;
-  }
-  return false;
-}
-function parseRoute(hash) {
-  const [path, search = ""] = hash.replace(/^#/, "").split("?", 2);
-  const query = new URLSearchParams(search);
-  const every = oneOf(EVERY, query.get("every"));
-  if (path === "/compare") {
-    const ids = (query.get("ids") ?? "").split(",").map((id2) => id2.trim()).filter((id2) => id2 !== "");
-    const unique = [
-      ...new Set(ids)
-    ].slice(0, COMPARE_MAX);
-    return every === void 0 ? {
-      kind: "compare",
-      ids: unique
-    } : {
-      kind: "compare",
-      ids: unique,
-      every
-    };
-  }
-  const match = /^\/reports\/([^/]+)$/.exec(path);
-  if (match === null) return {
-    kind: "none"
-  };
-  let id;
-  try {
-    id = decodeURIComponent(match[1]);
-  } catch {
-    return {
-      kind: "none"
-    };
-  }
-  const view = {};
-  if (every !== void 0) {
-    view.every = every;
-    const agg = oneOf(AGG, query.get("agg"));
-    if (agg !== void 0 && agg !== "last") view.agg = agg;
-  }
-  const transform = query.get("transform");
-  if (transform !== null && isTransform(transform)) view.transform = transform;
-  if (query.get("scale") === "log") view.log = true;
-  return {
-    kind: "report",
-    id,
-    view
-  };
-}
-function reportHash(id, view) {
-  const query = viewQuery(view);
-  if (view.log) query.set("scale", "log");
-  return `#/reports/${encodeURIComponent(id)}${queryString(query)}`;
-}
-function compareHash(ids, every) {
-  const query = new URLSearchParams();
-  if (ids.length > 0) query.set("ids", ids.join(","));
-  if (every !== void 0) query.set("every", every);
-  return `#/compare${queryString(query)}`;
-}
-function viewQuery(view) {
-  const query = new URLSearchParams();
-  if (view.every !== void 0) {
-    query.set("every", view.every);
-    if (view.agg !== void 0 && view.agg !== "last") query.set("agg", view.agg);
-  }
-  if (view.transform !== void 0) query.set("transform", view.transform);
-  return query;
-}
-function viewColumns(columns, view) {
-  if (view.every === void 0 || view.agg !== "ohlc") return columns;
-  return columns.flatMap((column) => [
-    "open",
-    "high",
-    "low",
-    "close"
-  ].map((part) => `${column}_${part}`));
-}
-function queryString(query) {
-  const text = query.toString();
-  return text === "" ? "" : `?${text}`;
-}
-function oneOf(values, value) {
-  return values.find((candidate) => candidate === value);
-}
-
-// web/app/chart_plan.ts
-var FULL_RESOLUTION_MAX = 1e4;
-function planSeries(visible, context) {
-  const points = Math.max(3, Math.round(context.width));
-  const { full } = context;
-  if (visible.min <= full.min && visible.max >= full.max) return {
-    points
-  };
-  const span2 = Math.max(visible.max - visible.min, 1e-3);
-  const pad = Math.max(span2 * 0.02, 2 * (context.intervalSeconds ?? 0));
-  const min = Math.max(full.min, visible.min - pad);
-  const max = Math.min(full.max, visible.max + pad);
-  const fullSpan = full.max - full.min;
-  const estimate = fullSpan > 0 ? context.totalPoints * ((max - min) / fullSpan) : 0;
-  const range = {
-    from: isoSeconds(min),
-    to: isoSeconds(max)
-  };
-  return estimate <= FULL_RESOLUTION_MAX ? range : {
-    ...range,
-    points
-  };
-}
-function seriesUrl(reportId, plan, view = {}) {
-  const query = new URLSearchParams({
-    format: "uplot"
-  });
-  for (const [name, value] of viewQuery(view)) query.set(name, value);
-  if (plan.from !== void 0) query.set("from", plan.from);
-  if (plan.to !== void 0) query.set("to", plan.to);
-  if (plan.points !== void 0) query.set("points", String(plan.points));
-  return `/v1/reports/${encodeURIComponent(reportId)}/series?${query}`;
-}
-function secondAxisColumn(columns) {
-  if (columns.length < 2) return void 0;
-  return columns.find(isVolume);
-}
-var SCALE_FACTOR = 10;
-function scaleGroups(columns, ranges) {
-  const groups = [];
-  columns.forEach((column, index) => {
-    const range = ranges[index] ?? null;
-    const bars = columns.length > 1 && isVolume(column);
-    const home = bars ? void 0 : groups.find((group) => !group.bars && fits(group, range));
-    if (home === void 0) {
-      groups.push({
-        members: [
-          index
-        ],
-        range,
-        narrowest: range === null ? Infinity : span(range),
-        bars
-      });
-    } else {
-      home.members.push(index);
-      home.range = union(home.range, range);
-      if (range !== null) home.narrowest = Math.min(home.narrowest, span(range));
-    }
-  });
-  return groups.map((group) => group.members);
-}
-function fits(group, column) {
-  if (group.range === null || column === null) return true;
-  const widened = union(group.range, column);
-  return span(widened) <= SCALE_FACTOR * Math.min(group.narrowest, span(column));
-}
-function union(a, b) {
-  if (a === null) return b;
-  if (b === null) return a;
-  return {
-    min: Math.min(a.min, b.min),
-    max: Math.max(a.max, b.max)
-  };
-}
-function span(range) {
-  const height = range.max - range.min;
-  return height > 0 ? height : Math.max(Math.abs(range.max) * 0.01, Number.MIN_VALUE);
-}
-function columnRanges(data) {
-  return data.slice(1).map((values) => {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const value of values) {
-      if (value === null || !Number.isFinite(value)) continue;
-      if (value < min) min = value;
-      if (value > max) max = value;
-    }
-    return min <= max ? {
-      min,
-      max
-    } : null;
-  });
-}
-function breakAtGaps(data, options) {
-  const times = data[0];
-  const threshold = options.thresholdSeconds ?? Infinity;
-  const gaps = [
-    ...options.gaps
-  ].sort((a, b) => a.from - b.from);
-  const breaks = [];
-  let next = 0;
-  for (let i = 0; i + 1 < times.length; i++) {
-    const left = times[i];
-    const right = times[i + 1];
-    while (next < gaps.length && gaps[next].to <= left) next++;
-    const enclosed = next < gaps.length && gaps[next].from >= left && gaps[next].to <= right;
-    if (enclosed || right - left > threshold) breaks.push(i);
-  }
-  if (breaks.length === 0) return data;
-  return data.map((values, column) => {
-    const out = [];
-    let at = 0;
-    for (const index of breaks) {
-      for (; at <= index; at++) out.push(values[at]);
-      out.push(column === 0 ? (times[index] + times[index + 1]) / 2 : null);
-    }
-    for (; at < values.length; at++) out.push(values[at]);
-    return out;
-  });
-}
-function priceLikeColumns(columns) {
-  const positive = Object.keys(columns).filter((column) => {
-    const min = columns[column].min;
-    return min !== null && min > 0 && !isVolume(column);
-  });
-  const close = positive.find((column) => /^(adj[ _]?)?close$/i.test(column));
-  return close === void 0 ? positive : [
-    close
-  ];
-}
-function isVolume(column) {
-  return column.toLowerCase() === "volume";
-}
-function isoSeconds(seconds) {
-  return new Date(seconds * 1e3).toISOString();
-}
-
 // web/app/dom.ts
 function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -539,7 +252,7 @@ function plural(count, noun, locale) {
   return `${number} ${count === 1 ? noun : `${noun}s`}`;
 }
 
-// web/app/chart.ts
+// web/app/plot.ts
 var PALETTE = [
   "#0072b2",
   "#d55e00",
@@ -549,7 +262,6 @@ var PALETTE = [
   "#56b4e9",
   "#000000"
 ];
-var LOG_DISTRIBUTION = 3;
 function timeAxis() {
   return {
     space: 64,
@@ -568,390 +280,169 @@ function timeSeries() {
 function utcDates(UPlot) {
   return (seconds) => UPlot.tzDate(new Date(seconds * 1e3), "Etc/UTC");
 }
-function axisValues(_plot, splits, _axis, _space, increment) {
-  return splits.map((value) => formatAxisValue(value, increment));
+function valueAxis(options = {}) {
+  return {
+    ...options.axis,
+    values: (_plot, splits, _axis, _space, increment) => splits.map((value) => options.percent ? formatPercent(value) : formatAxisValue(value, increment))
+  };
+}
+function legendValue(percent = false) {
+  return (_plot, value) => value === null ? "--" : percent ? formatPercent(value) : formatNumber(value);
 }
 function uPlotClass() {
   const constructor = globalThis.uPlot;
   if (constructor === void 0) throw new Error("uPlot did not load");
   return constructor;
 }
-var ReportChart = class {
-  #report;
-  #columns;
-  #canvas;
-  #status;
-  #full;
-  #view;
-  #gaps;
-  #onRange;
-  #plot;
-  #linearOnly = [];
-  /** Rows of nulls each drawn dataset got at gaps (not points of the series). */
-  #breaks = /* @__PURE__ */ new WeakMap();
-  #overview;
-  #loadedKey = "";
-  #aborter;
-  #debounce;
-  #resize;
-  #destroyed = false;
-  /** Builds the figure inside `container`; call {@linkcode ReportChart.load} to draw. */
-  constructor(container, report, options = {}) {
-    this.#report = report;
-    this.#view = options.view ?? {};
-    this.#onRange = options.onRange;
-    this.#columns = viewColumns(Object.keys(report.summary.columns), this.#view);
-    this.#gaps = report.summary.gaps.largest.map((gap) => ({
-      from: Date.parse(gap.from) / 1e3,
-      to: Date.parse(gap.to) / 1e3
-    }));
-    this.#full = {
-      min: Date.parse(report.summary.start) / 1e3,
-      max: Date.parse(report.summary.end) / 1e3
-    };
-    this.#canvas = h("div", {
-      class: "chart-canvas",
-      id: "chart-canvas"
-    });
-    this.#status = h("p", {
-      class: "chart-status",
-      id: "chart-status"
-    });
-    const toolbar = h("div", {
-      class: "chart-toolbar",
-      role: "group",
-      "aria-label": "Zoom"
-    }, button("Zoom in", () => this.#zoom(0.5)), button("Zoom out", () => this.#zoom(2)), button("Reset zoom", () => this.reset()));
-    container.replaceChildren(h("figure", {
-      class: "chart",
-      "aria-labelledby": "chart-caption"
-    }, toolbar, this.#canvas, h("figcaption", {
-      id: "chart-caption"
-    }, `${plural(this.#columns.length, "column")} over time (UTC). Drag across the plot to zoom, double-click to reset; select a legend entry to hide or show its line. The statistics table below has the numbers.`), this.#status));
-  }
-  /** Fetches the overview and draws it. */
-  async load() {
-    const plan = planSeries(this.#full, this.#context());
-    const data = await this.#fetch(plan);
-    if (data === void 0 || this.#destroyed) return;
-    const times = data[0];
-    if (times.length > 0) this.#full = {
-      min: times[0],
-      max: times[times.length - 1]
-    };
-    this.#overview = data;
-    this.#plot = this.#create(data);
-    this.#show(data, plan);
-    this.#resize = new ResizeObserver(() => this.#fit());
-    this.#resize.observe(this.#canvas);
-  }
-  /** Back to the whole series. */
-  reset() {
-    const plot = this.#plot;
-    if (plot === void 0 || this.#overview === void 0) return;
-    this.#aborter?.abort();
-    this.#loadedKey = this.#url(planSeries(this.#full, this.#context()));
-    plot.setData(this.#overview, false);
-    plot.setScale("x", {
-      ...this.#full
-    });
-    this.#show(this.#overview, {
-      points: this.#width()
-    });
-    this.#onRange?.(void 0);
-  }
-  /** Stops requests and observers and removes the plot. */
-  destroy() {
-    this.#destroyed = true;
-    this.#aborter?.abort();
-    clearTimeout(this.#debounce);
-    this.#resize?.disconnect();
-    this.#plot?.destroy();
-  }
-  #context() {
-    const { summary } = this.#report;
-    const every = this.#view.every;
-    if (every === void 0) {
-      return {
-        full: this.#full,
-        totalPoints: summary.points,
-        intervalSeconds: summary.interval_median_s,
-        width: this.#width()
-      };
-    }
-    const seconds = EVERY_SECONDS[every];
-    const buckets = Math.floor((this.#full.max - this.#full.min) / seconds) + 1;
-    return {
-      full: this.#full,
-      totalPoints: Math.min(summary.points, buckets),
-      intervalSeconds: Math.max(seconds, summary.interval_median_s ?? 0),
-      width: this.#width()
-    };
-  }
-  #url(plan) {
-    return seriesUrl(this.#report.id, plan, this.#view);
-  }
-  #width() {
-    return Math.max(200, Math.floor(this.#canvas.clientWidth));
-  }
-  #height() {
-    return Math.round(Math.min(420, Math.max(220, this.#width() * 0.45)));
-  }
-  async #fetch(plan) {
-    this.#aborter?.abort();
-    const aborter = new AbortController();
-    this.#aborter = aborter;
-    const url = this.#url(plan);
-    this.#loadedKey = url;
-    this.#canvas.setAttribute("aria-busy", "true");
-    try {
-      const data = await apiJson(url, {
-        signal: aborter.signal
-      });
-      const stored = plan.points === void 0 && this.#view.every === void 0;
-      const broken = breakAtGaps(data, {
-        gaps: this.#gaps,
-        thresholdSeconds: stored ? this.#report.summary.gaps.threshold_s : null
-      });
-      this.#breaks.set(broken, broken[0].length - data[0].length);
-      return broken;
-    } catch (error) {
-      if (aborter.signal.aborted) return void 0;
-      this.#status.textContent = error.message;
-      this.#loadedKey = "";
-      return void 0;
-    } finally {
-      if (this.#aborter === aborter) this.#canvas.removeAttribute("aria-busy");
-    }
-  }
-  #create(data) {
-    const UPlot = uPlotClass();
-    const bars = this.#view.transform === void 0 ? secondAxisColumn(this.#columns) : void 0;
-    const groups = scaleGroups(this.#columns, columnRanges(data));
-    const ranges = columnRanges(data);
-    const scaleOf = /* @__PURE__ */ new Map();
-    groups.forEach((members, group) => members.forEach((index) => scaleOf.set(index, `y${group}`)));
-    const series = [
-      timeSeries(),
-      ...this.#columns.map((column, index) => {
-        const colour = PALETTE[index % PALETTE.length];
-        const onBars = column === bars;
-        return {
-          label: column,
-          stroke: colour,
-          width: onBars ? 0 : 1.5,
-          scale: scaleOf.get(index),
-          fill: onBars ? `${colour}55` : void 0,
-          paths: onBars ? UPlot.paths.bars?.({
-            size: [
-              0.6,
-              24
-            ]
-          }) : void 0,
-          points: {
-            show: false
-          },
-          value: (_plot, value) => value === null ? "--" : formatNumber(value)
-        };
-      })
-    ];
-    const axes = [
-      timeAxis()
-    ];
-    const scales = {
-      x: {
-        time: true
-      }
-    };
-    const logScales = [];
-    const linearOnly = [];
-    groups.forEach((members, group) => {
-      const key = `y${group}`;
-      const names = members.map((index) => this.#columns[index]);
-      const isBars = members.length === 1 && this.#columns[members[0]] === bars;
-      const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
-      if (isBars) {
-        scales[key] = {
-          range: (_plot, _min, max) => [
-            0,
-            max * 1.05
-          ]
-        };
-      } else if (this.#view.log && positive) {
-        scales[key] = {
-          distr: LOG_DISTRIBUTION,
-          log: 10
-        };
-        logScales.push(key);
-      } else {
-        scales[key] = {};
-        if (this.#view.log) linearOnly.push(...names);
-      }
-      axes.push({
-        scale: key,
-        // The first axis on the left, the second on the right, and so on.
-        side: group % 2 === 0 ? 3 : 1,
-        grid: {
-          show: group === 0
-        },
-        label: groups.length > 1 ? names.join(", ") : void 0,
-        labelSize: 18,
-        stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : void 0,
-        values: axisValues
-      });
-    });
-    this.#canvas.dataset.scales = groups.map((members) => members.map((index) => this.#columns[index]).join(",")).join("|");
-    this.#canvas.dataset.logScales = logScales.join(",");
-    this.#linearOnly = linearOnly;
-    const options = {
-      width: this.#width(),
-      height: this.#height(),
-      series,
-      axes,
-      scales,
-      // Times are UTC throughout the page, as the API returns them.
-      tzDate: utcDates(UPlot),
-      cursor: {
-        drag: {
-          x: true,
-          y: false
-        },
-        // The drawdown chart below shows the cursor at the same time.
-        sync: {
-          key: `report-${this.#report.id}`
-        },
-        // uPlot's own double-click resets to the data it holds, which after a
-        // zoom is only the zoomed range; reset to the overview instead.
-        bind: {
-          dblclick: () => () => {
-            this.reset();
-            return null;
-          }
-        }
-      },
-      legend: {
-        live: true
-      },
-      hooks: {
-        setScale: [
-          (_plot, key) => {
-            if (key === "x") this.#scheduleRangeFetch();
-          }
-        ],
-        setSeries: [
-          () => this.#syncLegend()
-        ]
-      }
-    };
-    const plot = new UPlot(options, data, this.#canvas);
-    this.#makeLegendKeyboardOperable(plot);
-    return plot;
-  }
-  /**
-   * uPlot's legend entries toggle their series on click only; make them
-   * buttons that a keyboard can reach and press, and that say their state.
-   */
-  #makeLegendKeyboardOperable(plot) {
-    const rows = plot.root.querySelectorAll(".u-legend .u-series");
-    rows.forEach((row, index) => {
-      if (index === 0) return;
-      const label = row.querySelector("th");
-      if (label === null) return;
-      label.setAttribute("role", "button");
-      label.setAttribute("tabindex", "0");
-      label.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" || event.key === " ") {
-          event.preventDefault();
-          label.click();
-        }
-      });
-    });
-    this.#syncLegend();
-  }
-  #syncLegend() {
-    const plot = this.#plot;
-    const root = plot?.root ?? this.#canvas;
-    root.querySelectorAll(".u-legend .u-series").forEach((row, index) => {
-      const label = row.querySelector("th");
-      if (index === 0 || label === null) return;
-      const shown = plot?.series[index]?.show ?? true;
-      label.setAttribute("aria-pressed", String(shown));
-      label.setAttribute("aria-label", `${this.#columns[index - 1]}: ${shown ? "shown" : "hidden"}; press to toggle`);
-    });
-  }
-  #zoom(factor) {
-    const plot = this.#plot;
-    const visible = visibleRange(plot);
-    if (plot === void 0 || visible === void 0) return;
-    const middle = (visible.min + visible.max) / 2;
-    const half = Math.max((visible.max - visible.min) / 2 * factor, 0.5);
-    plot.setScale("x", {
-      min: Math.max(this.#full.min, middle - half),
-      max: Math.min(this.#full.max, middle + half)
-    });
-  }
-  #scheduleRangeFetch() {
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => void this.#fetchVisible(), 120);
-  }
-  async #fetchVisible() {
-    const plot = this.#plot;
-    const visible = visibleRange(plot);
-    if (plot === void 0 || visible === void 0) return;
-    const plan = planSeries(visible, this.#context());
-    this.#onRange?.(plan.from === void 0 ? void 0 : visible);
-    if (this.#url(plan) === this.#loadedKey) return;
-    if (plan.from === void 0 && this.#overview !== void 0) {
-      this.reset();
-      return;
-    }
-    const data = await this.#fetch(plan);
-    if (data === void 0 || this.#destroyed) return;
-    plot.setData(data, false);
-    plot.setScale("x", visible);
-    this.#show(data, plan);
-  }
-  #show(data, plan) {
-    const breaks = this.#breaks.get(data) ?? 0;
-    const shown = data[0].length - breaks;
-    this.#canvas.dataset.breaks = String(breaks);
-    const total = this.#report.summary.points;
-    const full = plan.points === void 0 || shown >= total;
-    const how = full ? "full resolution" : "downsampled to the chart width";
-    this.#canvas.dataset.points = String(shown);
-    this.#canvas.dataset.resolution = full ? "full" : "downsampled";
-    this.#canvas.dataset.range = plan.from === void 0 ? "all" : `${plan.from}/${plan.to}`;
-    const resampled = this.#view.every === void 0 ? "" : ` Resampled to ${this.#view.every} (${this.#view.agg ?? "last"}).`;
-    const transformed = this.#view.transform === void 0 ? "" : ` Transform: ${this.#view.transform}.`;
-    const linear = this.#linearOnly.length === 0 ? "" : ` Linear scale for ${this.#linearOnly.join(", ")}: a log scale needs values above zero.`;
-    this.#status.textContent = `Showing ${formatNumber(shown)} of ${plural(total, "point")} (${how}).${resampled}${transformed}${linear}`;
-  }
-  #fit() {
-    const plot = this.#plot;
-    if (plot === void 0) return;
-    const width = this.#width();
-    if (Math.abs(width - plot.width) < 2) return;
-    plot.setSize({
-      width,
-      height: this.#height()
-    });
-  }
+
+// web/app/view_state.ts
+var EVERY = [
+  "1m",
+  "5m",
+  "15m",
+  "30m",
+  "1h",
+  "4h",
+  "1d",
+  "1w",
+  "1mo"
+];
+var AGG = [
+  "last",
+  "first",
+  "mean",
+  "sum",
+  "min",
+  "max",
+  "count",
+  "ohlc"
+];
+var PLAIN_TRANSFORMS = [
+  "diff",
+  "pct_change",
+  "log_return",
+  "cumsum",
+  "drawdown",
+  "zscore"
+];
+var ROLLING_TRANSFORMS = [
+  "rolling_mean",
+  "rolling_std",
+  "rolling_min",
+  "rolling_max"
+];
+var ROLLING_WINDOW = {
+  min: 2,
+  max: 1e4
 };
-function visibleRange(plot) {
-  const scale = plot?.scales.x;
-  if (typeof scale?.min !== "number" || typeof scale.max !== "number") return void 0;
+var EVERY_SECONDS = {
+  "1m": 60,
+  "5m": 300,
+  "15m": 900,
+  "30m": 1800,
+  "1h": 3600,
+  "4h": 14400,
+  "1d": 86400,
+  "1w": 604800,
+  "1mo": 2592e3
+};
+var COMPARE_MAX = 10;
+function isTransform(text) {
+  if (PLAIN_TRANSFORMS.includes(text)) return true;
+  const [name, argument, ...rest] = text.split(":");
+  if (argument === void 0 || rest.length > 0) return false;
+  if (ROLLING_TRANSFORMS.includes(name)) {
+    if (!/^\d{1,5}$/.test(argument)) return false;
+    const points = Number(argument);
+    return points >= ROLLING_WINDOW.min && points <= ROLLING_WINDOW.max;
+  }
+  if (name === "ewm_mean") {
+    if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(argument)) return false;
+    const alpha = Number(argument);
+    return alpha > 0 && alpha <= 1;
+  }
+  return false;
+}
+function parseRoute(hash) {
+  const [path, search = ""] = hash.replace(/^#/, "").split("?", 2);
+  const query = new URLSearchParams(search);
+  const every = oneOf(EVERY, query.get("every"));
+  if (path === "/compare") {
+    const ids = (query.get("ids") ?? "").split(",").map((id2) => id2.trim()).filter((id2) => id2 !== "");
+    const unique = [
+      ...new Set(ids)
+    ].slice(0, COMPARE_MAX);
+    return every === void 0 ? {
+      kind: "compare",
+      ids: unique
+    } : {
+      kind: "compare",
+      ids: unique,
+      every
+    };
+  }
+  const match = /^\/reports\/([^/]+)$/.exec(path);
+  if (match === null) return {
+    kind: "none"
+  };
+  let id;
+  try {
+    id = decodeURIComponent(match[1]);
+  } catch {
+    return {
+      kind: "none"
+    };
+  }
+  const view = {};
+  if (every !== void 0) {
+    view.every = every;
+    const agg = oneOf(AGG, query.get("agg"));
+    if (agg !== void 0 && agg !== "last") view.agg = agg;
+  }
+  const transform = query.get("transform");
+  if (transform !== null && isTransform(transform)) view.transform = transform;
+  if (query.get("scale") === "log") view.log = true;
   return {
-    min: scale.min,
-    max: scale.max
+    kind: "report",
+    id,
+    view
   };
 }
-function button(label, onClick) {
-  const element = h("button", {
-    type: "button",
-    class: "secondary"
-  }, label);
-  element.addEventListener("click", onClick);
-  return element;
+function reportHash(id, view) {
+  const query = viewQuery(view);
+  if (view.log) query.set("scale", "log");
+  return `#/reports/${encodeURIComponent(id)}${queryString(query)}`;
+}
+function compareHash(ids, every) {
+  const query = new URLSearchParams();
+  if (ids.length > 0) query.set("ids", ids.join(","));
+  if (every !== void 0) query.set("every", every);
+  return `#/compare${queryString(query)}`;
+}
+function viewQuery(view) {
+  const query = new URLSearchParams();
+  if (view.every !== void 0) {
+    query.set("every", view.every);
+    if (view.agg !== void 0 && view.agg !== "last") query.set("agg", view.agg);
+  }
+  if (view.transform !== void 0) query.set("transform", view.transform);
+  return query;
+}
+function viewColumns(columns, view) {
+  if (view.every === void 0 || view.agg !== "ohlc") return columns;
+  return columns.flatMap((column) => [
+    "open",
+    "high",
+    "low",
+    "close"
+  ].map((part) => `${column}_${part}`));
+}
+function queryString(query) {
+  const text = query.toString();
+  return text === "" ? "" : `?${text}`;
+}
+function oneOf(values, value) {
+  return values.find((candidate) => candidate === value);
 }
 
 // web/app/compare_view.ts
@@ -1167,14 +658,12 @@ var CompareView = class {
           points: {
             show: false
           },
-          value: (_plot, value) => value === null ? "--" : formatNumber(value)
+          value: legendValue()
         }))
       ],
       axes: [
         timeAxis(),
-        {
-          values: axisValues
-        }
+        valueAxis()
       ],
       scales: {
         x: {
@@ -1371,6 +860,526 @@ async function setUpImportForm(deps) {
   });
   section.hidden = false;
   return true;
+}
+
+// web/app/chart_plan.ts
+var FULL_RESOLUTION_MAX = 1e4;
+function planSeries(visible, context) {
+  const points = Math.max(3, Math.round(context.width));
+  const { full } = context;
+  if (visible.min <= full.min && visible.max >= full.max) return {
+    points
+  };
+  const span2 = Math.max(visible.max - visible.min, 1e-3);
+  const pad = Math.max(span2 * 0.02, 2 * (context.intervalSeconds ?? 0));
+  const min = Math.max(full.min, visible.min - pad);
+  const max = Math.min(full.max, visible.max + pad);
+  const fullSpan = full.max - full.min;
+  const estimate = fullSpan > 0 ? context.totalPoints * ((max - min) / fullSpan) : 0;
+  const range = {
+    from: isoSeconds(min),
+    to: isoSeconds(max)
+  };
+  return estimate <= FULL_RESOLUTION_MAX ? range : {
+    ...range,
+    points
+  };
+}
+function seriesUrl(reportId, plan, view = {}) {
+  const query = new URLSearchParams({
+    format: "uplot"
+  });
+  for (const [name, value] of viewQuery(view)) query.set(name, value);
+  if (plan.from !== void 0) query.set("from", plan.from);
+  if (plan.to !== void 0) query.set("to", plan.to);
+  if (plan.points !== void 0) query.set("points", String(plan.points));
+  return `/v1/reports/${encodeURIComponent(reportId)}/series?${query}`;
+}
+function secondAxisColumn(columns) {
+  if (columns.length < 2) return void 0;
+  return columns.find(isVolume);
+}
+var SCALE_FACTOR = 10;
+function scaleGroups(columns, ranges) {
+  const groups = [];
+  columns.forEach((column, index) => {
+    const range = ranges[index] ?? null;
+    const bars = columns.length > 1 && isVolume(column);
+    const home = bars ? void 0 : groups.find((group) => !group.bars && fits(group, range));
+    if (home === void 0) {
+      groups.push({
+        members: [
+          index
+        ],
+        range,
+        narrowest: range === null ? Infinity : span(range),
+        bars
+      });
+    } else {
+      home.members.push(index);
+      home.range = union(home.range, range);
+      if (range !== null) home.narrowest = Math.min(home.narrowest, span(range));
+    }
+  });
+  return groups.map((group) => group.members);
+}
+function fits(group, column) {
+  if (group.range === null || column === null) return true;
+  const widened = union(group.range, column);
+  return span(widened) <= SCALE_FACTOR * Math.min(group.narrowest, span(column));
+}
+function union(a, b) {
+  if (a === null) return b;
+  if (b === null) return a;
+  return {
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max)
+  };
+}
+function span(range) {
+  const height = range.max - range.min;
+  return height > 0 ? height : Math.max(Math.abs(range.max) * 0.01, Number.MIN_VALUE);
+}
+function columnRanges(data) {
+  return data.slice(1).map((values) => {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const value of values) {
+      if (value === null || !Number.isFinite(value)) continue;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    return min <= max ? {
+      min,
+      max
+    } : null;
+  });
+}
+function breakAtGaps(data, options) {
+  const times = data[0];
+  const threshold = options.thresholdSeconds ?? Infinity;
+  const gaps = [
+    ...options.gaps
+  ].sort((a, b) => a.from - b.from);
+  const breaks = [];
+  let next = 0;
+  for (let i = 0; i + 1 < times.length; i++) {
+    const left = times[i];
+    const right = times[i + 1];
+    while (next < gaps.length && gaps[next].to <= left) next++;
+    const enclosed = next < gaps.length && gaps[next].from >= left && gaps[next].to <= right;
+    if (enclosed || right - left > threshold) breaks.push(i);
+  }
+  if (breaks.length === 0) return data;
+  return data.map((values, column) => {
+    const out = [];
+    let at = 0;
+    for (const index of breaks) {
+      for (; at <= index; at++) out.push(values[at]);
+      out.push(column === 0 ? (times[index] + times[index + 1]) / 2 : null);
+    }
+    for (; at < values.length; at++) out.push(values[at]);
+    return out;
+  });
+}
+function priceLikeColumns(columns) {
+  const positive = Object.keys(columns).filter((column) => {
+    const min = columns[column].min;
+    return min !== null && min > 0 && !isVolume(column);
+  });
+  const close = positive.find((column) => /^(adj[ _]?)?close$/i.test(column));
+  return close === void 0 ? positive : [
+    close
+  ];
+}
+function isVolume(column) {
+  return column.toLowerCase() === "volume";
+}
+function isoSeconds(seconds) {
+  return new Date(seconds * 1e3).toISOString();
+}
+
+// web/app/chart.ts
+var LOG_DISTRIBUTION = 3;
+var ReportChart = class {
+  #report;
+  #columns;
+  #canvas;
+  #status;
+  #full;
+  #view;
+  #gaps;
+  #onRange;
+  #plot;
+  #linearOnly = [];
+  /** Rows of nulls each drawn dataset got at gaps (not points of the series). */
+  #breaks = /* @__PURE__ */ new WeakMap();
+  #overview;
+  #loadedKey = "";
+  #aborter;
+  #debounce;
+  #resize;
+  #destroyed = false;
+  /** Builds the figure inside `container`; call {@linkcode ReportChart.load} to draw. */
+  constructor(container, report, options = {}) {
+    this.#report = report;
+    this.#view = options.view ?? {};
+    this.#onRange = options.onRange;
+    this.#columns = viewColumns(Object.keys(report.summary.columns), this.#view);
+    this.#gaps = report.summary.gaps.largest.map((gap) => ({
+      from: Date.parse(gap.from) / 1e3,
+      to: Date.parse(gap.to) / 1e3
+    }));
+    this.#full = {
+      min: Date.parse(report.summary.start) / 1e3,
+      max: Date.parse(report.summary.end) / 1e3
+    };
+    this.#canvas = h("div", {
+      class: "chart-canvas",
+      id: "chart-canvas"
+    });
+    this.#status = h("p", {
+      class: "chart-status",
+      id: "chart-status"
+    });
+    const toolbar = h("div", {
+      class: "chart-toolbar",
+      role: "group",
+      "aria-label": "Zoom"
+    }, button("Zoom in", () => this.#zoom(0.5)), button("Zoom out", () => this.#zoom(2)), button("Reset zoom", () => this.reset()));
+    container.replaceChildren(h("figure", {
+      class: "chart",
+      "aria-labelledby": "chart-caption"
+    }, toolbar, this.#canvas, h("figcaption", {
+      id: "chart-caption"
+    }, `${plural(this.#columns.length, "column")} over time (UTC). Drag across the plot to zoom, double-click to reset; select a legend entry to hide or show its line. The statistics table below has the numbers.`), this.#status));
+  }
+  /** Fetches the overview and draws it. */
+  async load() {
+    const plan = planSeries(this.#full, this.#context());
+    const data = await this.#fetch(plan);
+    if (data === void 0 || this.#destroyed) return;
+    const times = data[0];
+    if (times.length > 0) this.#full = {
+      min: times[0],
+      max: times[times.length - 1]
+    };
+    this.#overview = data;
+    this.#plot = this.#create(data);
+    this.#show(data, plan);
+    this.#resize = new ResizeObserver(() => this.#fit());
+    this.#resize.observe(this.#canvas);
+  }
+  /** Back to the whole series. */
+  reset() {
+    const plot = this.#plot;
+    if (plot === void 0 || this.#overview === void 0) return;
+    this.#aborter?.abort();
+    this.#loadedKey = this.#url(planSeries(this.#full, this.#context()));
+    plot.setData(this.#overview, false);
+    plot.setScale("x", {
+      ...this.#full
+    });
+    this.#show(this.#overview, {
+      points: this.#width()
+    });
+    this.#onRange?.(void 0);
+  }
+  /** Stops requests and observers and removes the plot. */
+  destroy() {
+    this.#destroyed = true;
+    this.#aborter?.abort();
+    clearTimeout(this.#debounce);
+    this.#resize?.disconnect();
+    this.#plot?.destroy();
+  }
+  #context() {
+    const { summary } = this.#report;
+    const every = this.#view.every;
+    if (every === void 0) {
+      return {
+        full: this.#full,
+        totalPoints: summary.points,
+        intervalSeconds: summary.interval_median_s,
+        width: this.#width()
+      };
+    }
+    const seconds = EVERY_SECONDS[every];
+    const buckets = Math.floor((this.#full.max - this.#full.min) / seconds) + 1;
+    return {
+      full: this.#full,
+      totalPoints: Math.min(summary.points, buckets),
+      intervalSeconds: Math.max(seconds, summary.interval_median_s ?? 0),
+      width: this.#width()
+    };
+  }
+  #url(plan) {
+    return seriesUrl(this.#report.id, plan, this.#view);
+  }
+  #width() {
+    return Math.max(200, Math.floor(this.#canvas.clientWidth));
+  }
+  #height() {
+    return Math.round(Math.min(420, Math.max(220, this.#width() * 0.45)));
+  }
+  async #fetch(plan) {
+    this.#aborter?.abort();
+    const aborter = new AbortController();
+    this.#aborter = aborter;
+    const url = this.#url(plan);
+    this.#loadedKey = url;
+    this.#canvas.setAttribute("aria-busy", "true");
+    try {
+      const data = await apiJson(url, {
+        signal: aborter.signal
+      });
+      const stored = plan.points === void 0 && this.#view.every === void 0;
+      const broken = breakAtGaps(data, {
+        gaps: this.#gaps,
+        thresholdSeconds: stored ? this.#report.summary.gaps.threshold_s : null
+      });
+      this.#breaks.set(broken, broken[0].length - data[0].length);
+      return broken;
+    } catch (error) {
+      if (aborter.signal.aborted) return void 0;
+      this.#status.textContent = error.message;
+      this.#loadedKey = "";
+      return void 0;
+    } finally {
+      if (this.#aborter === aborter) this.#canvas.removeAttribute("aria-busy");
+    }
+  }
+  #create(data) {
+    const UPlot = uPlotClass();
+    const bars = this.#view.transform === void 0 ? secondAxisColumn(this.#columns) : void 0;
+    const groups = scaleGroups(this.#columns, columnRanges(data));
+    const ranges = columnRanges(data);
+    const scaleOf = /* @__PURE__ */ new Map();
+    groups.forEach((members, group) => members.forEach((index) => scaleOf.set(index, `y${group}`)));
+    const percent = this.#view.transform === "pct_change" || this.#view.transform === "drawdown";
+    const series = [
+      timeSeries(),
+      ...this.#columns.map((column, index) => {
+        const colour = PALETTE[index % PALETTE.length];
+        const onBars = column === bars;
+        return {
+          label: column,
+          stroke: colour,
+          width: onBars ? 0 : 1.5,
+          scale: scaleOf.get(index),
+          fill: onBars ? `${colour}55` : void 0,
+          paths: onBars ? UPlot.paths.bars?.({
+            size: [
+              0.6,
+              24
+            ]
+          }) : void 0,
+          points: {
+            show: false
+          },
+          value: legendValue(percent)
+        };
+      })
+    ];
+    const axes = [
+      timeAxis()
+    ];
+    const scales = {
+      x: {
+        time: true
+      }
+    };
+    const logScales = [];
+    const linearOnly = [];
+    groups.forEach((members, group) => {
+      const key = `y${group}`;
+      const names = members.map((index) => this.#columns[index]);
+      const isBars = members.length === 1 && this.#columns[members[0]] === bars;
+      const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
+      if (isBars) {
+        scales[key] = {
+          range: (_plot, _min, max) => [
+            0,
+            max * 1.05
+          ]
+        };
+      } else if (this.#view.log && positive) {
+        scales[key] = {
+          distr: LOG_DISTRIBUTION,
+          log: 10
+        };
+        logScales.push(key);
+      } else {
+        scales[key] = {};
+        if (this.#view.log) linearOnly.push(...names);
+      }
+      axes.push(valueAxis({
+        percent,
+        axis: {
+          scale: key,
+          // The first axis on the left, the second on the right, and so on.
+          side: group % 2 === 0 ? 3 : 1,
+          grid: {
+            show: group === 0
+          },
+          label: groups.length > 1 ? names.join(", ") : void 0,
+          labelSize: 18,
+          stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : void 0
+        }
+      }));
+    });
+    this.#canvas.dataset.scales = groups.map((members) => members.map((index) => this.#columns[index]).join(",")).join("|");
+    this.#canvas.dataset.logScales = logScales.join(",");
+    this.#linearOnly = linearOnly;
+    const options = {
+      width: this.#width(),
+      height: this.#height(),
+      series,
+      axes,
+      scales,
+      // Times are UTC throughout the page, as the API returns them.
+      tzDate: utcDates(UPlot),
+      cursor: {
+        drag: {
+          x: true,
+          y: false
+        },
+        // The drawdown chart below shows the cursor at the same time.
+        sync: {
+          key: `report-${this.#report.id}`
+        },
+        // uPlot's own double-click resets to the data it holds, which after a
+        // zoom is only the zoomed range; reset to the overview instead.
+        bind: {
+          dblclick: () => () => {
+            this.reset();
+            return null;
+          }
+        }
+      },
+      legend: {
+        live: true
+      },
+      hooks: {
+        setScale: [
+          (_plot, key) => {
+            if (key === "x") this.#scheduleRangeFetch();
+          }
+        ],
+        setSeries: [
+          () => this.#syncLegend()
+        ]
+      }
+    };
+    const plot = new UPlot(options, data, this.#canvas);
+    this.#makeLegendKeyboardOperable(plot);
+    return plot;
+  }
+  /**
+   * uPlot's legend entries toggle their series on click only; make them
+   * buttons that a keyboard can reach and press, and that say their state.
+   */
+  #makeLegendKeyboardOperable(plot) {
+    const rows = plot.root.querySelectorAll(".u-legend .u-series");
+    rows.forEach((row, index) => {
+      if (index === 0) return;
+      const label = row.querySelector("th");
+      if (label === null) return;
+      label.setAttribute("role", "button");
+      label.setAttribute("tabindex", "0");
+      label.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          label.click();
+        }
+      });
+    });
+    this.#syncLegend();
+  }
+  #syncLegend() {
+    const plot = this.#plot;
+    const root = plot?.root ?? this.#canvas;
+    root.querySelectorAll(".u-legend .u-series").forEach((row, index) => {
+      const label = row.querySelector("th");
+      if (index === 0 || label === null) return;
+      const shown = plot?.series[index]?.show ?? true;
+      label.setAttribute("aria-pressed", String(shown));
+      label.setAttribute("aria-label", `${this.#columns[index - 1]}: ${shown ? "shown" : "hidden"}; press to toggle`);
+    });
+  }
+  #zoom(factor) {
+    const plot = this.#plot;
+    const visible = visibleRange(plot);
+    if (plot === void 0 || visible === void 0) return;
+    const middle = (visible.min + visible.max) / 2;
+    const half = Math.max((visible.max - visible.min) / 2 * factor, 0.5);
+    plot.setScale("x", {
+      min: Math.max(this.#full.min, middle - half),
+      max: Math.min(this.#full.max, middle + half)
+    });
+  }
+  #scheduleRangeFetch() {
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => void this.#fetchVisible(), 120);
+  }
+  async #fetchVisible() {
+    const plot = this.#plot;
+    const visible = visibleRange(plot);
+    if (plot === void 0 || visible === void 0) return;
+    const plan = planSeries(visible, this.#context());
+    this.#onRange?.(plan.from === void 0 ? void 0 : visible);
+    if (this.#url(plan) === this.#loadedKey) return;
+    if (plan.from === void 0 && this.#overview !== void 0) {
+      this.reset();
+      return;
+    }
+    const data = await this.#fetch(plan);
+    if (data === void 0 || this.#destroyed) return;
+    plot.setData(data, false);
+    plot.setScale("x", visible);
+    this.#show(data, plan);
+  }
+  #show(data, plan) {
+    const breaks = this.#breaks.get(data) ?? 0;
+    const shown = data[0].length - breaks;
+    this.#canvas.dataset.breaks = String(breaks);
+    const total = this.#report.summary.points;
+    const full = plan.points === void 0 || shown >= total;
+    const how = full ? "full resolution" : "downsampled to the chart width";
+    this.#canvas.dataset.points = String(shown);
+    this.#canvas.dataset.resolution = full ? "full" : "downsampled";
+    this.#canvas.dataset.range = plan.from === void 0 ? "all" : `${plan.from}/${plan.to}`;
+    const resampled = this.#view.every === void 0 ? "" : ` Resampled to ${this.#view.every} (${this.#view.agg ?? "last"}).`;
+    const transformed = this.#view.transform === void 0 ? "" : ` Transform: ${this.#view.transform}.`;
+    const linear = this.#linearOnly.length === 0 ? "" : ` Linear scale for ${this.#linearOnly.join(", ")}: a log scale needs values above zero.`;
+    this.#status.textContent = `Showing ${formatNumber(shown)} of ${plural(total, "point")} (${how}).${resampled}${transformed}${linear}`;
+  }
+  #fit() {
+    const plot = this.#plot;
+    if (plot === void 0) return;
+    const width = this.#width();
+    if (Math.abs(width - plot.width) < 2) return;
+    plot.setSize({
+      width,
+      height: this.#height()
+    });
+  }
+};
+function visibleRange(plot) {
+  const scale = plot?.scales.x;
+  if (typeof scale?.min !== "number" || typeof scale.max !== "number") return void 0;
+  return {
+    min: scale.min,
+    max: scale.max
+  };
+}
+function button(label, onClick) {
+  const element = h("button", {
+    type: "button",
+    class: "secondary"
+  }, label);
+  element.addEventListener("click", onClick);
+  return element;
 }
 
 // web/app/chart_controls.ts
@@ -1636,7 +1645,6 @@ var DrawdownChart = class {
   }
   #create(data) {
     const UPlot = uPlotClass();
-    const percent = (value) => value === null ? "--" : formatPercent(value);
     return new UPlot({
       width: this.#width(),
       height: this.#height(),
@@ -1650,15 +1658,17 @@ var DrawdownChart = class {
           points: {
             show: false
           },
-          value: (_plot, value) => percent(value)
+          value: legendValue(true)
         }))
       ],
       axes: [
         timeAxis(),
-        {
-          values: (_plot, splits) => splits.map((split) => percent(split)),
-          size: 64
-        }
+        valueAxis({
+          percent: true,
+          axis: {
+            size: 64
+          }
+        })
       ],
       scales: {
         x: {
@@ -1892,14 +1902,15 @@ var ReportView = class {
    * nothing, so a poll that brings no news does not redraw the chart.
    */
   show(report, options = {}) {
-    const same = this.#report?.id === report.id && this.#report.status === report.status;
+    const sameReport = this.#report?.id === report.id;
+    const same = sameReport && this.#report?.status === report.status;
     this.#report = report;
     if (same) {
       if (options.view !== void 0) this.setView(options.view);
       return;
     }
     this.#destroyCharts();
-    this.#view = options.view ?? {};
+    this.#view = options.view ?? (sameReport ? this.#view : {});
     this.#panel.dataset.open = "true";
     replaceChildren(this.#panel, ...this.#render(report));
     this.#panel.dataset.reportId = report.id;
@@ -1999,7 +2010,7 @@ var ReportView = class {
         class: "report-source"
       }, describeSource(report)),
       this.#actions(report),
-      ...body(report, chartControls(this.#view, (view) => this.#changeView(report, view)))
+      ...body(report, () => chartControls(this.#view, (view) => this.#changeView(report, view)))
     ];
   }
   #actions(report) {
@@ -2047,7 +2058,7 @@ function body(report, controls) {
       id: "chart",
       class: "chart-section",
       "aria-label": "Chart"
-    }, controls, h("div", {
+    }, controls(), h("div", {
       id: "chart-main"
     }), h("div", {
       id: "drawdown"
@@ -2140,7 +2151,7 @@ function rowHeading(path, heading, tip) {
     scope: "row"
   }, heading);
   const id = `tip-${path.replace(/\W/g, "-")}`;
-  return h("th", {
+  const th = h("th", {
     scope: "row",
     class: "has-tip",
     tabindex: "0",
@@ -2150,6 +2161,12 @@ function rowHeading(path, heading, tip) {
     role: "tooltip",
     id
   }, tip));
+  th.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") th.classList.add("tip-dismissed");
+  });
+  th.addEventListener("blur", () => th.classList.remove("tip-dismissed"));
+  th.addEventListener("mouseleave", () => th.classList.remove("tip-dismissed"));
+  return th;
 }
 function statisticCell(kind, value, reason) {
   if (value === null || value === void 0) {
