@@ -27,8 +27,9 @@ const compareRoute = createRoute({
   summary: "Several reports aligned on common buckets, optionally rebased to 100",
   description: "Resamples each report to `every` with `agg`, keeps the buckets all of them " +
     "have, and names the columns `<report name>.<column>` (with ` (<id>)` after the name when " +
-    "two reports share it). With `normalize=first` each column is rebased to 100 at its first " +
-    "value on the common buckets. Errors name the id: unknown 404, failed 422, not ready 409.",
+    "two reports share it). `from`/`to` choose the window; with `normalize=first` each column " +
+    "is rebased to 100 at its first value in it. Errors name the id: unknown 404, failed 422, " +
+    "not ready 409.",
   request: { query: CompareQuerySchema },
   responses: {
     200: {

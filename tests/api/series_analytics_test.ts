@@ -149,6 +149,26 @@ Deno.test("GET series applies the transform after resampling and before from/to 
   );
   assert.equal(thin.timestamps.length, 5);
   assert.equal(thin.columns.v[4], (47 * 48) / 2);
+  // The same again comes from the cached view; a zoomed one is cut before LTTB.
+  assert.deepEqual(
+    await getJson(
+      fixture.world,
+      `/v1/reports/${fixture.id}/series?every=1h&transform=cumsum&points=5`,
+    ),
+    thin,
+  );
+  const zoomed = await getJson(
+    fixture.world,
+    `/v1/reports/${fixture.id}/series?every=1h&transform=cumsum&points=3` +
+      `&from=${JAN_1 + 10 * HOUR}&to=${JAN_1 + 20 * HOUR}`,
+  );
+  assert.equal(zoomed.timestamps.length, 3);
+  assert.equal(zoomed.timestamps[0], JAN_1 + 10 * HOUR);
+  assert.equal(zoomed.timestamps[2], JAN_1 + 20 * HOUR);
+  zoomed.timestamps.forEach((t: number, i: number) => {
+    const hour = (t - JAN_1) / HOUR;
+    assert.equal(zoomed.columns.v[i], (hour * (hour + 1)) / 2);
+  });
 });
 
 Deno.test("GET series rejects bad every, agg and transform with a 400 naming them", async () => {

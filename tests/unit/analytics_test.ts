@@ -196,3 +196,14 @@ Deno.test("ReportCache with a weight bound evicts the least recently used until 
   cache.delete("a");
   assert.equal(cache.weight, 4);
 });
+
+Deno.test("ReportCache.deletePrefix drops a series and the views keyed after it", () => {
+  const cache = new ReportCache<number[]>({ maxWeight: 100, weigh: (value) => value.length });
+  cache.set("id-1", [1, 2]);
+  cache.set('id-1?["1h","ohlc",null]', [1]);
+  cache.set("id-2", [1, 2, 3]);
+  cache.deletePrefix("id-1");
+  assert.equal(cache.size, 1);
+  assert.equal(cache.weight, 3);
+  assert.deepEqual(cache.get("id-2"), [1, 2, 3]);
+});

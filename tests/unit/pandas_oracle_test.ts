@@ -20,6 +20,7 @@ import {
   type Transform,
 } from "../../services/series/transforms.ts";
 import type { ProcessedUpload, Series } from "../../services/series/types.ts";
+import { commandSucceeds } from "../helpers/command.ts";
 
 const FIXTURE_PATH = new URL("../fixtures/pandas_oracle.json", import.meta.url);
 const SCRIPT_PATH = new URL("../oracle/pandas_oracle.py", import.meta.url);
@@ -138,25 +139,10 @@ for (const [name, oracle] of Object.entries(fixture.cases)) {
   });
 }
 
-/** Whether Debian's pandas is importable here. */
-async function pandasAvailable(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(PYTHON, {
-      args: ["-c", "import pandas, numpy"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 // `.ci/run` installs python3-pandas and sets REPORTD_REQUIRE_PANDAS=1, so in
 // CI a missing pandas fails this test instead of skipping it.
 const pandasRequired = Deno.env.get("REPORTD_REQUIRE_PANDAS") === "1";
-const pandasPresent = await pandasAvailable();
+const pandasPresent = await commandSucceeds(PYTHON, ["-c", "import pandas, numpy"]);
 
 Deno.test({
   name: "pandas oracle fixture is what tests/oracle/pandas_oracle.py prints today",
@@ -168,8 +154,10 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.ok(output.success, new TextDecoder().decode(output.stderr));
-    assert.ok(
-      new TextDecoder().decode(output.stdout) === await Deno.readTextFile(FIXTURE_PATH),
+    // Compared as values, so a reformatted file is still current.
+    assert.deepEqual(
+      JSON.parse(new TextDecoder().decode(output.stdout)),
+      JSON.parse(await Deno.readTextFile(FIXTURE_PATH)),
       "tests/fixtures/pandas_oracle.json is stale: run " +
         "/usr/bin/python3 tests/oracle/pandas_oracle.py > tests/fixtures/pandas_oracle.json",
     );
