@@ -426,6 +426,16 @@ Deno.test({
             await cell("max_drawdown.trough", "close"),
             formatStatistic("instant", close.max_drawdown.trough),
           );
+          // What the yearly figures are scaled by is said.
+          assert.match(
+            await page.textContent("#report-summary") ?? "",
+            new RegExp(
+              `Annualized with${
+                formatStatistic("value", prices.summary.periods_per_year, "en-US")
+              } ` +
+                "periods a year",
+            ),
+          );
           // The correlation matrix, to three decimals, 1 on its diagonal.
           const correlation = prices.summary.correlation;
           assert.deepEqual(

@@ -272,6 +272,13 @@ function summaryList(report: Report, summary: Summary): HTMLElement {
     ],
     ["Gaps", gapsText(summary)],
   ];
+  if (summary.periods_per_year !== undefined && summary.periods_per_year !== null) {
+    // What volatility and return per risk are scaled by, so the table can be checked.
+    entries.push([
+      "Annualized with",
+      `${formatNumber(summary.periods_per_year)} periods a year (from the median interval)`,
+    ]);
+  }
   if (rows !== null) {
     entries.push([
       "Rows",
@@ -405,7 +412,7 @@ function correlationTable(summary: Summary): Child {
     return reason === undefined ? null : h(
       "p",
       { class: "hint", id: "correlation-missing" },
-      `No correlation between columns: ${reason}.`,
+      `Correlation between columns not shown: ${reason}.`,
     );
   }
   const { columns, matrix } = correlation;

@@ -91,6 +91,8 @@ export interface Summary {
   };
   /** Statistics by column name. */
   columns: Record<string, ColumnStats>;
+  /** Periods per year that returns are annualized with (absent on older reports). */
+  periods_per_year?: number | null;
   /** Pearson correlation of the columns on common times (absent on older reports). */
   correlation?: { columns: string[]; matrix: (number | null)[][] } | null;
   /** Why a series-level statistic is null, by its name. */

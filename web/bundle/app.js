@@ -2099,6 +2099,12 @@ function summaryList(report, summary) {
       gapsText(summary)
     ]
   ];
+  if (summary.periods_per_year !== void 0 && summary.periods_per_year !== null) {
+    entries.push([
+      "Annualized with",
+      `${formatNumber(summary.periods_per_year)} periods a year (from the median interval)`
+    ]);
+  }
   if (rows !== null) {
     entries.push([
       "Rows",
@@ -2200,7 +2206,7 @@ function correlationTable(summary) {
     return reason === void 0 ? null : h("p", {
       class: "hint",
       id: "correlation-missing"
-    }, `No correlation between columns: ${reason}.`);
+    }, `Correlation between columns not shown: ${reason}.`);
   }
   const { columns, matrix } = correlation;
   return h("div", {
