@@ -33,6 +33,7 @@ import {
   type SeriesPlan,
   seriesUrl,
   type TimeRange,
+  type ValueRange,
 } from "./chart_plan.ts";
 import { h } from "./dom.ts";
 import { formatNumber, plural } from "./format.ts";
@@ -230,8 +231,8 @@ export class ReportChart {
     const UPlot = uPlotClass();
     // Bars from zero suit raw volumes; a transformed volume can be negative.
     const bars = this.#view.transform === undefined ? secondAxisColumn(this.#columns) : undefined;
-    const groups = scaleGroups(this.#columns, columnRanges(data));
     const ranges = columnRanges(data);
+    const groups = scaleGroups(this.#columns, ranges);
     const scaleOf = new Map<number, string>();
     groups.forEach((members, group) => members.forEach((index) => scaleOf.set(index, `y${group}`)));
     // Returns and drawdowns are fractions: read as percentages.
@@ -253,37 +254,12 @@ export class ReportChart {
         };
       }),
     ];
-    const axes: uPlot.Axis[] = [timeAxis()];
-    const scales: uPlot.Scales = { x: { time: true } };
-    const logScales: string[] = [];
-    const linearOnly: string[] = [];
-    groups.forEach((members, group) => {
-      const key = `y${group}`;
-      const names = members.map((index) => this.#columns[index]);
-      const isBars = members.length === 1 && this.#columns[members[0]] === bars;
-      const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
-      if (isBars) {
-        // Bars start at zero, or their heights would not compare.
-        scales[key] = { range: (_plot, _min, max) => [0, max * 1.05] };
-      } else if (this.#view.log && positive) {
-        scales[key] = { distr: LOG_DISTRIBUTION, log: 10 };
-        logScales.push(key);
-      } else {
-        scales[key] = {};
-        if (this.#view.log) linearOnly.push(...names);
-      }
-      axes.push(valueAxis({
-        percent,
-        axis: {
-          scale: key,
-          // The first axis on the left, the second on the right, and so on.
-          side: group % 2 === 0 ? 3 : 1,
-          grid: { show: group === 0 },
-          label: groups.length > 1 ? names.join(", ") : undefined,
-          labelSize: 18,
-          stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : undefined,
-        },
-      }));
+    const { axes, scales, logScales, linearOnly } = yAxes(this.#columns, {
+      groups,
+      ranges,
+      bars,
+      log: this.#view.log === true,
+      percent,
     });
     this.#canvas.dataset.scales = groups
       .map((members) => members.map((index) => this.#columns[index]).join(","))
@@ -430,6 +406,53 @@ export class ReportChart {
     if (Math.abs(width - plot.width) < 2) return;
     plot.setSize({ width, height: this.#height() });
   }
+}
+
+/** The y axes and scales of the scale groups, and which of them are logarithmic. */
+function yAxes(
+  columns: string[],
+  options: {
+    groups: number[][];
+    ranges: ValueRange[];
+    bars: string | undefined;
+    log: boolean;
+    percent: boolean;
+  },
+): { axes: uPlot.Axis[]; scales: uPlot.Scales; logScales: string[]; linearOnly: string[] } {
+  const { groups, ranges, bars, log, percent } = options;
+  const axes: uPlot.Axis[] = [timeAxis()];
+  const scales: uPlot.Scales = { x: { time: true } };
+  const logScales: string[] = [];
+  const linearOnly: string[] = [];
+  groups.forEach((members, group) => {
+    const key = `y${group}`;
+    const names = members.map((index) => columns[index]);
+    const isBars = members.length === 1 && columns[members[0]] === bars;
+    const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
+    if (isBars) {
+      // Bars start at zero, or their heights would not compare.
+      scales[key] = { range: (_plot, _min, max) => [0, max * 1.05] };
+    } else if (log && positive) {
+      scales[key] = { distr: LOG_DISTRIBUTION, log: 10 };
+      logScales.push(key);
+    } else {
+      scales[key] = {};
+      if (log) linearOnly.push(...names);
+    }
+    axes.push(valueAxis({
+      percent,
+      axis: {
+        scale: key,
+        // The first axis on the left, the second on the right, and so on.
+        side: group % 2 === 0 ? 3 : 1,
+        grid: { show: group === 0 },
+        label: groups.length > 1 ? names.join(", ") : undefined,
+        labelSize: 18,
+        stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : undefined,
+      },
+    }));
+  });
+  return { axes, scales, logScales, linearOnly };
 }
 
 function visibleRange(plot: uPlot | undefined): TimeRange | undefined {

@@ -1152,8 +1152,8 @@ var ReportChart = class {
   #create(data) {
     const UPlot = uPlotClass();
     const bars = this.#view.transform === void 0 ? secondAxisColumn(this.#columns) : void 0;
-    const groups = scaleGroups(this.#columns, columnRanges(data));
     const ranges = columnRanges(data);
+    const groups = scaleGroups(this.#columns, ranges);
     const scaleOf = /* @__PURE__ */ new Map();
     groups.forEach((members, group) => members.forEach((index) => scaleOf.set(index, `y${group}`)));
     const percent = this.#view.transform === "pct_change" || this.#view.transform === "drawdown";
@@ -1181,52 +1181,12 @@ var ReportChart = class {
         };
       })
     ];
-    const axes = [
-      timeAxis()
-    ];
-    const scales = {
-      x: {
-        time: true
-      }
-    };
-    const logScales = [];
-    const linearOnly = [];
-    groups.forEach((members, group) => {
-      const key = `y${group}`;
-      const names = members.map((index) => this.#columns[index]);
-      const isBars = members.length === 1 && this.#columns[members[0]] === bars;
-      const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
-      if (isBars) {
-        scales[key] = {
-          range: (_plot, _min, max) => [
-            0,
-            max * 1.05
-          ]
-        };
-      } else if (this.#view.log && positive) {
-        scales[key] = {
-          distr: LOG_DISTRIBUTION,
-          log: 10
-        };
-        logScales.push(key);
-      } else {
-        scales[key] = {};
-        if (this.#view.log) linearOnly.push(...names);
-      }
-      axes.push(valueAxis({
-        percent,
-        axis: {
-          scale: key,
-          // The first axis on the left, the second on the right, and so on.
-          side: group % 2 === 0 ? 3 : 1,
-          grid: {
-            show: group === 0
-          },
-          label: groups.length > 1 ? names.join(", ") : void 0,
-          labelSize: 18,
-          stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : void 0
-        }
-      }));
+    const { axes, scales, logScales, linearOnly } = yAxes(this.#columns, {
+      groups,
+      ranges,
+      bars,
+      log: this.#view.log === true,
+      percent
     });
     this.#canvas.dataset.scales = groups.map((members) => members.map((index) => this.#columns[index]).join(",")).join("|");
     this.#canvas.dataset.logScales = logScales.join(",");
@@ -1365,6 +1325,62 @@ var ReportChart = class {
     });
   }
 };
+function yAxes(columns, options) {
+  const { groups, ranges, bars, log, percent } = options;
+  const axes = [
+    timeAxis()
+  ];
+  const scales = {
+    x: {
+      time: true
+    }
+  };
+  const logScales = [];
+  const linearOnly = [];
+  groups.forEach((members, group) => {
+    const key = `y${group}`;
+    const names = members.map((index) => columns[index]);
+    const isBars = members.length === 1 && columns[members[0]] === bars;
+    const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
+    if (isBars) {
+      scales[key] = {
+        range: (_plot, _min, max) => [
+          0,
+          max * 1.05
+        ]
+      };
+    } else if (log && positive) {
+      scales[key] = {
+        distr: LOG_DISTRIBUTION,
+        log: 10
+      };
+      logScales.push(key);
+    } else {
+      scales[key] = {};
+      if (log) linearOnly.push(...names);
+    }
+    axes.push(valueAxis({
+      percent,
+      axis: {
+        scale: key,
+        // The first axis on the left, the second on the right, and so on.
+        side: group % 2 === 0 ? 3 : 1,
+        grid: {
+          show: group === 0
+        },
+        label: groups.length > 1 ? names.join(", ") : void 0,
+        labelSize: 18,
+        stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : void 0
+      }
+    }));
+  });
+  return {
+    axes,
+    scales,
+    logScales,
+    linearOnly
+  };
+}
 function visibleRange(plot) {
   const scale = plot?.scales.x;
   if (typeof scale?.min !== "number" || typeof scale.max !== "number") return void 0;
