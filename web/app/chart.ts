@@ -441,6 +441,7 @@ function yAxes(
     }
     axes.push(valueAxis({
       percent,
+      log: logScales.includes(key),
       axis: {
         scale: key,
         // The first axis on the left, the second on the right, and so on.

@@ -55,16 +55,44 @@ export function utcDates(UPlot: typeof uPlot): (seconds: number) => Date {
 
 /**
  * A y axis whose values have the decimals their spacing needs, or are
- * percentages when the values are fractions (returns, drawdowns).
+ * percentages when the values are fractions (returns, drawdowns). On a log
+ * scale the ticks are unevenly spaced, so each is written to its own
+ * magnitude, and only the 1, 2 and 5 of each decade are labelled (the rest
+ * would overlap).
  */
-export function valueAxis(options: { percent?: boolean; axis?: uPlot.Axis } = {}): uPlot.Axis {
+export function valueAxis(
+  options: { percent?: boolean; log?: boolean; axis?: uPlot.Axis } = {},
+): uPlot.Axis {
   return {
     ...options.axis,
     values: (_plot, splits, _axis, _space, increment) =>
-      splits.map((value) =>
-        options.percent ? formatPercent(value) : formatAxisValue(value, increment)
-      ),
+      splits.map((value) => {
+        if (options.percent) return formatPercent(value);
+        if (!options.log) return formatAxisValue(value, increment);
+        return logTickLabel(value);
+      }),
   };
+}
+
+/**
+ * A log-scale tick's label: the value to its own magnitude when it is a 1,
+ * 2 or 5 of its decade, else nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logTickLabel } from "./plot.ts";
+ * assert.equal(logTickLabel(0.2, "en-US"), "0.2");
+ * assert.equal(logTickLabel(0.7, "en-US"), "");
+ * assert.equal(logTickLabel(5000, "en-US"), "5,000");
+ * ```
+ */
+export function logTickLabel(value: number, locale?: string): string {
+  if (!(value > 0)) return "";
+  const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
+  const leading = Math.round(value / magnitude);
+  if (leading !== 1 && leading !== 2 && leading !== 5) return "";
+  return formatAxisValue(value, magnitude, locale);
 }
 
 /** How the hover legend writes a value: a dash for none, a percentage for a fraction. */

@@ -283,8 +283,19 @@ function utcDates(UPlot) {
 function valueAxis(options = {}) {
   return {
     ...options.axis,
-    values: (_plot, splits, _axis, _space, increment) => splits.map((value) => options.percent ? formatPercent(value) : formatAxisValue(value, increment))
+    values: (_plot, splits, _axis, _space, increment) => splits.map((value) => {
+      if (options.percent) return formatPercent(value);
+      if (!options.log) return formatAxisValue(value, increment);
+      return logTickLabel(value);
+    })
   };
+}
+function logTickLabel(value, locale) {
+  if (!(value > 0)) return "";
+  const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
+  const leading = Math.round(value / magnitude);
+  if (leading !== 1 && leading !== 2 && leading !== 5) return "";
+  return formatAxisValue(value, magnitude, locale);
 }
 function legendValue(percent = false) {
   return (_plot, value) => value === null ? "--" : percent ? formatPercent(value) : formatNumber(value);
@@ -1361,6 +1372,7 @@ function yAxes(columns, options) {
     }
     axes.push(valueAxis({
       percent,
+      log: logScales.includes(key),
       axis: {
         scale: key,
         // The first axis on the left, the second on the right, and so on.
