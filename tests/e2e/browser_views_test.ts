@@ -509,7 +509,20 @@ Deno.test({
           await page.textContent("#compare-status"),
           "Choose at least two reports to compare.",
         );
-        await page.check(`#compare-${prices.id}`);
+        // From a report, "Compare with others" starts with it chosen.
+        await openReport(prices.id);
+        await page.click("#compare-report");
+        await page.locator(`#compare-${prices.id}:checked`).waitFor();
+        assert.equal(
+          await page.textContent("#compare-status"),
+          "Choose at least two reports to compare.",
+        );
+        // The name filter finds the other one; the chosen one stays in view.
+        await page.fill("#compare-find", "doub");
+        assert.deepEqual(
+          await page.locator(".compare-choices li:not([hidden]) label").allTextContents(),
+          ["doubled", "prices"],
+        );
         await page.check(`#compare-${doubled.id}`);
         await page.locator("#compare-canvas[data-columns] canvas").first().waitFor();
         assert.match(

@@ -174,6 +174,22 @@ export class CompareView {
       { class: "hint", id: "compare-hint" },
       `Choose 2 to ${COMPARE_MAX} ready reports.`,
     );
+    // Up to 100 names: a filter finds one without scrolling through them.
+    const find = h("input", {
+      id: "compare-find",
+      type: "search",
+      autocomplete: "off",
+      spellcheck: "false",
+    });
+    find.addEventListener("input", () => {
+      const text = find.value.trim().toLocaleLowerCase();
+      for (const item of boxes) {
+        const name = item.querySelector("label")?.textContent ?? "";
+        // A chosen report stays in view, so it can be unticked.
+        const chosen = item.querySelector<HTMLInputElement>("input")?.checked ?? false;
+        item.hidden = !chosen && !name.toLocaleLowerCase().includes(text);
+      }
+    });
     const form = h(
       "form",
       { id: "compare-form", class: "compare-form", "aria-describedby": "compare-hint" },
@@ -181,6 +197,12 @@ export class CompareView {
         "fieldset",
         {},
         h("legend", {}, "Reports"),
+        boxes.length === 0 ? null : h(
+          "div",
+          { class: "compare-find" },
+          h("label", { for: "compare-find" }, "Name contains"),
+          find,
+        ),
         boxes.length === 0
           ? h("p", { class: "placeholder" }, "No ready reports yet.")
           : h("ul", { class: "compare-choices" }, ...boxes),
@@ -190,7 +212,8 @@ export class CompareView {
       interval,
     );
     form.addEventListener("submit", (event) => event.preventDefault());
-    form.addEventListener("change", () => {
+    form.addEventListener("change", (event) => {
+      if (event.target === find) return;
       const chosen = [...form.querySelectorAll<HTMLInputElement>("input[name=ids]:checked")]
         .map((box) => box.value);
       if (chosen.length > COMPARE_MAX) {

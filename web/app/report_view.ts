@@ -18,7 +18,7 @@ import { DrawdownChart } from "./drawdown_chart.ts";
 import { formatDuration, formatInstant, formatNumber, MISSING, plural } from "./format.ts";
 import { formatStatistic, STATISTIC_ROWS, statisticValue } from "./statistics.ts";
 import { isPending, type Report, type ReportStatus, type Summary } from "./types.ts";
-import type { ChartView } from "./view_state.ts";
+import { type ChartView, compareHash } from "./view_state.ts";
 
 const STATUS_LABELS: Record<ReportStatus, string> = {
   queued: "Queued",
@@ -201,6 +201,13 @@ export class ReportView {
         void downloadWithKey(link.href, link.download, link);
       });
       actions.appendChild(link);
+      actions.appendChild(
+        h("a", {
+          class: "button secondary",
+          id: "compare-report",
+          href: compareHash([report.id]),
+        }, "Compare with others"),
+      );
     }
     const remove = h("button", { type: "button", class: "danger", id: "delete-report" }, "Delete");
     remove.addEventListener("click", () => this.#deps.requestDelete(report));

@@ -593,11 +593,29 @@ var CompareView = class {
       class: "hint",
       id: "compare-hint"
     }, `Choose 2 to ${COMPARE_MAX} ready reports.`);
+    const find = h("input", {
+      id: "compare-find",
+      type: "search",
+      autocomplete: "off",
+      spellcheck: "false"
+    });
+    find.addEventListener("input", () => {
+      const text = find.value.trim().toLocaleLowerCase();
+      for (const item of boxes) {
+        const name = item.querySelector("label")?.textContent ?? "";
+        const chosen = item.querySelector("input")?.checked ?? false;
+        item.hidden = !chosen && !name.toLocaleLowerCase().includes(text);
+      }
+    });
     const form = h("form", {
       id: "compare-form",
       class: "compare-form",
       "aria-describedby": "compare-hint"
-    }, h("fieldset", {}, h("legend", {}, "Reports"), boxes.length === 0 ? h("p", {
+    }, h("fieldset", {}, h("legend", {}, "Reports"), boxes.length === 0 ? null : h("div", {
+      class: "compare-find"
+    }, h("label", {
+      for: "compare-find"
+    }, "Name contains"), find), boxes.length === 0 ? h("p", {
       class: "placeholder"
     }, "No ready reports yet.") : h("ul", {
       class: "compare-choices"
@@ -605,7 +623,8 @@ var CompareView = class {
       for: "compare-every"
     }, "Align on"), interval);
     form.addEventListener("submit", (event) => event.preventDefault());
-    form.addEventListener("change", () => {
+    form.addEventListener("change", (event) => {
+      if (event.target === find) return;
       const chosen = [
         ...form.querySelectorAll("input[name=ids]:checked")
       ].map((box) => box.value);
@@ -2058,6 +2077,13 @@ var ReportView = class {
         void downloadWithKey(link.href, link.download, link);
       });
       actions.appendChild(link);
+      actions.appendChild(h("a", {
+        class: "button secondary",
+        id: "compare-report",
+        href: compareHash([
+          report.id
+        ])
+      }, "Compare with others"));
     }
     const remove = h("button", {
       type: "button",
