@@ -359,8 +359,16 @@ Deno.test({
           assert.equal(await page.isDisabled("#chart-agg"), true);
 
           // A return is a share: the hover legend writes it as a percentage.
+          mark = browser.requests.length;
           await page.selectOption("#chart-transform", "pct_change");
           await page.locator("#chart-status", { hasText: "Transform: pct_change." }).waitFor();
+          // The drawdown chart does not depend on the transform: not fetched again.
+          assert.equal(
+            browser.requests.slice(mark).filter((request) =>
+              request.url.searchParams.get("transform") === "drawdown"
+            ).length,
+            0,
+          );
           const box = (await page.locator("#chart-canvas .u-over").boundingBox())!;
           await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
           const close = page.locator("#chart-canvas .u-legend .u-series", { hasText: "close" })

@@ -55,6 +55,8 @@ export class ReportView {
   #report: Report | undefined;
   #chart: ReportChart | undefined;
   #drawdown: DrawdownChart | undefined;
+  /** The interval the drawdown chart was drawn at. */
+  #drawdownEvery: string | undefined;
   #view: ChartView = {};
 
   /** A view that renders into `panel`. */
@@ -121,8 +123,20 @@ export class ReportView {
     this.#drawdown = undefined;
   }
 
+  /**
+   * Draws the price chart for the current view, and the drawdown chart
+   * under it; a drawdown already drawn at the same interval is kept (it
+   * does not depend on the transform, aggregate or scale).
+   */
   #drawCharts(): void {
-    this.#destroyCharts();
+    const every = this.#view.every;
+    const keepDrawdown = this.#drawdown !== undefined && this.#drawdownEvery === every;
+    this.#chart?.destroy();
+    this.#chart = undefined;
+    if (!keepDrawdown) {
+      this.#drawdown?.destroy();
+      this.#drawdown = undefined;
+    }
     const report = this.#report;
     if (report?.status !== "ready" || report.summary === null) return;
     const ready = { ...report, summary: report.summary };
@@ -130,23 +144,24 @@ export class ReportView {
     if (container === null) return;
     const drawdownContainer = this.#panel.querySelector<HTMLElement>("#drawdown");
     const priceLike = priceLikeColumns(report.summary.columns);
-    let drawdown: DrawdownChart | undefined;
-    if (drawdownContainer !== null) {
+    if (!keepDrawdown && drawdownContainer !== null) {
       drawdownContainer.replaceChildren();
       if (priceLike.length > 0) {
-        drawdown = new DrawdownChart(drawdownContainer, ready, {
+        this.#drawdown = new DrawdownChart(drawdownContainer, ready, {
           columns: priceLike,
           view: this.#view,
         });
+        this.#drawdownEvery = every;
+        void this.#drawdown.load();
       }
     }
+    // The new price chart starts unzoomed: so does the drawdown.
+    this.#drawdown?.showRange(undefined);
     this.#chart = new ReportChart(container, ready, {
       view: this.#view,
-      onRange: (range) => drawdown?.showRange(range),
+      onRange: (range) => this.#drawdown?.showRange(range),
     });
-    this.#drawdown = drawdown;
     void this.#chart.load();
-    void drawdown?.load();
   }
 
   /** Forgets the report shown, when another view (the comparison) takes the panel. */

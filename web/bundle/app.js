@@ -1934,6 +1934,8 @@ var ReportView = class {
   #report;
   #chart;
   #drawdown;
+  /** The interval the drawdown chart was drawn at. */
+  #drawdownEvery;
   #view = {};
   /** A view that renders into `panel`. */
   constructor(panel, deps) {
@@ -1991,8 +1993,20 @@ var ReportView = class {
     this.#drawdown?.destroy();
     this.#drawdown = void 0;
   }
+  /**
+   * Draws the price chart for the current view, and the drawdown chart
+   * under it; a drawdown already drawn at the same interval is kept (it
+   * does not depend on the transform, aggregate or scale).
+   */
   #drawCharts() {
-    this.#destroyCharts();
+    const every = this.#view.every;
+    const keepDrawdown = this.#drawdown !== void 0 && this.#drawdownEvery === every;
+    this.#chart?.destroy();
+    this.#chart = void 0;
+    if (!keepDrawdown) {
+      this.#drawdown?.destroy();
+      this.#drawdown = void 0;
+    }
     const report = this.#report;
     if (report?.status !== "ready" || report.summary === null) return;
     const ready = {
@@ -2003,23 +2017,23 @@ var ReportView = class {
     if (container === null) return;
     const drawdownContainer = this.#panel.querySelector("#drawdown");
     const priceLike = priceLikeColumns(report.summary.columns);
-    let drawdown;
-    if (drawdownContainer !== null) {
+    if (!keepDrawdown && drawdownContainer !== null) {
       drawdownContainer.replaceChildren();
       if (priceLike.length > 0) {
-        drawdown = new DrawdownChart(drawdownContainer, ready, {
+        this.#drawdown = new DrawdownChart(drawdownContainer, ready, {
           columns: priceLike,
           view: this.#view
         });
+        this.#drawdownEvery = every;
+        void this.#drawdown.load();
       }
     }
+    this.#drawdown?.showRange(void 0);
     this.#chart = new ReportChart(container, ready, {
       view: this.#view,
-      onRange: (range) => drawdown?.showRange(range)
+      onRange: (range) => this.#drawdown?.showRange(range)
     });
-    this.#drawdown = drawdown;
     void this.#chart.load();
-    void drawdown?.load();
   }
   /** Forgets the report shown, when another view (the comparison) takes the panel. */
   release() {
