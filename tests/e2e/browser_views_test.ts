@@ -391,7 +391,9 @@ Deno.test({
           const { id: slowId } = await created.json();
           mark = browser.requests.length;
           await page.goto(`${server.baseUrl}/#/reports/${slowId}?every=1d`);
-          await page.locator(`#report[data-report-id="${slowId}"][data-status=ready]`).waitFor();
+          // 400,000 rows take a few seconds alone, much longer on a busy machine.
+          await page.locator(`#report[data-report-id="${slowId}"][data-status=ready]`)
+            .waitFor({ timeout: 120_000 });
           await page.locator("#chart-canvas[data-points] canvas").first().waitFor();
           assert.equal(await page.inputValue("#chart-every"), "1d");
           assert.equal(chartRequests(slowId, mark).at(-1)!.url.searchParams.get("every"), "1d");
