@@ -10,7 +10,7 @@
  * the page before (issue 14) and each assertion here failed then.
  */
 import assert from "node:assert/strict";
-import { formatPercent, MISSING, plural } from "../../web/app/format.ts";
+import { formatNumber, formatPercent, MISSING, plural } from "../../web/app/format.ts";
 import { formatStatistic, STATISTIC_ROWS } from "../../web/app/statistics.ts";
 import {
   assertNotBlank,
@@ -561,6 +561,18 @@ Deno.test({
           hasText: "100",
         }).first().waitFor();
         assert.deepEqual((await values.allTextContents()).slice(1), ["100", "100"]);
+        // The table under the chart gives every line's last rebased value and its change.
+        const lastClose = (body.columns["prices.close"] as (number | null)[])
+          .filter((value) => value !== null).at(-1) as number;
+        const row = page.locator(`#compare-table tr[data-column="prices.close"] td`);
+        assert.deepEqual(await row.allTextContents(), [
+          formatNumber(lastClose, "en-US"),
+          formatPercent(lastClose / 100 - 1, "en-US"),
+        ]);
+        assert.equal(
+          await page.locator("#compare-table tbody tr").count(),
+          Object.keys(body.columns).length,
+        );
         // A link naming a report that failed shows the API's problem, naming it.
         const failed = (await (await api("/v1/reports?status=failed")).json()).items[0];
         await page.goto(`${server.baseUrl}/#/compare?ids=${prices.id},${failed.id}`);

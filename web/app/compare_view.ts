@@ -15,7 +15,7 @@
 import type uPlot from "uplot";
 import { apiJson } from "./api.ts";
 import { h, replaceChildren } from "./dom.ts";
-import { plural } from "./format.ts";
+import { formatNumber, formatPercent, MISSING, plural } from "./format.ts";
 import {
   legendValue,
   PALETTE,
@@ -45,7 +45,7 @@ export class CompareView {
   readonly #panel: HTMLElement;
   #plot: uPlot | undefined;
   #aborter: AbortController | undefined;
-  #elements: { canvas: HTMLElement; status: HTMLElement; error: HTMLElement } | undefined;
+  #elements: CompareElements | undefined;
 
   /** A view that renders into `panel` (the report panel). */
   constructor(panel: HTMLElement) {
@@ -77,6 +77,8 @@ export class CompareView {
     delete this.#panel.dataset.reportId;
     delete this.#panel.dataset.status;
     const canvas = h("div", { class: "chart-canvas", id: "compare-canvas" });
+    // The numbers behind the lines, for reading and for screen readers.
+    const results = h("div", { id: "compare-results" });
     const status = h("p", { class: "chart-status", id: "compare-status", role: "status" });
     const error = h("div", {
       class: "error-box",
@@ -107,8 +109,9 @@ export class CompareView {
         ),
         status,
       ),
+      results,
     );
-    this.#elements = { canvas, status, error };
+    this.#elements = { canvas, status, error, results };
     this.#draw(ids, every);
     if (listError !== undefined) {
       error.textContent = `Could not list the reports: ${listError}`;
@@ -134,6 +137,7 @@ export class CompareView {
     if (elements === undefined) return;
     this.#clear();
     elements.error.hidden = true;
+    elements.results.replaceChildren();
     delete elements.canvas.dataset.columns;
     delete elements.canvas.dataset.shown;
     if (ids.length < 2) {
@@ -234,9 +238,9 @@ export class CompareView {
   async #load(
     ids: string[],
     every: Every,
-    elements: { canvas: HTMLElement; status: HTMLElement; error: HTMLElement },
+    elements: CompareElements,
   ): Promise<void> {
-    const { canvas, status, error } = elements;
+    const { canvas, status, error, results } = elements;
     const aborter = new AbortController();
     this.#aborter = aborter;
     const width = Math.max(200, Math.floor(canvas.clientWidth));
@@ -298,7 +302,66 @@ export class CompareView {
     status.textContent = `${plural(ids.length, "report")} on ${
       plural(body.timestamps.length, "common time")
     } (${every}).`;
+    results.replaceChildren(resultsTable(body, names));
   }
+}
+
+/** The parts of the view a comparison draws into. */
+interface CompareElements {
+  canvas: HTMLElement;
+  status: HTMLElement;
+  error: HTMLElement;
+  results: HTMLElement;
+}
+
+/**
+ * Each line's last rebased value and what it means as a change since the
+ * common start (115 is +15.00%), in the lines' order.
+ */
+function resultsTable(body: CompareSeries, names: string[]): HTMLElement {
+  const last = (values: (number | null)[]): number | null => {
+    for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i];
+    return null;
+  };
+  return h(
+    "div",
+    {
+      class: "table-scroll",
+      tabindex: "0",
+      role: "region",
+      "aria-labelledby": "compare-results-caption",
+    },
+    h(
+      "table",
+      { class: "statistics", id: "compare-table" },
+      h("caption", { id: "compare-results-caption" }, "At the last common time"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Line"),
+          h("th", { scope: "col" }, "Rebased value"),
+          h("th", { scope: "col" }, "Change since the start"),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        ...names.map((name) => {
+          const value = last(body.columns[name]);
+          return h(
+            "tr",
+            { "data-column": name },
+            h("th", { scope: "row" }, name),
+            h("td", {}, value === null ? MISSING : h("data", { value }, formatNumber(value))),
+            h("td", {}, formatPercent(value === null ? null : value / 100 - 1)),
+          );
+        }),
+      ),
+    ),
+  );
 }
 
 /**

@@ -500,6 +500,9 @@ var CompareView = class {
       class: "chart-canvas",
       id: "compare-canvas"
     });
+    const results = h("div", {
+      id: "compare-results"
+    });
     const status = h("p", {
       class: "chart-status",
       id: "compare-status",
@@ -525,11 +528,12 @@ var CompareView = class {
       "aria-labelledby": "compare-caption"
     }, canvas, h("figcaption", {
       id: "compare-caption"
-    }, "Rebased to 100, UTC. Select a legend entry to hide or show its line."), status));
+    }, "Rebased to 100, UTC. Select a legend entry to hide or show its line."), status), results);
     this.#elements = {
       canvas,
       status,
-      error
+      error,
+      results
     };
     this.#draw(ids, every);
     if (listError !== void 0) {
@@ -553,6 +557,7 @@ var CompareView = class {
     if (elements === void 0) return;
     this.#clear();
     elements.error.hidden = true;
+    elements.results.replaceChildren();
     delete elements.canvas.dataset.columns;
     delete elements.canvas.dataset.shown;
     if (ids.length < 2) {
@@ -641,7 +646,7 @@ var CompareView = class {
     return form;
   }
   async #load(ids, every, elements) {
-    const { canvas, status, error } = elements;
+    const { canvas, status, error, results } = elements;
     const aborter = new AbortController();
     this.#aborter = aborter;
     const width = Math.max(200, Math.floor(canvas.clientWidth));
@@ -712,8 +717,41 @@ var CompareView = class {
     canvas.dataset.shown = names.filter((name) => shown.has(name)).join("|");
     canvas.dataset.points = String(body2.timestamps.length);
     status.textContent = `${plural(ids.length, "report")} on ${plural(body2.timestamps.length, "common time")} (${every}).`;
+    results.replaceChildren(resultsTable(body2, names));
   }
 };
+function resultsTable(body2, names) {
+  const last = (values) => {
+    for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i];
+    return null;
+  };
+  return h("div", {
+    class: "table-scroll",
+    tabindex: "0",
+    role: "region",
+    "aria-labelledby": "compare-results-caption"
+  }, h("table", {
+    class: "statistics",
+    id: "compare-table"
+  }, h("caption", {
+    id: "compare-results-caption"
+  }, "At the last common time"), h("thead", {}, h("tr", {}, h("th", {
+    scope: "col"
+  }, "Line"), h("th", {
+    scope: "col"
+  }, "Rebased value"), h("th", {
+    scope: "col"
+  }, "Change since the start"))), h("tbody", {}, ...names.map((name) => {
+    const value = last(body2.columns[name]);
+    return h("tr", {
+      "data-column": name
+    }, h("th", {
+      scope: "row"
+    }, name), h("td", {}, value === null ? MISSING : h("data", {
+      value
+    }, formatNumber(value))), h("td", {}, formatPercent(value === null ? null : value / 100 - 1)));
+  }))));
+}
 function initiallyShown(names) {
   const byReport = /* @__PURE__ */ new Map();
   for (const name of names) {
