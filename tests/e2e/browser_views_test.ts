@@ -515,12 +515,14 @@ Deno.test({
         await page.locator("#report-list li").first().waitFor();
         await page.click("#compare-link");
         await page.locator("#compare-form").waitFor();
+        assert.equal(await page.title(), "Compare reports - reportd");
         assert.equal(
           await page.textContent("#compare-status"),
           "Choose at least two reports to compare.",
         );
         // From a report, "Compare with others" starts with it chosen.
         await openReport(prices.id);
+        assert.equal(await page.title(), "prices - reportd");
         await page.click("#compare-report");
         await page.locator(`#compare-${prices.id}:checked`).waitFor();
         assert.equal(

@@ -74,6 +74,7 @@ export class CompareView {
     if (aborter.signal.aborted) return;
     this.#panel.dataset.open = "true";
     this.#panel.dataset.view = "compare";
+    document.title = "Compare reports - reportd";
     delete this.#panel.dataset.reportId;
     delete this.#panel.dataset.status;
     const canvas = h("div", { class: "chart-canvas", id: "compare-canvas" });

@@ -90,6 +90,8 @@ export class ReportView {
     // Which report the panel shows (and in which state), for scripts and tests.
     this.#panel.dataset.reportId = report.id;
     this.#panel.dataset.status = report.status;
+    // The tab and the history list name the report, not just the site.
+    document.title = `${report.name} - reportd`;
     this.#drawCharts();
     if (options.focus) this.#panel.querySelector<HTMLElement>("#report-title")?.focus();
   }
@@ -174,6 +176,7 @@ export class ReportView {
   showMessage(title: string, text: string): void {
     this.#destroyCharts();
     this.#report = undefined;
+    document.title = "reportd";
     delete this.#panel.dataset.open;
     delete this.#panel.dataset.reportId;
     delete this.#panel.dataset.status;

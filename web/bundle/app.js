@@ -494,6 +494,7 @@ var CompareView = class {
     if (aborter.signal.aborted) return;
     this.#panel.dataset.open = "true";
     this.#panel.dataset.view = "compare";
+    document.title = "Compare reports - reportd";
     delete this.#panel.dataset.reportId;
     delete this.#panel.dataset.status;
     const canvas = h("div", {
@@ -2002,6 +2003,7 @@ var ReportView = class {
     replaceChildren(this.#panel, ...this.#render(report));
     this.#panel.dataset.reportId = report.id;
     this.#panel.dataset.status = report.status;
+    document.title = `${report.name} - reportd`;
     this.#drawCharts();
     if (options.focus) this.#panel.querySelector("#report-title")?.focus();
   }
@@ -2082,6 +2084,7 @@ var ReportView = class {
   showMessage(title, text) {
     this.#destroyCharts();
     this.#report = void 0;
+    document.title = "reportd";
     delete this.#panel.dataset.open;
     delete this.#panel.dataset.reportId;
     delete this.#panel.dataset.status;
