@@ -202,7 +202,7 @@ Deno.test({
           row.cells.forEach((cell, index) => {
             const expected = statisticValue(stats(columns[index]), row.field) ?? null;
             const where = `${columns[index]}.${row.field}`;
-            assert.equal(cell.text, formatStatistic(kind, expected, LOCALE), where);
+            assert.equal(cell.text, formatStatistic(kind, expected, { locale: LOCALE }), where);
             if (typeof expected !== "string") {
               assert.equal(cell.value, expected === null ? null : String(expected), where);
             }

@@ -441,7 +441,7 @@ Deno.test({
             await page.textContent("#report-summary") ?? "",
             new RegExp(
               `Annualized with${
-                formatStatistic("value", prices.summary.periods_per_year, "en-US")
+                formatStatistic("value", prices.summary.periods_per_year, { locale: "en-US" })
               } ` +
                 "periods a year",
             ),

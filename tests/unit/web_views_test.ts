@@ -76,10 +76,10 @@ Deno.test("formatNumber: a non-integer keeps every digit of its integer part", (
 
 Deno.test("formatPercent and the statistic kinds: a percentage reads as one", () => {
   assert.equal(formatPercent(-0.00342295, "en-US"), "-0.34%");
-  assert.equal(formatStatistic("percent", -0.342295, "en-US"), "-0.34%");
-  assert.equal(formatStatistic("count", 1_616_830, "en-US"), "1,616,830");
-  assert.equal(formatStatistic("value", 3_382_703, "en-US"), "3,382,703");
-  assert.equal(formatStatistic("coefficient", 0.98765, "en-US"), "0.988");
+  assert.equal(formatStatistic("percent", -0.342295, { locale: "en-US" }), "-0.34%");
+  assert.equal(formatStatistic("count", 1_616_830, { locale: "en-US" }), "1,616,830");
+  assert.equal(formatStatistic("value", 3_382_703, { locale: "en-US" }), "3,382,703");
+  assert.equal(formatStatistic("coefficient", 0.98765, { locale: "en-US" }), "0.988");
   // Every analytics row explains itself; the old rows are self-evident.
   const analytics = STATISTIC_ROWS.slice(
     STATISTIC_ROWS.findIndex((row) => row.path === "return_total"),

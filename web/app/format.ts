@@ -76,15 +76,18 @@ export function formatPercent(fraction: number | null, locale?: string): string 
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatRatio } from "./format.ts";
- * assert.equal(formatRatio(0.987654, 3, "en-US"), "0.988");
- * assert.equal(formatRatio(-1.2, 2, "en-US"), "-1.20");
+ * assert.equal(formatRatio(0.987654, { decimals: 3, locale: "en-US" }), "0.988");
+ * assert.equal(formatRatio(-1.2, { decimals: 2, locale: "en-US" }), "-1.20");
  * ```
  */
-export function formatRatio(value: number | null, decimals: number, locale?: string): string {
+export function formatRatio(
+  value: number | null,
+  options: { decimals: number; locale?: string },
+): string {
   if (value === null) return MISSING;
-  return new Intl.NumberFormat(locale, {
-    minimumFractionDigits: decimals,
-    maximumFractionDigits: decimals,
+  return new Intl.NumberFormat(options.locale, {
+    minimumFractionDigits: options.decimals,
+    maximumFractionDigits: options.decimals,
   }).format(value);
 }
 
@@ -97,15 +100,18 @@ export function formatRatio(value: number | null, decimals: number, locale?: str
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatAxisValue } from "./format.ts";
- * assert.equal(formatAxisValue(0.25, 0.25, "en-US"), "0.25");
- * assert.equal(formatAxisValue(-1_800, 200, "en-US"), "-1,800");
- * assert.equal(formatAxisValue(2_500_000, 500_000, "en-US"), "2.5M");
+ * assert.equal(formatAxisValue(0.25, { increment: 0.25, locale: "en-US" }), "0.25");
+ * assert.equal(formatAxisValue(-1_800, { increment: 200, locale: "en-US" }), "-1,800");
+ * assert.equal(formatAxisValue(2_500_000, { increment: 500_000, locale: "en-US" }), "2.5M");
  * ```
  */
-export function formatAxisValue(value: number, increment: number, locale?: string): string {
-  if (Math.abs(value) >= 100_000) return formatCompact(value, locale);
-  const decimals = decimalsOf(increment);
-  return new Intl.NumberFormat(locale, {
+export function formatAxisValue(
+  value: number,
+  options: { increment: number; locale?: string },
+): string {
+  if (Math.abs(value) >= 100_000) return formatCompact(value, options.locale);
+  const decimals = decimalsOf(options.increment);
+  return new Intl.NumberFormat(options.locale, {
     minimumFractionDigits: 0,
     maximumFractionDigits: Math.min(20, decimals),
   }).format(value);

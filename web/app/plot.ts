@@ -68,7 +68,7 @@ export function valueAxis(
     values: (_plot, splits, _axis, _space, increment) =>
       splits.map((value) => {
         if (options.percent) return formatPercent(value);
-        if (!options.log) return formatAxisValue(value, increment);
+        if (!options.log) return formatAxisValue(value, { increment });
         return logTickLabel(value);
       }),
   };
@@ -92,7 +92,7 @@ export function logTickLabel(value: number, locale?: string): string {
   const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
   const leading = Math.round(value / magnitude);
   if (leading !== 1 && leading !== 2 && leading !== 5) return "";
-  return formatAxisValue(value, magnitude, locale);
+  return formatAxisValue(value, { increment: magnitude, locale });
 }
 
 /** How the hover legend writes a value: a dash for none, a percentage for a fraction. */

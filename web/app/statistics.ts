@@ -163,9 +163,9 @@ export function statisticValue(
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatStatistic } from "./statistics.ts";
- * assert.equal(formatStatistic("count", 1_616_827, "en-US"), "1,616,827");
- * assert.equal(formatStatistic("percent", -0.342295, "en-US"), "-0.34%");
- * assert.equal(formatStatistic("fraction", 0.1234, "en-US"), "12.34%");
+ * assert.equal(formatStatistic("count", 1_616_827, { locale: "en-US" }), "1,616,827");
+ * assert.equal(formatStatistic("percent", -0.342295, { locale: "en-US" }), "-0.34%");
+ * assert.equal(formatStatistic("fraction", 0.1234, { locale: "en-US" }), "12.34%");
  * assert.equal(formatStatistic("instant", "2020-03-23T00:00:00.000Z"), "2020-03-23");
  * assert.equal(formatStatistic("ratio", null), "\u2014");
  * ```
@@ -173,8 +173,9 @@ export function statisticValue(
 export function formatStatistic(
   kind: StatisticKind,
   value: number | string | null | undefined,
-  locale?: string,
+  options: { locale?: string } = {},
 ): string {
+  const { locale } = options;
   if (value === null || value === undefined) return MISSING;
   if (typeof value === "string") return kind === "instant" ? formatInstant(value) : value;
   switch (kind) {
@@ -183,9 +184,9 @@ export function formatStatistic(
     case "fraction":
       return formatPercent(value, locale);
     case "ratio":
-      return formatRatio(value, 2, locale);
+      return formatRatio(value, { decimals: 2, locale });
     case "coefficient":
-      return formatRatio(value, 3, locale);
+      return formatRatio(value, { decimals: 3, locale });
     default:
       return formatNumber(value, locale);
   }

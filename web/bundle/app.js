@@ -154,17 +154,17 @@ function formatPercent(fraction, locale) {
     maximumFractionDigits: 2
   }).format(fraction);
 }
-function formatRatio(value, decimals, locale) {
+function formatRatio(value, options) {
   if (value === null) return MISSING;
-  return new Intl.NumberFormat(locale, {
-    minimumFractionDigits: decimals,
-    maximumFractionDigits: decimals
+  return new Intl.NumberFormat(options.locale, {
+    minimumFractionDigits: options.decimals,
+    maximumFractionDigits: options.decimals
   }).format(value);
 }
-function formatAxisValue(value, increment, locale) {
-  if (Math.abs(value) >= 1e5) return formatCompact(value, locale);
-  const decimals = decimalsOf(increment);
-  return new Intl.NumberFormat(locale, {
+function formatAxisValue(value, options) {
+  if (Math.abs(value) >= 1e5) return formatCompact(value, options.locale);
+  const decimals = decimalsOf(options.increment);
+  return new Intl.NumberFormat(options.locale, {
     minimumFractionDigits: 0,
     maximumFractionDigits: Math.min(20, decimals)
   }).format(value);
@@ -285,7 +285,9 @@ function valueAxis(options = {}) {
     ...options.axis,
     values: (_plot, splits, _axis, _space, increment) => splits.map((value) => {
       if (options.percent) return formatPercent(value);
-      if (!options.log) return formatAxisValue(value, increment);
+      if (!options.log) return formatAxisValue(value, {
+        increment
+      });
       return logTickLabel(value);
     })
   };
@@ -295,7 +297,10 @@ function logTickLabel(value, locale) {
   const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
   const leading = Math.round(value / magnitude);
   if (leading !== 1 && leading !== 2 && leading !== 5) return "";
-  return formatAxisValue(value, magnitude, locale);
+  return formatAxisValue(value, {
+    increment: magnitude,
+    locale
+  });
 }
 function legendValue(percent = false) {
   return (_plot, value) => value === null ? "--" : percent ? formatPercent(value) : formatNumber(value);
@@ -1929,7 +1934,8 @@ function statisticValue(stats, path) {
   if (value === null || typeof value === "number" || typeof value === "string") return value;
   return void 0;
 }
-function formatStatistic(kind, value, locale) {
+function formatStatistic(kind, value, options = {}) {
+  const { locale } = options;
   if (value === null || value === void 0) return MISSING;
   if (typeof value === "string") return kind === "instant" ? formatInstant(value) : value;
   switch (kind) {
@@ -1938,9 +1944,15 @@ function formatStatistic(kind, value, locale) {
     case "fraction":
       return formatPercent(value, locale);
     case "ratio":
-      return formatRatio(value, 2, locale);
+      return formatRatio(value, {
+        decimals: 2,
+        locale
+      });
     case "coefficient":
-      return formatRatio(value, 3, locale);
+      return formatRatio(value, {
+        decimals: 3,
+        locale
+      });
     default:
       return formatNumber(value, locale);
   }
