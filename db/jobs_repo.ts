@@ -24,7 +24,7 @@ import {
 export interface ClaimedJob {
   reportId: string;
   uploadId: string;
-  format: "csv" | "json";
+  format: JobFormat;
   /** Size of the raw upload. */
   bytes: number;
   /** Attempts including this one. */
@@ -35,17 +35,24 @@ export interface ClaimedJob {
   traceparent: string | null;
   /** For an import job, the provider source to fetch (instead of an upload). */
   importSource: JsonObject | null;
+  /** The client's parse options (`?delimiter=` and the others), or null. */
+  parseOptions: JsonObject | null;
 }
+
+/** How a job's bytes are encoded. */
+export type JobFormat = "csv" | "json" | "ndjson" | "parquet";
 
 /** A job to create together with its report. */
 export interface NewJob {
   uploadId: string;
-  format: "csv" | "json";
+  format: JobFormat;
   bytes: number;
   nameFromBody: boolean;
   traceparent?: string;
   /** For an import job: the provider source; the upload is then empty. */
   importSource?: JsonObject;
+  /** The client's parse options, when it gave any. */
+  parseOptions?: JsonObject;
 }
 
 /** An Idempotency-Key to record with a new report. */
@@ -156,7 +163,7 @@ export function enqueueReport(
       statement(
         db,
         "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +
-          "import_source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          "import_source, parse_options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       ).run(
         report.id,
         job.uploadId,
@@ -165,6 +172,7 @@ export function enqueueReport(
         job.nameFromBody ? 1 : 0,
         job.traceparent ?? null,
         job.importSource === undefined ? null : JSON.stringify(job.importSource),
+        job.parseOptions === undefined ? null : JSON.stringify(job.parseOptions),
       );
       if (idempotency !== undefined) {
         statement(
@@ -189,17 +197,18 @@ export function claimNextJob(
       const row = statement(
         db,
         "SELECT j.report_id, j.upload_id, j.format, j.bytes, j.attempts, j.name_from_body, " +
-          "j.traceparent, j.import_source FROM reports r JOIN jobs j ON j.report_id = r.id " +
+          "j.traceparent, j.import_source, j.parse_options FROM reports r JOIN jobs j ON j.report_id = r.id " +
           "WHERE r.status = 'queued' ORDER BY r.queued_at, r.id LIMIT 1",
       ).get() as {
         report_id: string;
         upload_id: string;
-        format: "csv" | "json";
+        format: JobFormat;
         bytes: number;
         attempts: number;
         name_from_body: number;
         traceparent: string | null;
         import_source: string | null;
+        parse_options: string | null;
       } | undefined;
       if (row === undefined) return undefined;
       statement(
@@ -217,6 +226,7 @@ export function claimNextJob(
         nameFromBody: row.name_from_body === 1,
         traceparent: row.traceparent,
         importSource: row.import_source === null ? null : JSON.parse(row.import_source),
+        parseOptions: row.parse_options === null ? null : JSON.parse(row.parse_options),
       };
     }));
 }

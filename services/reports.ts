@@ -31,8 +31,11 @@ import {
   type ImportSource,
 } from "./providers/import_schema.ts";
 import { HEAD_BYTES } from "./series/preflight.ts";
+import type { ParseOptions, SourceDialect } from "./series/dialect.ts";
 import {
   type BodyDeadline,
+  type ContentEncoding,
+  decodeContentEncoding,
   peekBody,
   receiveUpload,
   type UploadSlots,
@@ -73,7 +76,7 @@ export interface ReportsContext {
 
 /** Where a report's data came from. */
 export type ReportSource =
-  | { kind: "upload"; format: UploadFormat }
+  | { kind: "upload"; format: UploadFormat; dialect?: SourceDialect }
   | (ImportSource & { kind: "provider"; cache: CacheOutcome | null });
 
 /** A failed report's reason: a problem kind, its detail and field errors. */
@@ -108,8 +111,12 @@ export interface UploadInput {
   format: UploadFormat;
   /** A name from the query string; wins over a name in a JSON body. */
   name?: string;
-  /** The Content-Length header, when sent. */
+  /** The Content-Length header, when sent (of the encoded body). */
   declaredBytes?: number;
+  /** The Content-Encoding header; the size limits apply to the decoded bytes. */
+  contentEncoding?: ContentEncoding;
+  /** Validated parse options from the query (`?delimiter=` and the others). */
+  parse?: ParseOptions;
   /** The Idempotency-Key header, when sent. */
   idempotencyKey?: string;
   /** The W3C `traceparent` of the request, linked from the job's span. */
@@ -191,6 +198,9 @@ export async function createReport(
   let body = upload.body === null || context.bodyDeadline === undefined
     ? upload.body
     : withBodyDeadline(upload.body, context.bodyDeadline);
+  if (body !== null && upload.contentEncoding !== undefined) {
+    body = decodeContentEncoding(body, upload.contentEncoding);
+  }
   if (upload.format === "json") {
     if (upload.declaredBytes !== undefined && upload.declaredBytes > config.maxBodyBytes) {
       await body?.cancel();
@@ -212,6 +222,7 @@ export async function createReport(
   try {
     received = await receiveUpload(db, body, {
       format: upload.format,
+      parse: upload.parse,
       maxBytes: config.maxBodyBytes,
       maxPoints: config.maxPoints,
       declaredBytes: upload.declaredBytes,
@@ -233,10 +244,19 @@ export async function createReport(
       bytes: received.bytes,
       nameFromBody: upload.name === undefined && upload.format === "json",
       traceparent: upload.traceparent,
+      parseOptions: upload.parse === undefined || Object.keys(upload.parse).length === 0
+        ? undefined
+        : { ...upload.parse },
     },
-    idempotency: upload.idempotencyKey === undefined
-      ? undefined
-      : { key: upload.idempotencyKey, bodySha256: received.sha256, createdAt: now },
+    idempotency: upload.idempotencyKey === undefined ? undefined : {
+      key: upload.idempotencyKey,
+      // The same bytes read with other options are another request.
+      bodySha256: upload.parse === undefined || Object.keys(upload.parse).length === 0
+        ? received.sha256
+        : createHash("sha256").update(`${received.sha256} ${JSON.stringify(upload.parse)}`)
+          .digest("hex"),
+      createdAt: now,
+    },
   });
 }
 

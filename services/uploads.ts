@@ -21,6 +21,7 @@ import {
   HEAD_BYTES,
   type LineCount,
 } from "./series/preflight.ts";
+import type { ParseOptions } from "./series/dialect.ts";
 import type { UploadFormat } from "./series/types.ts";
 
 /** Bytes per stored chunk: large enough that a 50 MiB body is 50 rows. */
@@ -40,6 +41,8 @@ export interface ReceivedUpload {
 export interface ReceiveOptions {
   /** How to read the head of the body. */
   format: UploadFormat;
+  /** What the client said about the file, for the head check. */
+  parse?: ParseOptions;
   /** Largest body accepted. */
   maxBytes: number;
   /** Most data rows (checked approximately here, exactly by the worker). */
@@ -93,7 +96,7 @@ export async function receiveUpload(
       total += value.byteLength;
       if (total > maxBytes) throw tooLarge(maxBytes);
       hash.update(value);
-      if (options.format === "csv") {
+      if (options.format === "csv" || options.format === "ndjson") {
         countLineBreaks(lines, value);
         checkLineCount(lines, options);
       }
@@ -102,7 +105,7 @@ export async function receiveUpload(
         head.set(value.subarray(0, take), headLength);
         headLength += take;
         if (headLength === HEAD_BYTES) {
-          checkUploadHead(head, { format: options.format, complete: false });
+          checkUploadHead(head, { format: options.format, complete: false, parse: options.parse });
           headChecked = true;
         }
       }
@@ -111,7 +114,11 @@ export async function receiveUpload(
       if (pendingBytes >= chunkBytes) await flush();
     }
     if (!headChecked) {
-      checkUploadHead(head.subarray(0, headLength), { format: options.format, complete: true });
+      checkUploadHead(head.subarray(0, headLength), {
+        format: options.format,
+        complete: true,
+        parse: options.parse,
+      });
     }
     await flush();
   } catch (error) {
@@ -120,6 +127,85 @@ export async function receiveUpload(
     throw error;
   }
   return { uploadId, bytes: total, sha256: hash.digest("hex") };
+}
+
+/** Content-Encodings an upload may use, by header value. */
+export const CONTENT_ENCODINGS = ["gzip", "br", "identity"] as const;
+
+/** One of {@linkcode CONTENT_ENCODINGS}. */
+export type ContentEncoding = (typeof CONTENT_ENCODINGS)[number];
+
+/**
+ * Decompresses a `Content-Encoding: gzip` or `br` body while it streams, so
+ * whoever reads it (and counts its bytes against the size limit) sees the
+ * decompressed bytes: a small bomb is refused with 413 as soon as its output
+ * passes the limit, having cost at most one decompressed chunk of memory.
+ * A corrupt stream is `malformed_body` (400); a client that goes away is
+ * still reported by the reader as before.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeContentEncoding } from "./uploads.ts";
+ * const gzipped = new Blob(["t,v\n0,1\n"]).stream()
+ *   .pipeThrough(new CompressionStream("gzip"));
+ * const text = await new Response(decodeContentEncoding(gzipped, "gzip")).text();
+ * assert.equal(text, "t,v\n0,1\n");
+ * ```
+ */
+export function decodeContentEncoding(
+  body: ReadableStream<Uint8Array>,
+  encoding: ContentEncoding,
+): ReadableStream<Uint8Array> {
+  if (encoding === "identity") return body;
+  let sourceFailed = false;
+  const source = body.getReader();
+  const watched = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await source.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        sourceFailed = true;
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return source.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  // Deno's DecompressionStream has "brotli" beside the standard formats; its
+  // lib types know only the standard ones, hence the casts.
+  const format = (encoding === "gzip" ? "gzip" : "brotli") as CompressionFormat;
+  const inflated = watched.pipeThrough(
+    new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
+  ).getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await inflated.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (sourceFailed || error instanceof AppError) {
+          controller.error(error);
+          return;
+        }
+        controller.error(
+          new AppError(
+            "malformed_body",
+            `The body is not valid ${encoding === "gzip" ? "gzip" : "Brotli"} data ` +
+              "(Content-Encoding)",
+            { cause: error },
+          ),
+        );
+      }
+    },
+    cancel(reason) {
+      return inflated.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** The first bytes of a body, and a stream that still yields all of it. */

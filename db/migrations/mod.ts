@@ -12,6 +12,7 @@ import init from "./0001_init.sql" with { type: "text" };
 import jobs from "./0002_jobs.sql" with { type: "text" };
 import apiKeys from "./0003_api_keys.sql" with { type: "text" };
 import imports from "./0004_imports.sql" with { type: "text" };
+import uploadFormats from "./0007_upload_formats.sql" with { type: "text" };
 
 /** One numbered schema change. */
 export interface Migration {
@@ -29,4 +30,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "0002_jobs", sql: jobs },
   { version: 3, name: "0003_api_keys", sql: apiKeys },
   { version: 4, name: "0004_imports", sql: imports },
+  // 0005 and 0006 belong to the PostgreSQL work (issue 11), landing separately.
+  { version: 7, name: "0007_upload_formats", sql: uploadFormats },
 ];

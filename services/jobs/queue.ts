@@ -28,6 +28,7 @@ import type { JsonObject } from "../../db/reports_repo.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
 import type { Importer } from "../imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
+import type { SourceDialect } from "../series/dialect.ts";
 import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
 import { getLogger } from "../telemetry/logger.ts";
 import type { WorkerPool } from "./pool.ts";
@@ -270,6 +271,7 @@ export class JobQueue extends EventTarget {
         body: transferableBuffer(input.body),
         format: job.format,
         maxPoints,
+        parse: job.parseOptions ?? undefined,
       });
       if (this.#stopped) return { outcome: "retried" };
       const durationMs = Math.round(performance.now() - startedAt);
@@ -283,7 +285,7 @@ export class JobQueue extends EventTarget {
             columns: response.columns.map((column) => new Float64Array(column)),
           },
           name: response.name,
-          source: input.source,
+          source: withDialect(input.source ?? { kind: "upload", format: job.format }, response),
           finishedAt: this.#now(),
         });
         this.#recordDuration(durationMs);
@@ -396,4 +398,12 @@ function clampSeconds(seconds: number): number {
 
 function logPurgeFailure(error: unknown): void {
   log.error("Purging expired data failed: {error}", { error: describeError(error) });
+}
+
+/**
+ * The report's source with `dialect` (how the file was read) added, when the
+ * worker said; an import keeps its provider fields.
+ */
+function withDialect(source: JsonObject, response: { dialect?: SourceDialect }): JsonObject {
+  return response.dialect === undefined ? source : { ...source, dialect: { ...response.dialect } };
 }

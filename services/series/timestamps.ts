@@ -18,6 +18,19 @@
  */
 
 import { INVALID_NUMBER, numberInRange, type TextRange } from "./numbers.ts";
+import type { ZoneConverter } from "./time_formats.ts";
+
+/** Options of {@linkcode timestampInRange} and {@linkcode explainTimestamp}. */
+export interface ZoneOptions {
+  /**
+   * Reads date-times without an offset as wall-clock times of this zone
+   * instead of rejecting them. Dates without a time stay UTC midnight: a
+   * date names a day, and a daily series should stay on day boundaries.
+   */
+  zone?: ZoneConverter;
+}
+
+const NO_ZONE: ZoneOptions = {};
 
 /** The outcome of {@linkcode parseTimestamp}. */
 export type TimestampResult =
@@ -113,7 +126,11 @@ export function parseTimestamp(value: unknown): TimestampResult {
  * assert.ok(Number.isNaN(timestampInRange(line, { start: 0, end: 19 })));
  * ```
  */
-export function timestampInRange(text: string, range: TextRange): number {
+export function timestampInRange(
+  text: string,
+  range: TextRange,
+  options: ZoneOptions = NO_ZONE,
+): number {
   let start = range.start;
   let end = range.end;
   while (start < end && isBlank(text.charCodeAt(start))) start++;
@@ -121,7 +138,9 @@ export function timestampInRange(text: string, range: TextRange): number {
   if (start === end) return fail(EMPTY);
   trimmed.start = start;
   trimmed.end = end;
-  if (end - start >= 10 && text.charCodeAt(start + 4) === DASH) return isoToMs(text, trimmed);
+  if (end - start >= 10 && text.charCodeAt(start + 4) === DASH) {
+    return isoToMs(text, trimmed, options.zone);
+  }
   const value = numberInRange(text, trimmed);
   if (value === INVALID_NUMBER) return fail(NOT_A_TIMESTAMP);
   return epochToMs(value);
@@ -139,8 +158,10 @@ export function timestampInRange(text: string, range: TextRange): number {
  * assert.equal(explainTimestamp("2024-02-29"), "");
  * ```
  */
-export function explainTimestamp(text: string): string {
-  return Number.isNaN(timestampInRange(text, { start: 0, end: text.length })) ? lastFailure : "";
+export function explainTimestamp(text: string, options: ZoneOptions = NO_ZONE): string {
+  return Number.isNaN(timestampInRange(text, { start: 0, end: text.length }, options))
+    ? lastFailure
+    : "";
 }
 
 /**
@@ -253,7 +274,7 @@ function daysInMonth(year: number, month: number): number {
  * Parses an ISO date or date-time filling `range` exactly (already trimmed,
  * at least 10 characters, a dash at offset 4).
  */
-function isoToMs(text: string, range: TextRange): number {
+function isoToMs(text: string, range: TextRange, local: ZoneConverter | undefined): number {
   const start = range.start;
   const end = range.end;
   const year = fourDigits(text, start);
@@ -310,7 +331,15 @@ function isoToMs(text: string, range: TextRange): number {
   if (hour > 23) return fail(BAD_HOUR);
   if (minute > 59) return fail(BAD_MINUTE);
   if (second > 59) return fail(BAD_SECOND);
-  if (i === end) return fail(NEEDS_ZONE);
+  if (i === end) {
+    if (local === undefined) return fail(NEEDS_ZONE);
+    const wall = Math.round(
+      midnight + hour * 3_600_000 + minute * 60_000 + second * 1000 + fractionMs,
+    );
+    const instant = local.toInstant(wall);
+    if (instant < MIN_TIMESTAMP_MS || instant > MAX_TIMESTAMP_MS) return fail(OUT_OF_RANGE);
+    return instant;
+  }
 
   let offsetMinutes = 0;
   const zone = text.charCodeAt(i);
