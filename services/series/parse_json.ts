@@ -422,7 +422,7 @@ class RecordRows {
     if (first === undefined) return;
     const keys = Object.keys(first);
     const wanted = this.#parse.timeColumn;
-    let key = wanted === undefined
+    const key = wanted === undefined
       ? keys.find((name) => TIME_COLUMN_NAMES.includes(name.trim().toLowerCase()))
       : keys.find((name) => name === wanted) ??
         keys.find((name) => name.toLowerCase() === wanted.toLowerCase());

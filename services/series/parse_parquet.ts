@@ -288,8 +288,10 @@ function classify(field: SchemaTree): Kind {
 
 function describeField(field: SchemaTree): string {
   const element = field.element;
-  if (field.children.length > 0) return "a nested group";
-  if (element.repetition_type === "REPEATED") return "a list";
+  const kind = element.logical_type?.type ?? element.converted_type;
+  if (kind === "LIST" || element.repetition_type === "REPEATED") return "a list";
+  if (kind === "MAP") return "a map";
+  if (field.children.length > 0) return "a struct";
   const logical = element.logical_type?.type ?? element.converted_type;
   if (logical === "STRING" || logical === "UTF8") return "strings";
   return logical === undefined ? String(element.type ?? "unknown").toLowerCase() : logical;

@@ -123,7 +123,18 @@ export function checkUploadHead(head: Uint8Array, options: UploadHeadOptions): v
     checkNdjsonHead(text, { complete: options.complete, parse: options.parse });
     return;
   }
-  const first = text.replace(/^\uFEFF/, "").trimStart()[0];
+  const trimmed = text.replace(/^\uFEFF/, "").trimStart();
+  const first = trimmed[0];
+  if (first === "[") {
+    // pandas orient="records": an array of row objects.
+    const element = trimmed.slice(1).trimStart()[0];
+    if (element !== undefined && element !== "{" && element !== "]") {
+      throw new AppError("invalid_input", "The JSON array must hold row objects", {
+        errors: [{ path: "body", message: 'Expected row objects (pandas orient="records")' }],
+      });
+    }
+    return;
+  }
   if (first === undefined) {
     if (options.complete) throw new AppError("malformed_body", "The body is empty");
   } else if (first !== "{" && first !== "[") {
