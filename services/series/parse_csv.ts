@@ -268,12 +268,21 @@ interface CsvPlan {
  * With `complete` false, `text` is the head of a longer body: only rows that
  * end in a line break are sampled.
  */
-function planCsv(text: string, options: { parse: ParseOptions; complete: boolean }): CsvPlan {
+function planCsv(
+  text: string,
+  options: { parse: ParseOptions; complete: boolean; seen?: string[] },
+): CsvPlan {
   const parse = options.parse;
   const detected: string[] = [];
+  // What is known so far, for a problem that says what was detected.
+  const seen = options.seen ?? [];
   const start = text.charCodeAt(0) === BOM ? 1 : 0;
   const delimiter = parse.delimiter ?? detectDelimiter(text, start);
   if (parse.delimiter === undefined) detected.push("delimiter");
+  seen.push(
+    `delimiter ${delimiter === "\t" ? "tab" : quoteForMessage(delimiter)}` +
+      (parse.delimiter === undefined ? " (detected)" : ""),
+  );
   const scanner = new CsvScanner(text, start, delimiter.charCodeAt(0));
   const header = readHeader(scanner, delimiter);
   const afterHeader = { pos: scanner.pos, line: scanner.line };
@@ -302,6 +311,10 @@ function planCsv(text: string, options: { parse: ParseOptions; complete: boolean
   if (parse.timeColumn === undefined) detected.push("time_column");
   const notes: string[] = [];
   const timeName = header[timeIndex].trim();
+  seen.push(
+    `time column ${quoteForMessage(timeName)}` +
+      (parse.timeColumn === undefined ? " (detected)" : ""),
+  );
   if (parse.timeColumn === undefined && !isTimeName(timeName)) {
     notes.push(
       `The first column, ${quoteForMessage(timeName)}, was taken as the time column ` +
@@ -401,7 +414,22 @@ export function checkCsvHead(head: string, options: CsvHeadOptions): void {
     const ended = lastChar === "\n" || lastChar === "\r";
     if (scanner.malformed === MALFORMED_UNTERMINATED || !ended) return;
   }
-  const plan = planCsv(head, { parse: options.parse ?? {}, complete: options.complete });
+  const seen: string[] = [];
+  let plan: CsvPlan;
+  try {
+    plan = planCsv(head, { parse: options.parse ?? {}, complete: options.complete, seen });
+  } catch (error) {
+    // Say what was detected before it failed: the page's "how to read this
+    // file" form shows it beside the fields.
+    if (!(error instanceof AppError) || seen.length === 0) throw error;
+    throw new AppError(error.kind, error.message, {
+      errors: [...(error.errors ?? []), {
+        path: "dialect",
+        message: `Read as: ${seen.join(", ")}`,
+      }],
+      cause: error.cause,
+    });
+  }
   if (options.complete && !plan.scanner.skipBlankLines()) {
     throw new AppError("invalid_input", "The CSV has no data rows");
   }
