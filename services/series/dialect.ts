@@ -13,7 +13,13 @@
  */
 
 import { AppError, type FieldError } from "../errors.ts";
-import { INVALID_NUMBER, numberInRange, quoteForMessage, type TextRange } from "./numbers.ts";
+import {
+  INVALID_NUMBER,
+  isBlank,
+  numberInRange,
+  quoteForMessage,
+  type TextRange,
+} from "./numbers.ts";
 import { compileDateFormat, type DateFormatParser, zoneConverter } from "./time_formats.ts";
 import type { ZoneConverter } from "./time_formats.ts";
 import { explainTimestamp, timestampInRange } from "./timestamps.ts";
@@ -623,8 +629,4 @@ export function localNumber(
     text = text.replace(",", ".");
   }
   return numberInRange(text, { start: 0, end: text.length });
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9;
 }

@@ -37,6 +37,7 @@ import {
   type ParseOptions,
   SAMPLE_ROWS,
   type SourceDialect,
+  TIME_COLUMN_NAMES,
   type TimeReader,
 } from "./dialect.ts";
 import { timestampInRange } from "./timestamps.ts";
@@ -364,7 +365,7 @@ function planCsv(
 }
 
 function isTimeName(name: string): boolean {
-  return ["timestamp", "time", "date", "datetime", "t"].includes(name.toLowerCase());
+  return TIME_COLUMN_NAMES.includes(name.toLowerCase());
 }
 
 /** Index just past the last line break of `text`, or 0. */

@@ -23,8 +23,8 @@
  * @module
  */
 
-import type { TextRange } from "./numbers.ts";
-import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from "./timestamps.ts";
+import { isBlank, type TextRange } from "./numbers.ts";
+import { daysInMonth, epochDay, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from "./timestamps.ts";
 
 /** Reads one time cell: epoch milliseconds, or `NaN` with a reason in `lastFailure()`. */
 export interface DateFormatParser {
@@ -179,7 +179,7 @@ class PatternParser implements DateFormatParser {
     if (minute > 59) return this.#fail("Minute must be 0 to 59");
     if (second > 59) return this.#fail("Second must be 0 to 59");
     const ms = Math.round(
-      civilDayToEpochDay(year, month, day) * MS_PER_DAY + hour * 3_600_000 + minute * 60_000 +
+      epochDay(year, month, day) * MS_PER_DAY + hour * 3_600_000 + minute * 60_000 +
         second * 1000 + fraction * 1000 - offsetMinutes * 60_000,
     );
     if (ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
@@ -211,26 +211,6 @@ function readOffset(
     minutes: (sign === "+" ? 1 : -1) * (hours * 60 + minutes),
     next: at + 1 + match[0].length,
   };
-}
-
-/** Epoch day of a proleptic Gregorian date (Hinnant's `days_from_civil`). */
-function civilDayToEpochDay(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) +
-    dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9;
 }
 
 /** Turns wall-clock times of one IANA zone into instants. */

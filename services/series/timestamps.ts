@@ -265,7 +265,33 @@ function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-function daysInMonth(year: number, month: number): number {
+/**
+ * Epoch day number (days since 1970-01-01) of a proleptic Gregorian date;
+ * `month` is 1-12 and `day` is not checked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { epochDay } from "./timestamps.ts";
+ * assert.equal(epochDay(2020, 3, 1) * 86_400_000, Date.UTC(2020, 2, 1));
+ * ```
+ */
+export function epochDay(year: number, month: number, day: number): number {
+  return yearStartDay(year) + DAYS_BEFORE_MONTH[month] +
+    (month > 2 && isLeapYear(year) ? 1 : 0) + day - 1;
+}
+
+/**
+ * Days in `month` (1-12) of a proleptic Gregorian `year`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { daysInMonth } from "./timestamps.ts";
+ * assert.equal(daysInMonth(2024, 2), 29);
+ * ```
+ */
+export function daysInMonth(year: number, month: number): number {
   if (month === 2) return isLeapYear(year) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
@@ -288,9 +314,7 @@ function isoToMs(text: string, range: TextRange, local: ZoneConverter | undefine
   if (day < 1 || day > monthDays) {
     return fail(`Day must be 01 to ${monthDays} in ${text.slice(start, start + 7)}`);
   }
-  const epochDay = yearStartDay(year) + DAYS_BEFORE_MONTH[month] +
-    (month > 2 && isLeapYear(year) ? 1 : 0) + day - 1;
-  const midnight = epochDay * MS_PER_DAY;
+  const midnight = epochDay(year, month, day) * MS_PER_DAY;
   let i = start + 10;
   if (i === end) return midnight;
 
