@@ -17,9 +17,11 @@ import { AppError } from "./errors.ts";
 import {
   checkLineCount,
   checkUploadHead,
+  checkUploadTail,
   countLineBreaks,
   HEAD_BYTES,
   type LineCount,
+  TAIL_BYTES,
 } from "./series/preflight.ts";
 import type { ParseOptions } from "./series/dialect.ts";
 import type { UploadFormat } from "./series/types.ts";
@@ -77,6 +79,9 @@ export async function receiveUpload(
   let headChecked = false;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  // The last chunks, holding at least TAIL_BYTES (a Parquet footer is at the end).
+  const tail: Uint8Array[] = [];
+  let tailBytes = 0;
   let total = 0;
   let seq = 0;
 
@@ -109,6 +114,13 @@ export async function receiveUpload(
           headChecked = true;
         }
       }
+      if (options.format === "parquet") {
+        tail.push(value);
+        tailBytes += value.byteLength;
+        while (tail.length > 1 && tailBytes - tail[0].byteLength >= TAIL_BYTES) {
+          tailBytes -= tail.shift()!.byteLength;
+        }
+      }
       pending.push(value);
       pendingBytes += value.byteLength;
       if (pendingBytes >= chunkBytes) await flush();
@@ -119,6 +131,10 @@ export async function receiveUpload(
         complete: true,
         parse: options.parse,
       });
+    }
+    if (tail.length > 0) {
+      const joined = concatBytes(tail, tailBytes);
+      checkUploadTail(joined.subarray(Math.max(0, joined.byteLength - TAIL_BYTES)), options);
     }
     await flush();
   } catch (error) {

@@ -40,6 +40,8 @@ export interface ParquetParseOptions {
 type Kind = "time" | "naive_time" | "date" | "number" | "string" | "unusable";
 
 const MS_PER_DAY = 86_400_000;
+/** "PAR1" read as a little-endian 32-bit number: the last four bytes of every Parquet file. */
+const PARQUET_MAGIC = 0x31524150;
 
 /**
  * Parses a Parquet file into a column-oriented series.
@@ -67,86 +69,10 @@ export async function parseParquetSeries(
   const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
     ? bytes.buffer as ArrayBuffer
     : bytes.slice().buffer as ArrayBuffer;
-  let metadata;
-  try {
-    metadata = parquetMetadata(buffer);
-  } catch (error) {
-    throw new AppError(
-      "malformed_body",
-      `The body is not a Parquet file: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  const rows = Number(metadata.num_rows);
-  if (rows > options.maxPoints) throw tooManyRows(options.maxPoints);
-  if (rows === 0) throw new AppError("invalid_input", "The Parquet file has no data rows");
-
-  const fields = parquetSchema(metadata).children;
-  const kinds = fields.map(classify);
-  const names = fields.map((field) => field.element.name);
-  const detected: string[] = [];
-  let timeIndex: number;
-  if (parse.timeColumn !== undefined) {
-    timeIndex = names.indexOf(parse.timeColumn);
-    if (timeIndex === -1) {
-      const lower = parse.timeColumn.toLowerCase();
-      timeIndex = names.findIndex((name) => name.toLowerCase() === lower);
-    }
-  } else {
-    detected.push("time_column");
-    timeIndex = names.findIndex((name, i) =>
-      TIME_COLUMN_NAMES.includes(name.trim().toLowerCase()) && kinds[i] !== "unusable"
-    );
-    if (timeIndex === -1) {
-      timeIndex = kinds.findIndex((kind) =>
-        kind === "time" || kind === "naive_time" || kind === "date"
-      );
-    }
-  }
-  if (timeIndex === -1) {
-    const shown = names.map((name, i) => `${quoteForMessage(name)} (${kinds[i]})`).join(", ");
-    const message = `No time column: a TIMESTAMP or DATE column, or one named ` +
-      `${TIME_COLUMN_NAMES.join(", ")}, or ?time_column=NAME; the columns are ${shown}`;
-    throw new AppError("invalid_input", message, {
-      errors: [{ path: "query.time_column", message }],
-    });
-  }
-  const timeKind = kinds[timeIndex];
-  if (timeKind === "unusable" || timeKind === "number") {
-    const message = `Column ${quoteForMessage(names[timeIndex])} cannot hold times ` +
-      `(${describeField(fields[timeIndex])})`;
-    throw new AppError("invalid_input", message, {
-      errors: [{ path: "query.time_column", message }],
-    });
-  }
-  const valueIndices = kinds.flatMap((kind, i) =>
-    i !== timeIndex && kind !== "unusable" &&
-      kind !== "string"
-      ? [i]
-      : []
+  const { rows, names, timeIndex, timeKind, valueIndices, valueNames, detected } = planParquet(
+    buffer,
+    options,
   );
-  const unusable = kinds.flatMap((kind, i) =>
-    i !== timeIndex && (kind === "unusable" || kind === "string") ? [i] : []
-  );
-  if (unusable.length > 0) {
-    const errors = unusable.map((i) => ({
-      path: `column.${names[i]}`,
-      message: `${describeField(fields[i])}: reportd keeps numeric columns only`,
-    }));
-    throw new AppError(
-      "invalid_input",
-      `The Parquet file has columns reportd cannot use: ${
-        unusable.map((i) => `${quoteForMessage(names[i])} (${describeField(fields[i])})`).join(
-          ", ",
-        )
-      }; write it without them`,
-      { errors },
-    );
-  }
-  if (valueIndices.length === 0) {
-    throw new AppError("invalid_input", "The Parquet file has no numeric column besides the time");
-  }
-  const valueNames = validateColumnNames(valueIndices.map((i) => names[i]), { path: "columns" });
 
   // Values go straight into Float64Arrays (NaN for null); only a string time
   // column is kept as strings, to be read like CSV times.
@@ -258,6 +184,131 @@ export async function parseParquetSeries(
   if (notes.length > 0) dialect.notes = notes;
   parsed.dialect = dialect;
   return parsed;
+}
+
+/** Options of {@linkcode checkParquetTail}. */
+export type ParquetTailOptions = ParquetParseOptions;
+
+/**
+ * Checks a Parquet upload's footer at the request, from the last bytes of
+ * the body (`tail`): too many rows (413), no time column, columns reportd
+ * cannot use (422), or not Parquet at all (400). Says nothing when `tail` is
+ * shorter than the footer: the worker then finds the same problems.
+ *
+ * The footer is at the end of the file, so this is the one format whose
+ * request-time check looks at the last bytes rather than the first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkParquetTail } from "./parse_parquet.ts";
+ * assert.throws(() => checkParquetTail(new TextEncoder().encode("not parquet"), { maxPoints: 1 }), /not a Parquet file/);
+ * ```
+ */
+export function checkParquetTail(tail: Uint8Array, options: ParquetTailOptions): void {
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  const length = tail.byteLength;
+  // A footer longer than the tail (a very wide file) is left to the worker.
+  const ends = length >= 8 && view.getUint32(length - 4, true) === PARQUET_MAGIC;
+  if (ends && view.getUint32(length - 8, true) > length - 8) return;
+  planParquet(tail, options);
+}
+
+/** What {@linkcode planParquet} decided from a file's footer. */
+interface ParquetPlan {
+  rows: number;
+  names: string[];
+  timeIndex: number;
+  timeKind: Kind;
+  valueIndices: number[];
+  valueNames: string[];
+  detected: string[];
+}
+
+/** Reads the footer and decides the time column and the value columns, or throws. */
+function planParquet(buffer: ArrayBuffer | Uint8Array, options: ParquetParseOptions): ParquetPlan {
+  const parse = options.parse ?? {};
+  let metadata;
+  try {
+    metadata = parquetMetadata(buffer);
+  } catch (error) {
+    throw new AppError(
+      "malformed_body",
+      `The body is not a Parquet file: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const rows = Number(metadata.num_rows);
+  if (rows > options.maxPoints) throw tooManyRows(options.maxPoints);
+  if (rows === 0) throw new AppError("invalid_input", "The Parquet file has no data rows");
+
+  const fields = parquetSchema(metadata).children;
+  const kinds = fields.map(classify);
+  const names = fields.map((field) => field.element.name);
+  const detected: string[] = [];
+  let timeIndex: number;
+  if (parse.timeColumn !== undefined) {
+    timeIndex = names.indexOf(parse.timeColumn);
+    if (timeIndex === -1) {
+      const lower = parse.timeColumn.toLowerCase();
+      timeIndex = names.findIndex((name) => name.toLowerCase() === lower);
+    }
+  } else {
+    detected.push("time_column");
+    timeIndex = names.findIndex((name, i) =>
+      TIME_COLUMN_NAMES.includes(name.trim().toLowerCase()) && kinds[i] !== "unusable"
+    );
+    if (timeIndex === -1) {
+      timeIndex = kinds.findIndex((kind) =>
+        kind === "time" || kind === "naive_time" || kind === "date"
+      );
+    }
+  }
+  if (timeIndex === -1) {
+    const shown = names.map((name, i) => `${quoteForMessage(name)} (${kinds[i]})`).join(", ");
+    const message = `No time column: a TIMESTAMP or DATE column, or one named ` +
+      `${TIME_COLUMN_NAMES.join(", ")}, or ?time_column=NAME; the columns are ${shown}`;
+    throw new AppError("invalid_input", message, {
+      errors: [{ path: "query.time_column", message }],
+    });
+  }
+  const timeKind = kinds[timeIndex];
+  if (timeKind === "unusable" || timeKind === "number") {
+    const message = `Column ${quoteForMessage(names[timeIndex])} cannot hold times ` +
+      `(${describeField(fields[timeIndex])})`;
+    throw new AppError("invalid_input", message, {
+      errors: [{ path: "query.time_column", message }],
+    });
+  }
+  const valueIndices = kinds.flatMap((kind, i) =>
+    i !== timeIndex && kind !== "unusable" &&
+      kind !== "string"
+      ? [i]
+      : []
+  );
+  const unusable = kinds.flatMap((kind, i) =>
+    i !== timeIndex && (kind === "unusable" || kind === "string") ? [i] : []
+  );
+  if (unusable.length > 0) {
+    const errors = unusable.map((i) => ({
+      path: `column.${names[i]}`,
+      message: `${describeField(fields[i])}: reportd keeps numeric columns only`,
+    }));
+    throw new AppError(
+      "invalid_input",
+      `The Parquet file has columns reportd cannot use: ${
+        unusable.map((i) => `${quoteForMessage(names[i])} (${describeField(fields[i])})`).join(
+          ", ",
+        )
+      }; write it without them`,
+      { errors },
+    );
+  }
+  if (valueIndices.length === 0) {
+    throw new AppError("invalid_input", "The Parquet file has no numeric column besides the time");
+  }
+  const valueNames = validateColumnNames(valueIndices.map((i) => names[i]), { path: "columns" });
+  return { rows, names, timeIndex, timeKind, valueIndices, valueNames, detected };
 }
 
 /** A decoded cell as a finite number, or NaN (null, NaN, Infinity, anything else). */

@@ -13,6 +13,7 @@ import { AppError } from "../errors.ts";
 import type { ParseOptions } from "./dialect.ts";
 import { checkCsvHead } from "./parse_csv.ts";
 import { checkNdjsonHead } from "./parse_json.ts";
+import { checkParquetTail } from "./parse_parquet.ts";
 import type { UploadFormat } from "./types.ts";
 
 /** How much of the body the head checks look at. */
@@ -147,6 +148,23 @@ export function checkUploadHead(head: Uint8Array, options: UploadHeadOptions): v
         }],
       })
       : new AppError("malformed_body", "The body is not valid JSON");
+  }
+}
+
+/** How much of the end of a Parquet body the footer check keeps. */
+export const TAIL_BYTES = 64 * 1024;
+
+/**
+ * Checks the last bytes of an upload once it has all arrived: for Parquet,
+ * the footer (row count, time column, column types; see `parse_parquet.ts`).
+ * Other formats have nothing at their end worth a look.
+ */
+export function checkUploadTail(
+  tail: Uint8Array,
+  options: { format: UploadFormat; maxPoints: number; parse?: ParseOptions },
+): void {
+  if (options.format === "parquet") {
+    checkParquetTail(tail, { maxPoints: options.maxPoints, parse: options.parse });
   }
 }
 

@@ -340,28 +340,40 @@ Deno.test("A corrupt compressed body is a 400; an unknown Content-Encoding is a 
   assert.match(deflate.detail ?? "", /send gzip, br or none/);
 });
 
-Deno.test("Parquet: strings and lists are named; non-Parquet bytes are refused at the request", async () => {
+Deno.test("Parquet: the footer is checked at the request, naming strings and lists", async () => {
   await using world = await testApp();
-  const report = await createSettledReport(world, fixture("duckdb_strings.parquet"), {
-    contentType: MEDIA.parquet,
-  });
-  assert.equal(report.status, "failed");
-  assert.match(report.error.detail, /"symbol" \(strings\), "tags" \(a list\)/);
-  assert.deepEqual(report.error.errors.map((error: { path: string }) => error.path), [
-    "column.symbol",
-    "column.tags",
-  ]);
+  const strings = await assertProblem(
+    await postReport(world, fixture("duckdb_strings.parquet"), { contentType: MEDIA.parquet }),
+    422,
+  );
+  assert.match(strings.detail ?? "", /"symbol" \(strings\), "tags" \(a list\)/);
+  assert.deepEqual(strings.errors?.map((error) => error.path), ["column.symbol", "column.tags"]);
   const notParquet = await assertProblem(
     await postReport(world, "t,v\n0,1\n", { contentType: MEDIA.parquet }),
     400,
   );
   assert.match(notParquet.detail ?? "", /not a Parquet file/);
-  const wrongColumn = await createSettledReport(world, fixture("duckdb_zstd.parquet"), {
-    contentType: MEDIA.parquet,
-    query: "?time_column=value",
-  });
-  assert.equal(wrongColumn.status, "failed");
-  assert.match(wrongColumn.error.detail, /"value" cannot hold times/);
+  const wrongColumn = await assertProblem(
+    await postReport(world, fixture("duckdb_zstd.parquet"), {
+      contentType: MEDIA.parquet,
+      query: "?time_column=value",
+    }),
+    422,
+  );
+  assert.match(wrongColumn.detail ?? "", /"value" cannot hold times/);
+  const chunks = world.db.sqlite.prepare("SELECT count(*) AS n FROM upload_chunks").get() as {
+    n: number;
+  };
+  assert.equal(chunks.n, 0, "refused uploads leave nothing behind");
+});
+
+Deno.test("Parquet: more rows than REPORTD_MAX_POINTS is a 413 from the footer", async () => {
+  await using world = await testApp({ maxPoints: 10 });
+  const problem = await assertProblem(
+    await postReport(world, fixture("duckdb_snappy.parquet"), { contentType: MEDIA.parquet }),
+    413,
+  );
+  assert.match(problem.detail ?? "", /more than 10 data rows/);
 });
 
 Deno.test("NDJSON lines that are not objects are refused at the request", async () => {
