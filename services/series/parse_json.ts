@@ -657,3 +657,53 @@ export function checkNdjsonHead(
   }
   new RecordRows("ndjson", { maxPoints: Infinity, parse: options.parse }).plan(records);
 }
+
+/**
+ * Checks the first row objects of a pandas `orient="records"` upload at the
+ * request: the time key must be there and the times must not be ambiguous or
+ * lack a zone. Only objects that are complete in `head` are read, so a cut
+ * last one is ignored, as is a head that is not such an array.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkRecordsHead } from "./parse_json.ts";
+ * assert.throws(() => checkRecordsHead('[{"date": "03/04/2020", "v": 1}, {"da', {}), /date_format/);
+ * checkRecordsHead('[{"date": "2020-03-04", "v": 1}, {"da', {}); // fine
+ * ```
+ */
+export function checkRecordsHead(head: string, options: { parse?: ParseOptions }): void {
+  const records: unknown[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  for (let i = 0; i < head.length && records.length < SAMPLE_ROWS; i++) {
+    const c = head[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === "\\") escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+    } else if (c === "{" || c === "[") {
+      depth++;
+      // Depth 1 is the top-level array; its objects open at depth 2.
+      if (c === "{" && depth === 2) start = i;
+    } else if (c === "}" || c === "]") {
+      if (c === "}" && depth === 2 && start !== -1) {
+        try {
+          records.push(JSON.parse(head.slice(start, i + 1)));
+        } catch {
+          return; // Not JSON after all: the worker says where it broke.
+        }
+        start = -1;
+      }
+      depth--;
+    }
+  }
+  if (records.length === 0) return;
+  new RecordRows("records", { maxPoints: Infinity, parse: options.parse }).plan(records);
+}

@@ -12,7 +12,7 @@
 import { AppError } from "../errors.ts";
 import type { ParseOptions } from "./dialect.ts";
 import { checkCsvHead } from "./parse_csv.ts";
-import { checkNdjsonHead } from "./parse_json.ts";
+import { checkNdjsonHead, checkRecordsHead } from "./parse_json.ts";
 import { checkParquetTail } from "./parse_parquet.ts";
 import type { UploadFormat } from "./types.ts";
 
@@ -134,6 +134,7 @@ export function checkUploadHead(head: Uint8Array, options: UploadHeadOptions): v
         errors: [{ path: "body", message: 'Expected row objects (pandas orient="records")' }],
       });
     }
+    checkRecordsHead(trimmed, { parse: options.parse });
     return;
   }
   if (first === undefined) {

@@ -223,6 +223,18 @@ Deno.test("Ambiguous dates and offset-less times are a 422 at the request naming
     422,
   );
   assert.equal(ndjson.errors?.[0].path, "query.date_format");
+  const records = await assertProblem(
+    await postReport(world, '[{"Datetime":"2020-03-04 10:00","v":1}]', {
+      contentType: MEDIA.json,
+    }),
+    422,
+  );
+  assert.equal(records.errors?.[0].path, "query.timezone");
+  const withZone = await createSettledReport(world, '[{"Datetime":"2020-03-04 10:00","v":1}]', {
+    contentType: MEDIA.json,
+    query: "?timezone=America/New_York",
+  });
+  assert.equal(withZone.summary.start, "2020-03-04T15:00:00.000Z");
 });
 
 Deno.test("A one-column header holding ; says to add ?delimiter=, even when a delimiter was given", async () => {
