@@ -4,6 +4,7 @@
  * (tests/fixtures/formats/, with the scripts that wrote them).
  */
 import assert from "node:assert/strict";
+import { querySql } from "../../db/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import { createSettledReport, postReport, testApp } from "../helpers/test_app.ts";
 
@@ -331,10 +332,8 @@ Deno.test("A gzip bomb is a 413 once its decompressed bytes pass the limit; noth
     413,
   );
   assert.match(problem.detail ?? "", /exceeds the limit of 1048576 bytes/);
-  const chunks = world.db.sqlite.prepare("SELECT count(*) AS n FROM upload_chunks").get() as {
-    n: number;
-  };
-  assert.equal(chunks.n, 0);
+  const [chunks] = await querySql(world.db, "SELECT count(*) AS n FROM upload_chunks");
+  assert.equal(Number(chunks.n), 0);
 });
 
 Deno.test("A corrupt compressed body is a 400; an unknown Content-Encoding is a 415", async () => {
@@ -373,10 +372,8 @@ Deno.test("Parquet: the footer is checked at the request, naming strings and lis
     422,
   );
   assert.match(wrongColumn.detail ?? "", /"value" cannot hold times/);
-  const chunks = world.db.sqlite.prepare("SELECT count(*) AS n FROM upload_chunks").get() as {
-    n: number;
-  };
-  assert.equal(chunks.n, 0, "refused uploads leave nothing behind");
+  const [chunks] = await querySql(world.db, "SELECT count(*) AS n FROM upload_chunks");
+  assert.equal(Number(chunks.n), 0, "refused uploads leave nothing behind");
 });
 
 Deno.test("Parquet: more rows than REPORTD_MAX_POINTS is a 413 from the footer", async () => {
