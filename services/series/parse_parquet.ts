@@ -3,7 +3,7 @@
  * it runs in the worker and in `deno compile` binaries) and the codecs of
  * hyparquet-compressors (Snappy, gzip, Zstandard, Brotli, LZ4), which cover
  * what pandas/pyarrow (Snappy), DuckDB (Snappy) and Polars (Zstandard) write
- * by default. The choice is measured in docs/decisions/0015-parquet-reader.md.
+ * by default. The choice is measured in docs/decisions/0018-parquet-reader.md.
  *
  * A file is a time column (a TIMESTAMP, DATE or INT96 column, or strings read
  * like CSV times) and numeric columns (integers, floats, decimals). Anything
