@@ -168,18 +168,13 @@ async function collectLines(
   onLine: (line: string) => void,
 ): Promise<void> {
   let buffer = "";
-  // A TextDecoder rather than pipeThrough(new TextDecoderStream()): when one
-  // `deno test` run also type-checks the page's modules (lib "dom"), the DOM
-  // typing of TextDecoderStream does not fit a ReadableStream<Uint8Array>.
-  const decoder = new TextDecoder();
-  for await (const bytes of stream) {
-    buffer += decoder.decode(bytes, { stream: true });
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
     let newline: number;
     while ((newline = buffer.indexOf("\n")) !== -1) {
       onLine(buffer.slice(0, newline));
       buffer = buffer.slice(newline + 1);
     }
   }
-  buffer += decoder.decode();
   if (buffer !== "") onLine(buffer);
 }
