@@ -298,3 +298,9 @@ export interface EngineOperations {
 
 /** The notification channel on which queued jobs are announced to every instance. */
 export const JOBS_CHANNEL = "reportd_jobs";
+
+/**
+ * The notification channel on which deleted reports are announced (payload:
+ * the report id), so every instance drops them from its in-memory caches.
+ */
+export const REPORTS_CHANNEL = "reportd_reports";

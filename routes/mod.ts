@@ -12,7 +12,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Database } from "../db/mod.ts";
 import type { Config } from "../services/config.ts";
 import { AppError } from "../services/errors.ts";
-import type { ReportsContext } from "../services/reports.ts";
+import { type Report, type ReportsContext, watchDeletions } from "../services/reports.ts";
 import { UploadSlots } from "../services/uploads.ts";
 import { ReportCache } from "../services/report_cache.ts";
 import type { Importer } from "../services/imports.ts";
@@ -150,6 +150,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.notFound(handleNotFound);
 
   registerHealthRoutes(app, { db: deps.db, isShuttingDown: deps.isShuttingDown });
+  // Finished reports are cached per instance; deletes on any instance reach
+  // it through the database. The app lives as long as its database, so the
+  // subscription is never undone.
+  const cache = new ReportCache<Report>();
+  watchDeletions(deps.db, cache);
   registerReportRoutes(app, {
     reports: {
       db: deps.db,
@@ -157,7 +162,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       jobs: deps.jobs,
       uploads: new UploadSlots(deps.config.maxInflightUploads),
       isShuttingDown: deps.isShuttingDown,
-      cache: new ReportCache(),
+      cache,
       importer: deps.importer,
       bodyDeadline: security.body,
       now: deps.now,
