@@ -359,7 +359,10 @@ export class JobQueue extends EventTarget {
         format: job.format,
         maxPoints,
       });
-      if (this.#stopped || this.#running.get(job.reportId)?.lost) return { outcome: "retried" };
+      if (this.#stopped) return { outcome: "retried" };
+      // A heartbeat found the lease taken while the worker ran (this process
+      // was paused past it): the result is dropped, and the log says so.
+      if (this.#running.get(job.reportId)?.lost) return this.#lostLease(job, "store the result of");
       const durationMs = Math.round(performance.now() - startedAt);
       if (response.ok) {
         const stored = await completeJob(db, job.reportId, {

@@ -39,3 +39,25 @@ export async function pollReport(
   }
   throw new Error(`Report ${id} did not reach the expected state: ${JSON.stringify(last)}`);
 }
+
+/**
+ * Calls `check` until it returns a value other than undefined, pausing
+ * `intervalMs` (default 20 ms) between calls; throws naming `what` after
+ * `timeoutMs` (default 30 s). For waits on another process, which has no
+ * event to await.
+ */
+export async function pollUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (true) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${options.timeoutMs ?? 30_000} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
+  }
+}

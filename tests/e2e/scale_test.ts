@@ -1,0 +1,393 @@
+/**
+ * Several `main.ts serve` processes on one PostgreSQL database, some behind a
+ * real HAProxy: what issue 11 promises when reportd scales out. Nothing
+ * accepted is lost, nothing is finished twice, a paused instance cannot
+ * overwrite another's work, and deletes, idempotency and revocations hold
+ * across instances.
+ *
+ * Which instance did what is read from each process's JSON log lines
+ * ("Job finished for report ..."), the same lines an operator would grep.
+ */
+import assert from "node:assert/strict";
+import pg from "pg";
+import { generateCsv } from "../helpers/generate.ts";
+import { haproxySkipReason, startHaproxy } from "../helpers/haproxy.ts";
+import { pollReport, pollUntil, type ReportBody } from "../helpers/poll.ts";
+import { postgresSkipReason, testDatabase } from "../helpers/postgres.ts";
+import { runCli, type ServerProcess, startServer } from "../helpers/server_process.ts";
+
+const SKIP = postgresSkipReason() ?? haproxySkipReason();
+
+/** Env for an instance on `url`: short leases so takeovers happen within the test. */
+function instanceEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REPORTD_DATABASE_URL: url,
+    REPORTD_JOB_LEASE: "2s",
+    REPORTD_WORKERS: "1",
+    REPORTD_MAX_POINTS: "2000000",
+    REPORTD_MAX_BODY_BYTES: String(64 * 1024 * 1024),
+    ...extra,
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+type LogRecord = Record<string, any>;
+
+function records(server: ServerProcess): LogRecord[] {
+  return server.logs.flatMap((line) => {
+    try {
+      return [JSON.parse(line)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Report ids this instance logged `template` for (a message template, e.g. "Job finished"). */
+function reportsLogged(server: ServerProcess, prefix: string): string[] {
+  return records(server)
+    .filter((record) => String(record.message).startsWith(prefix))
+    .map((record) => String(record.report_id));
+}
+
+async function upload(
+  baseUrl: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return await fetch(`${baseUrl}/v1/reports`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "text/csv", ...headers },
+  });
+}
+
+async function accepted(baseUrl: string, body: string): Promise<string> {
+  const res = await upload(baseUrl, body);
+  const answer = await res.json();
+  assert.equal(res.status, 202, JSON.stringify(answer));
+  return answer.id;
+}
+
+async function json(url: string, headers: Record<string, string> = {}): Promise<ReportBody> {
+  return await (await fetch(url, { headers })).json();
+}
+
+async function statusOf(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const res = await fetch(url, { headers });
+  await res.body?.cancel();
+  return res.status;
+}
+
+function comparable(report: ReportBody): unknown {
+  return { rows: report.rows, summary: report.summary };
+}
+
+async function startInstances(
+  count: number,
+  env: Record<string, string>,
+): Promise<ServerProcess[] & AsyncDisposable> {
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, () => startServer({ env })),
+  );
+  const servers = started.flatMap((result) => result.status === "fulfilled" ? [result.value] : []);
+  const disposeAll = async () => {
+    await Promise.all(servers.map((server) => server[Symbol.asyncDispose]()));
+  };
+  const failed = started.find((result) => result.status === "rejected");
+  if (failed !== undefined) {
+    await disposeAll();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return Object.assign(servers, { [Symbol.asyncDispose]: disposeAll });
+}
+
+Deno.test({
+  name: "e2e scale: three instances on one PostgreSQL behind HAProxy",
+  ignore: SKIP !== undefined,
+  async fn(t) {
+    await using database = await testDatabase();
+    // All three at once on an empty database.
+    await using servers = await startInstances(3, instanceEnv(database.url));
+
+    await t.step("three instances started at once migrate once and all serve", async () => {
+      const migrated = servers.filter((server) =>
+        records(server).some((record) =>
+          String(record.message).startsWith("Database {database}") && record.applied?.length > 0
+        )
+      );
+      assert.equal(migrated.length, 1, "exactly one instance applied the migrations");
+      for (const server of servers) assert.equal(await statusOf(`${server.baseUrl}/readyz`), 200);
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          "SELECT count(*)::int AS runs, count(DISTINCT version)::int AS versions " +
+            "FROM schema_migrations",
+        );
+        assert.equal(rows[0].runs, rows[0].versions);
+      } finally {
+        await client.end();
+      }
+    });
+
+    await t.step(
+      "30 uploads over HAProxy, kill -9 of an instance holding a job: every 202 becomes " +
+        "ready, identical to one instance, none finished twice, none listed twice",
+      async () => {
+        await using balancer = await startHaproxy(servers.map((server) => server.port));
+        // Three different bodies, ten times each; big enough that jobs are
+        // still running when the uploads are done.
+        const bodies = [200_000, 150_000, 100_000].map((rows) => generateCsv(rows));
+        const ids: string[] = [];
+        const bodyOf = new Map<string, number>();
+        for (let round = 0; round < 10; round++) {
+          const batch = await Promise.all(bodies.map((body) => accepted(balancer.baseUrl, body)));
+          batch.forEach((id, index) => bodyOf.set(id, index));
+          ids.push(...batch);
+        }
+        assert.equal(ids.length, 30);
+        const spread = servers.map((server) =>
+          records(server).filter((record) => record.status === 202).length
+        );
+        // Round robin: each instance took some of the uploads.
+        assert.ok(spread.every((count) => count > 0), `uploads per instance: ${spread}`);
+
+        // The victim: an instance that started a job it has not finished.
+        const victim = await pollUntil("an instance holding an unfinished job", () => {
+          return servers.find((server) => {
+            const finished = new Set(reportsLogged(server, "Job finished"));
+            return reportsLogged(server, "Job started").some((id) => !finished.has(id));
+          });
+        }, { intervalMs: 5 });
+        const held = reportsLogged(victim, "Job started").filter((id) =>
+          !reportsLogged(victim, "Job finished").includes(id)
+        );
+        await victim.stop("SIGKILL");
+
+        const reports = await Promise.all(
+          ids.map((id) => pollReport(balancer.baseUrl, id, { timeoutMs: 90_000, intervalMs: 200 })),
+        );
+        for (const report of reports) assert.equal(report.status, "ready", JSON.stringify(report));
+        // The job the victim held was taken over by a living instance.
+        const survivors = servers.filter((server) => server !== victim);
+        for (const id of held) {
+          assert.ok(
+            survivors.some((server) => reportsLogged(server, "Job finished").includes(id)),
+            `report ${id}, held by the killed instance, was finished by another`,
+          );
+        }
+        // Finished once: one "Job finished" line per report over all instances.
+        const finishedLines = servers.flatMap((server) => reportsLogged(server, "Job finished"));
+        for (const id of ids) {
+          assert.equal(finishedLines.filter((line) => line === id).length, 1, id);
+        }
+        // Listed once.
+        const listed = await json(`${balancer.baseUrl}/v1/reports?limit=100`);
+        const listedIds = listed.items.map((item: ReportBody) => item.id);
+        assert.equal(new Set(listedIds).size, listedIds.length);
+        assert.deepEqual([...listedIds].sort(), [...ids].sort());
+
+        // Identical to a single instance (SQLite, alone) processing the same bodies.
+        await using single = await startServer({ env: { REPORTD_MAX_POINTS: "2000000" } });
+        const references = await Promise.all(
+          bodies.map(async (body) =>
+            await pollReport(single.baseUrl, await accepted(single.baseUrl, body), {
+              timeoutMs: 60_000,
+            })
+          ),
+        );
+        const referenceSeries = await Promise.all(
+          references.map((reference) =>
+            json(`${single.baseUrl}/v1/reports/${reference.id}/series?points=300`)
+          ),
+        );
+        for (const report of reports) {
+          const index = bodyOf.get(report.id)!;
+          assert.deepEqual(comparable(report), comparable(references[index]));
+          assert.deepEqual(
+            await json(`${balancer.baseUrl}/v1/reports/${report.id}/series?points=300`),
+            referenceSeries[index],
+          );
+        }
+      },
+    );
+  },
+});
+
+Deno.test({
+  name: "e2e scale: an instance paused past its lease has its late completion refused",
+  ignore: SKIP !== undefined,
+  async fn() {
+    await using database = await testDatabase();
+    const env = instanceEnv(database.url);
+    await using paused = await startServer({ env });
+    const id = await accepted(paused.baseUrl, generateCsv(1_000_000));
+    await pollUntil(
+      "the first instance to start the job",
+      () => reportsLogged(paused, "Job started").includes(id) || undefined,
+      { intervalMs: 2 },
+    );
+    Deno.kill(paused.pid, "SIGSTOP");
+    let resumed = false;
+    try {
+      // Another instance takes the job over once the 2 s lease has run out.
+      await using other = await startServer({ env });
+      await pollUntil(
+        "the other instance to finish the job",
+        () => reportsLogged(other, "Job finished").includes(id) || undefined,
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
+      Deno.kill(paused.pid, "SIGCONT");
+      resumed = true;
+      await pollUntil(
+        "the resumed instance to have its result refused",
+        () =>
+          records(paused).some((record) =>
+            String(record.message).startsWith("Refused to") && record.report_id === id
+          ) || undefined,
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
+      assert.ok(!reportsLogged(paused, "Job finished").includes(id));
+      const report = await pollReport(other.baseUrl, id);
+      assert.equal(report.status, "ready");
+      assert.equal(report.rows.accepted, 1_000_000);
+      // Both instances serve the one result.
+      assert.deepEqual(await json(`${paused.baseUrl}/v1/reports/${id}`), report);
+    } finally {
+      if (!resumed) Deno.kill(paused.pid, "SIGCONT");
+    }
+  },
+});
+
+Deno.test({
+  name: "e2e scale: an instance started while another receives a large upload leaves it alone",
+  ignore: SKIP !== undefined,
+  async fn() {
+    await using database = await testDatabase();
+    const env = instanceEnv(database.url);
+    await using receiving = await startServer({ env });
+    const body = new TextEncoder().encode(generateCsv(400_000));
+    const half = Math.floor(body.length / 2);
+    const rest = Promise.withResolvers<void>();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        controller.enqueue(body.subarray(0, half));
+        await rest.promise;
+        controller.enqueue(body.subarray(half));
+        controller.close();
+      },
+    }, { highWaterMark: 0 });
+    const response = fetch(`${receiving.baseUrl}/v1/reports`, {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "text/csv" },
+    });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      // The first half is in the database, in chunks of an upload with no job yet.
+      await pollUntil("the first chunks to be stored", async () => {
+        const { rows } = await client.query("SELECT count(*)::int AS n FROM upload_chunks");
+        return rows[0].n > 0 || undefined;
+      }, { timeoutMs: 30_000 });
+      await using starting = await startServer({ env });
+      await pollUntil(
+        "the new instance's queue to start (after its sweep)",
+        () =>
+          records(starting).some((record) =>
+            String(record.message).startsWith("Job queue started")
+          ) || undefined,
+      );
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM upload_chunks");
+      assert.ok(rows[0].n > 0, "the sweep at start left the chunks in place");
+      rest.resolve();
+      const res = await response;
+      const answer = await res.json();
+      assert.equal(res.status, 202, JSON.stringify(answer));
+      const report = await pollReport(starting.baseUrl, answer.id, { timeoutMs: 60_000 });
+      assert.equal(report.status, "ready");
+      assert.equal(report.rows.accepted, 400_000);
+    } finally {
+      rest.resolve();
+      await client.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "e2e scale: delete, Idempotency-Key and key revocation hold across instances",
+  ignore: SKIP !== undefined,
+  async fn(t) {
+    await using database = await testDatabase();
+    const env = instanceEnv(database.url);
+    const created = await runCli(["keys", "create", "--scopes", "read,write", "--name", "ci"], {
+      env,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const key = created.stdout.trim().split("\n").at(-1)!.trim();
+    assert.match(key, /^rk_/);
+    const auth = { authorization: `Bearer ${key}` };
+    await using servers = await startInstances(2, env);
+    const [a, b] = servers;
+    const csv = generateCsv(1_000);
+
+    await t.step("a delete on one instance is a 404 on the other within 2 s", async () => {
+      const res = await upload(a.baseUrl, csv, auth);
+      assert.equal(res.status, 202);
+      const { id } = await res.json();
+      await pollUntil("the report to be ready on b", async () => {
+        const report = await json(`${b.baseUrl}/v1/reports/${id}`, auth);
+        return report.status === "ready" || undefined;
+      });
+      // Now b has it in its cache of finished reports.
+      assert.equal(await statusOf(`${b.baseUrl}/v1/reports/${id}`, auth), 200);
+      const deleted = await fetch(`${a.baseUrl}/v1/reports/${id}`, {
+        method: "DELETE",
+        headers: auth,
+      });
+      assert.equal(deleted.status, 204);
+      await deleted.body?.cancel();
+      const since = Date.now();
+      await pollUntil("b to answer 404", async () => {
+        const status = await statusOf(`${b.baseUrl}/v1/reports/${id}`, auth);
+        return status === 404 || undefined;
+      }, { timeoutMs: 2_000, intervalMs: 10 });
+      assert.ok(Date.now() - since < 2_000);
+    });
+
+    await t.step("one Idempotency-Key on two instances at once makes one report", async () => {
+      const headers = { ...auth, "idempotency-key": crypto.randomUUID() };
+      const answers = await Promise.all(
+        [a, b].map(async (server) => {
+          const res = await upload(server.baseUrl, csv, headers);
+          return { status: res.status, body: await res.json() };
+        }),
+      );
+      for (const answer of answers) {
+        assert.ok([200, 202].includes(answer.status), JSON.stringify(answer));
+      }
+      assert.equal(answers[0].body.id, answers[1].body.id);
+      const listed = await json(`${b.baseUrl}/v1/reports?limit=100`, auth);
+      assert.equal(
+        listed.items.filter((item: ReportBody) => item.id === answers[0].body.id).length,
+        1,
+      );
+      assert.equal(listed.items.length, 1, "only this report exists (the other was deleted)");
+    });
+
+    await t.step("a key revoked on one side is refused by every instance within 5 s", async () => {
+      const keyId = key.split("_")[1];
+      const revoked = await runCli(["keys", "revoke", keyId], { env });
+      assert.equal(revoked.code, 0, revoked.stderr);
+      const since = Date.now();
+      for (const server of servers) {
+        await pollUntil(`${server.baseUrl} to refuse the key`, async () => {
+          const status = await statusOf(`${server.baseUrl}/v1/reports`, auth);
+          return status === 401 || undefined;
+        }, { timeoutMs: 5_000, intervalMs: 10 });
+      }
+      assert.ok(Date.now() - since < 5_000);
+    });
+  },
+});
