@@ -216,7 +216,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "e2e scale: an instance paused past its lease has its late completion refused",
+  name: "e2e scale: an instance paused past its lease has its late completion (or requeue) refused",
   ignore: SKIP !== undefined,
   async fn() {
     await using database = await testDatabase();
@@ -241,13 +241,15 @@ Deno.test({
       Deno.kill(paused.pid, "SIGCONT");
       resumed = true;
       await pollUntil(
-        "the resumed instance to have its result refused",
+        "the resumed instance to have its late result or requeue refused",
         () =>
           records(paused).some((record) =>
-            String(record.message).startsWith("Refused to") && record.report_id === id
+            /^(Refused to|Dropped the)/.test(record.message) && record.report_id === id
           ) || undefined,
         { timeoutMs: 60_000, intervalMs: 50 },
-      );
+      ).catch((error) => {
+        throw new Error(`${error.message}; its log:\n${paused.logs.slice(-15).join("\n")}`);
+      });
       assert.ok(!reportsLogged(paused, "Job finished").includes(id));
       const report = await pollReport(other.baseUrl, id);
       assert.equal(report.status, "ready");
