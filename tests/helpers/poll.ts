@@ -19,6 +19,8 @@ export interface PollOptions {
   timeoutMs?: number;
   /** Pause between polls (default 20 ms). */
   intervalMs?: number;
+  /** Request headers (an API key). */
+  headers?: Record<string, string>;
 }
 
 /** Polls the report at `baseUrl` until `until` holds; throws with the last state on timeout. */
@@ -32,7 +34,7 @@ export async function pollReport(
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: ReportBody | undefined;
   while (Date.now() < deadline) {
-    const response = await fetch(`${baseUrl}/v1/reports/${id}`);
+    const response = await fetch(`${baseUrl}/v1/reports/${id}`, { headers: options.headers });
     last = await response.json();
     if (response.ok && until(last!)) return last!;
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
