@@ -167,7 +167,7 @@ function storageFailure(error: unknown): number {
 /**
  * Says why the database host cannot be reached under the permission set, or
  * undefined when it can. The host is an operator's addition (docs/decisions/
- * 0015-postgres-scale-out.md), so a missing grant is one clear line at start.
+ * 0016-postgres-scale-out.md), so a missing grant is one clear line at start.
  */
 function databasePermissionProblem(url: string): string | undefined {
   const host = databaseHost(url);

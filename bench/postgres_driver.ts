@@ -9,7 +9,7 @@
  * Run: `deno run -P=test bench/postgres_driver.ts [postgres://...]`
  * (default: the URL in REPORTD_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres).
  * It creates a scratch database, measures, and drops it. Numbers go to
- * docs/benchmarks.md and docs/decisions/0014-postgres-driver.md.
+ * docs/benchmarks.md and docs/decisions/0015-postgres-driver.md.
  *
  * @module
  */

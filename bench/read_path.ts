@@ -12,11 +12,12 @@
  * median round counts.
  *
  * Usage: deno task bench:read-path [--seconds=10] [--rounds=3] [--connections=32]
- *   [--modes=bare,off,on,quiet,otlp]
+ *   [--modes=bare,off,on,quiet,otlp] [--database=sqlite|postgres|postgres://...]
  * Results: docs/benchmarks.md. Timings belong here, never in tests.
  *
  * @module
  */
+import { benchDatabase, databaseChoice } from "./database.ts";
 import { type Mode, MODES } from "./read_path_server.ts";
 
 interface Options {
@@ -24,6 +25,8 @@ interface Options {
   rounds: number;
   connections: number;
   modes: Mode[];
+  /** sqlite, postgres or a postgres:// URL (bench/database.ts). */
+  database: string;
 }
 
 interface Measurement {
@@ -38,8 +41,15 @@ interface Measurement {
 const SERVER = new URL("./read_path_server.ts", import.meta.url).pathname;
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { seconds: 10, rounds: 3, connections: 32, modes: [...MODES] };
+  const options: Options = {
+    seconds: 10,
+    rounds: 3,
+    connections: 32,
+    modes: [...MODES],
+    database: databaseChoice(args),
+  };
   for (const arg of args) {
+    if (arg.startsWith("--database=")) continue;
     const modes = arg.match(/^--modes=([a-z,]+)$/)?.[1].split(",");
     if (modes !== undefined && modes.every((mode) => (MODES as readonly string[]).includes(mode))) {
       options.modes = modes as Mode[];
@@ -72,9 +82,11 @@ function startSinkCollector(): Deno.HttpServer<Deno.NetAddr> {
   });
 }
 
-async function startBenchServer(mode: Mode, dir: string, collector: string) {
+async function startBenchServer(mode: Mode, dir: string, collector: string, database: string) {
+  const postgres = await benchDatabase(database);
+  const location = postgres?.url ?? `${dir}/${mode}-${crypto.randomUUID()}.db`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=test", SERVER, mode, `${dir}/${mode}-${crypto.randomUUID()}.db`, collector],
+    args: ["run", "-P=test", SERVER, mode, location, collector],
     env: { NO_COLOR: "1" },
     // The log lines go where a service's stdout goes when nobody reads it
     // closely: the cost measured is reportd's writing, not a reader's parsing.
@@ -104,6 +116,7 @@ async function startBenchServer(mode: Mode, dir: string, collector: string) {
       child.kill("SIGTERM");
       await child.status;
       await drained;
+      await postgres?.[Symbol.asyncDispose]();
     },
   };
 }
@@ -177,6 +190,7 @@ async function main(): Promise<void> {
           mode,
           dir,
           `http://127.0.0.1:${collector.addr.port}`,
+          options.database,
         );
         try {
           await runWrk(server.url, 2, options.connections); // warm-up: JIT, caches
@@ -200,7 +214,8 @@ async function main(): Promise<void> {
   const offCpu = median(results.get("off")!.map((m) => m.cpuMicrosPerRequest));
   const bare = median(results.get("bare")!.map((m) => m.requestsPerSecond)) || NaN;
   console.log(
-    `\nGET /v1/reports/{id}, ${options.connections} connections, ${options.seconds} s x ` +
+    `\nGET /v1/reports/{id} on ${options.database === "sqlite" ? "SQLite" : "PostgreSQL"}, ` +
+      `${options.connections} connections, ${options.seconds} s x ` +
       `${options.rounds} rounds (median round)\n`,
   );
   console.log(

@@ -161,7 +161,7 @@ export interface CompileOptions {
    * PostgreSQL hosts (`host:port`) the executable may reach, on top of the
    * permission set: a compiled binary's permissions are fixed when it is
    * built, and the database host is the operator's (the image grants
-   * `postgres:5432`; docs/decisions/0015-postgres-scale-out.md).
+   * `postgres:5432`; docs/decisions/0016-postgres-scale-out.md).
    */
   databaseHosts?: string[];
 }

@@ -3,7 +3,7 @@
  * advisory-locked migrations, transactions, and one listening connection for
  * NOTIFY that reconnects by itself.
  *
- * Why `npm:pg` (docs/decisions/0014-postgres-driver.md): it sends `bytea`
+ * Why `npm:pg` (docs/decisions/0015-postgres-driver.md): it sends `bytea`
  * parameters in binary, so a 20 MB upload writes 2 to 3 times faster than
  * with postgres.js, which sends them as hex text; point queries are as fast.
  * What pg lacks, re-LISTENing after a dropped connection, is done here.
@@ -111,7 +111,7 @@ export async function transaction<T>(
   db: PostgresConnection,
   work: (client: Client) => Promise<T>,
 ): Promise<T> {
-  const client = await db.pool.connect();
+  const client = await checkout(db);
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
@@ -124,6 +124,20 @@ export async function transaction<T>(
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * Takes a connection from the pool for several statements. While it is
+ * checked out, the pool does not listen for its `error` event, and a server
+ * that ends the connection between two statements (a restart, an outage)
+ * would then raise an unhandled `error` that ends the process. The listener
+ * added here swallows it: the next statement on the client fails instead,
+ * and the caller releases the client as broken.
+ */
+export async function checkout(db: PostgresConnection): Promise<Client> {
+  const client = await db.pool.connect();
+  if (client.listenerCount("error") === 0) client.on("error", () => {});
+  return client;
 }
 
 /** True when `error` is PostgreSQL's unique_violation (SQLSTATE 23505). */
@@ -143,7 +157,7 @@ export function migratePostgres(
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<MigrationResult> {
   return run("migrate the database", async () => {
-    const client = await db.pool.connect();
+    const client = await checkout(db);
     let broken: Error | undefined;
     try {
       // Waiting for another instance's migrations may take longer than a query may.

@@ -141,6 +141,7 @@ export class JobQueue extends EventTarget {
   #pumping = false;
   #pumpAgain = false;
   #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   /** Exponentially weighted mean of recent job durations, in seconds. */
   #meanSeconds = DEFAULT_JOB_SECONDS;
 
@@ -249,6 +250,8 @@ export class JobQueue extends EventTarget {
     this.#accepting = false;
     this.#unlisten?.();
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     const before = this.#running.size;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
@@ -261,11 +264,19 @@ export class JobQueue extends EventTarget {
       // From here on, results of the abandoned jobs are ignored.
       this.#stopped = true;
       for (const [reportId, { job }] of this.#running) {
-        await requeueJob(this.#options.db, reportId, {
-          lease: job.lease,
-          now: this.#now(),
-          refundAttempt: true,
-        });
+        try {
+          await requeueJob(this.#options.db, reportId, {
+            lease: job.lease,
+            now: this.#now(),
+            refundAttempt: true,
+          });
+        } catch (error) {
+          // The database is unreachable: the lease runs out and a sweep requeues it.
+          log.error("Could not requeue the job of report {report_id} at shutdown: {error}", {
+            report_id: reportId,
+            error: describeError(error),
+          });
+        }
         requeued++;
       }
     }
@@ -474,8 +485,11 @@ export class JobQueue extends EventTarget {
       if (requeued === "lost") return this.#lostLease(job, "requeue");
       if (requeued === "gone") return this.#goneJob(job, "requeue");
       // Claimable from then on: look again at that moment (the poll is the fallback).
-      const timer = setTimeout(() => this.notify(), delayMs + 1);
-      Deno.unrefTimer(timer);
+      const timer = setTimeout(() => {
+        this.#retryTimers.delete(timer);
+        this.notify();
+      }, delayMs + 1);
+      this.#retryTimers.add(timer);
     } catch (again) {
       log.error("Could not requeue the job for report {report_id}: {error}", {
         ...context,

@@ -13,7 +13,10 @@ import {
 import { contractTest, record } from "../helpers/engines.ts";
 
 contractTest("A report round-trips with every field", async (db) => {
-  const report = { ...record("0190f5b8-0000-7000-8000-000000000009"), name: "Ünïcode ✓" };
+  const report = {
+    ...record("0190f5b8-0000-7000-8000-000000000009"),
+    name: "\u00dcn\u00efcode \u2713",
+  };
   await insertReport(db, report);
   assert.deepEqual(await getReport(db, report.id), report);
   assert.equal(await getReport(db, "0190f5b8-0000-7000-8000-00000000ffff"), undefined);

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { closeDatabase, migrateDatabase, openDatabase, schemaVersion } from "../../db/mod.ts";
+import {
+  closeDatabase,
+  listen,
+  migrateDatabase,
+  openDatabase,
+  querySql,
+  schemaVersion,
+} from "../../db/mod.ts";
 import { MIGRATIONS as POSTGRES } from "../../db/postgres/migrations/mod.ts";
 import { MIGRATIONS as SQLITE } from "../../db/sqlite/migrations/mod.ts";
 import { postgresSkipReason, testDatabase } from "../helpers/postgres.ts";
@@ -34,6 +41,46 @@ Deno.test({
       for (const db of instances) assert.equal(await schemaVersion(db), POSTGRES.at(-1)?.version);
     } finally {
       await Promise.all(instances.map((db) => closeDatabase(db)));
+    }
+  },
+});
+
+Deno.test({
+  name: "The PostgreSQL listener comes back after its connection is killed, and says so",
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using database = await testDatabase();
+    const db = await openDatabase(database.url);
+    try {
+      const heard: (string | undefined)[] = [];
+      let wake = Promise.withResolvers<void>();
+      const stop = listen(db, "reportd_test", (payload) => {
+        heard.push(payload);
+        wake.resolve();
+      });
+      const notifyUntilHeard = async () => {
+        while (true) {
+          await querySql(db, "SELECT pg_notify('reportd_test', 'ping')");
+          const timer = new Promise((resolve) => setTimeout(resolve, 50));
+          if (await Promise.race([wake.promise.then(() => true), timer.then(() => false)])) break;
+        }
+      };
+      await notifyUntilHeard();
+      heard.length = 0;
+      wake = Promise.withResolvers<void>();
+      await querySql(
+        db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
+          "WHERE application_name = 'reportd-listen' AND datname = current_database()",
+      );
+      await wake.promise;
+      assert.equal(heard[0], undefined, "Listeners learn that messages may have been missed");
+      wake = Promise.withResolvers<void>();
+      await notifyUntilHeard();
+      assert.ok(heard.includes("ping"), "Notifications arrive again");
+      stop();
+    } finally {
+      await closeDatabase(db);
     }
   },
 });
