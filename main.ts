@@ -23,6 +23,7 @@ import { copyDatabase, CopyError } from "./db/copy.ts";
 import { createApp } from "./routes/mod.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
+import { InstanceRegistry } from "./services/instances.ts";
 import { Importer } from "./services/imports.ts";
 import { createProviders } from "./services/providers/mod.ts";
 import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/build_info.ts";
@@ -229,10 +230,18 @@ async function serve(config: Config): Promise<number> {
     db,
     providers: createProviders({ config: config.providers, maxBytes: config.maxBodyBytes }),
   });
+  // One name per process: the jobs it holds (`locked_by`) and its heartbeat.
+  const instanceId = `pid-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // Each instance enforces its share of the rate limits, from the number of
+  // live instances (services/instances.ts: no database round trip per request).
+  // SQLite's process lock makes this process the only one: nothing to share.
+  const instances = db.exclusive ? undefined : new InstanceRegistry({ db, id: instanceId });
+  await instances?.start();
   // Workers parse and compute; the queue feeds them from the database.
   const pool = new WorkerPool({ size: config.workers });
   const queue = new JobQueue({
     db,
+    holder: instanceId,
     pool,
     importer,
     maxAttempts: config.jobAttempts,
@@ -257,7 +266,11 @@ async function serve(config: Config): Promise<number> {
     security: {
       ...config.security,
       keys: access.keys,
-      rateLimits: { read: config.security.rateRead, write: config.security.rateWrite },
+      rateLimits: {
+        read: config.security.rateRead,
+        write: config.security.rateWrite,
+        share: instances === undefined ? undefined : () => instances.share(),
+      },
       body: {
         timeoutMs: config.security.bodyTimeoutMs,
         minBytesPerSecond: config.security.bodyMinBytesPerSecond,
@@ -321,6 +334,7 @@ async function serve(config: Config): Promise<number> {
   log.info("Drained: {finished} job(s) finished, {requeued} requeued for the next start", {
     ...drained,
   });
+  await instances?.stop();
   // Before the database closes: the final metrics push still reads its size.
   await telemetry.shutdown();
   await closeDatabase(db);

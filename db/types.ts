@@ -210,6 +210,16 @@ export interface CachedAnswer {
   expiresAt: string;
 }
 
+/** Options for `heartbeatInstance`. */
+export interface HeartbeatOptions {
+  /** This instance's id (the jobs' `locked_by`). */
+  id: string;
+  /** Now, ISO-8601 UTC. */
+  now: string;
+  /** Instances whose last heartbeat is older than this are no longer alive; ISO-8601 UTC. */
+  staleBefore: string;
+}
+
 /** What `migrateDatabase` did. */
 export interface MigrationResult {
   /** Schema version before. */
@@ -267,6 +277,9 @@ export interface Repositories {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   hasApiKeys(): Promise<boolean>;
   revokeApiKey(id: string, now: string): Promise<boolean>;
+  // Live instances.
+  heartbeatInstance(options: HeartbeatOptions): Promise<number>;
+  removeInstance(id: string): Promise<void>;
   // The upstream cache.
   getCachedAnswer(provider: string, key: string): Promise<CachedAnswer | undefined>;
   putCachedAnswer(provider: string, entry: CachedAnswer & { key: string }): Promise<void>;

@@ -79,7 +79,13 @@ export interface SecurityOptions {
   /** Believe `X-Forwarded-For` for the client address. */
   trustProxy?: boolean;
   /** Per-client budgets; without them nothing is rate-limited. */
-  rateLimits?: { read: RateLimit; write: RateLimit; maxBuckets?: number };
+  rateLimits?: {
+    read: RateLimit;
+    write: RateLimit;
+    maxBuckets?: number;
+    /** This instance's share of the budgets (1/N of N live instances; default 1). */
+    share?: () => number;
+  };
   /** Exact origins allowed by CORS. */
   corsOrigins?: readonly string[];
   /** Send `Strict-Transport-Security`. */

@@ -17,6 +17,7 @@ import {
   sqliteSchemaVersion,
   sqliteSizeBytes,
 } from "./connection.ts";
+import * as instances from "./instances.ts";
 import * as jobs from "./jobs.ts";
 import * as keys from "./keys.ts";
 import * as reports from "./reports.ts";
@@ -37,6 +38,7 @@ export async function openSqliteDatabase(
     ...reports,
     ...jobs,
     ...keys,
+    ...instances,
     ...upstreamCache,
   });
   return {
