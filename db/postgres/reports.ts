@@ -4,13 +4,15 @@
  *
  * @module
  */
-import type {
-  JsonObject,
-  ListOptions,
-  ReportRecord,
-  ReportStatus,
-  StoredSeries,
-} from "../types.ts";
+import {
+  fromRow,
+  REPORT_COLUMNS,
+  type ReportRow,
+  reportValues,
+  toBytes,
+  toFloat64Array,
+} from "../rows.ts";
+import type { ListOptions, ReportRecord, ReportStatus, StoredSeries } from "../types.ts";
 import { REPORTS_CHANNEL } from "../types.ts";
 import {
   type Client,
@@ -20,26 +22,6 @@ import {
   run,
   transaction,
 } from "./connection.ts";
-
-/** A `reports` row as PostgreSQL returns it. */
-export interface ReportRow {
-  id: string;
-  name: string;
-  status: ReportStatus;
-  source: string;
-  row_counts: string | null;
-  summary: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-/** The columns of `reports`, in the order {@linkcode ReportRow} expects. */
-export const REPORT_COLUMNS = "id, name, status, source, row_counts, summary, error, created_at, " +
-  "updated_at, queued_at, started_at, finished_at";
 
 /** Inserts a report and, when given, its series, in one transaction. */
 export function insertReport(
@@ -156,20 +138,7 @@ export async function insertReportRow(client: Client, report: ReportRecord): Pro
   await client.query(
     `INSERT INTO reports (${REPORT_COLUMNS}) ` +
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    [
-      report.id,
-      report.name,
-      report.status,
-      JSON.stringify(report.source),
-      toJson(report.rowCounts),
-      toJson(report.summary),
-      toJson(report.error),
-      report.createdAt,
-      report.updatedAt,
-      report.queuedAt,
-      report.startedAt,
-      report.finishedAt,
-    ],
+    reportValues(report),
   );
 }
 
@@ -191,42 +160,4 @@ export async function insertSeries(
       "WITH ORDINALITY AS c (name, data, position)",
     [reportId, names, data],
   );
-}
-
-/** Converts a `reports` row to a record. */
-export function fromRow(row: ReportRow): ReportRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    status: row.status,
-    source: JSON.parse(row.source),
-    rowCounts: fromJson(row.row_counts),
-    summary: fromJson(row.summary),
-    error: fromJson(row.error),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    queuedAt: row.queued_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
-
-function toJson(value: JsonObject | null): string | null {
-  return value === null ? null : JSON.stringify(value);
-}
-
-function fromJson(text: string | null): JsonObject | null {
-  return text === null ? null : JSON.parse(text);
-}
-
-// Little-endian Float64Array bytes, as in SQLite: the bytes are the same on
-// both engines, so a series copied from one to the other is unchanged.
-function toBytes(values: Float64Array): Uint8Array {
-  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-}
-
-function toFloat64Array(bytes: Uint8Array): Float64Array {
-  // The driver's Buffers are often slices of a pooled allocation at any offset.
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
 }
