@@ -18,9 +18,10 @@
  */
 import { appendUploadChunk, enqueueReport } from "../db/jobs_repo.ts";
 import { closeDatabase, openDatabase } from "../db/mod.ts";
+import { queuedRecord } from "../tests/helpers/engines.ts";
 import { generateCsv } from "../tests/helpers/generate.ts";
 import { pollUntil } from "../tests/helpers/poll.ts";
-import { type ServerProcess, startServer } from "../tests/helpers/server_process.ts";
+import { logRecords, startServer } from "../tests/helpers/server_process.ts";
 import { benchDatabase, databaseChoice } from "./database.ts";
 
 function option(name: string, fallback: string): string {
@@ -32,19 +33,6 @@ const UPLOADS = Number(option("uploads", "200"));
 const ROWS = Number(option("rows", "100000"));
 const WORKERS = option("workers", "1");
 const COUNTS = option("instances", "1,2,3").split(",").map(Number);
-
-// deno-lint-ignore no-explicit-any
-type LogRecord = Record<string, any>;
-
-function records(server: ServerProcess): LogRecord[] {
-  return server.logs.flatMap((line) => {
-    try {
-      return [JSON.parse(line)];
-    } catch {
-      return [];
-    }
-  });
-}
 
 async function run(instances: number, body: Uint8Array): Promise<Record<string, number>> {
   await using database = (await benchDatabase(DATABASE))!;
@@ -68,41 +56,30 @@ async function run(instances: number, body: Uint8Array): Promise<Record<string, 
         const id = `0190f5b8-0000-7000-8000-${String(i).padStart(12, "0")}`;
         const uploadId = `bench-${i}`;
         await appendUploadChunk(db, uploadId, { seq: 0, data: body });
-        const now = new Date().toISOString();
-        await enqueueReport(db, {
-          id,
-          name: `bench ${i}`,
-          status: "queued",
-          source: { kind: "upload", format: "csv" },
-          rowCounts: null,
-          summary: null,
-          error: null,
-          createdAt: now,
-          updatedAt: now,
-          queuedAt: now,
-          startedAt: null,
-          finishedAt: null,
-        }, { job: { uploadId, format: "csv", bytes: body.byteLength, nameFromBody: false } });
+        await enqueueReport(db, queuedRecord(id, { name: `bench ${i}` }), {
+          job: { uploadId, format: "csv", bytes: body.byteLength, nameFromBody: false },
+        });
       }
     } finally {
       await closeDatabase(db);
     }
     const finished = () =>
       servers.flatMap((server) =>
-        records(server).filter((record) => String(record.message).startsWith("Job finished"))
+        logRecords(server).filter((record) => String(record.message).startsWith("Job finished"))
       );
     await pollUntil(`${UPLOADS} jobs to finish`, () => finished().length >= UPLOADS || undefined, {
       timeoutMs: 1_800_000,
       intervalMs: 200,
     });
     const started = servers.flatMap((server) =>
-      records(server).filter((record) => String(record.message).startsWith("Job started"))
+      logRecords(server).filter((record) => String(record.message).startsWith("Job started"))
     );
     const first = Math.min(...started.map((record) => Date.parse(record["@timestamp"])));
     const last = Math.max(...finished().map((record) => Date.parse(record["@timestamp"])));
     const seconds = (last - first) / 1000;
     const perInstance = servers.map((server) =>
-      records(server).filter((record) => String(record.message).startsWith("Job finished")).length
+      logRecords(server).filter((record) => String(record.message).startsWith("Job finished"))
+        .length
     );
     return {
       instances,

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { appendUploadChunk, enqueueReport } from "../../db/jobs_repo.ts";
 import { closeDatabase, openDatabase, querySql } from "../../db/mod.ts";
 import { putCachedAnswer } from "../../db/upstream_cache_repo.ts";
+import { queuedRecord } from "../helpers/engines.ts";
 import { generateCsv } from "../helpers/generate.ts";
 import { pollReport } from "../helpers/poll.ts";
 import { postgresSkipReason, testDatabase } from "../helpers/postgres.ts";
@@ -56,20 +57,7 @@ Deno.test({
         const db = await openDatabase(sqlite);
         await appendUploadChunk(db, "upload-1", { seq: 0, data: csv });
         const now = new Date().toISOString();
-        await enqueueReport(db, {
-          id: queuedId,
-          name: "queued before the move",
-          status: "queued",
-          source: { kind: "upload", format: "csv" },
-          rowCounts: null,
-          summary: null,
-          error: null,
-          createdAt: now,
-          updatedAt: now,
-          queuedAt: now,
-          startedAt: null,
-          finishedAt: null,
-        }, {
+        await enqueueReport(db, queuedRecord(queuedId, { name: "queued before the move", now }), {
           job: { uploadId: "upload-1", format: "csv", bytes: csv.byteLength, nameFromBody: false },
         });
         await putCachedAnswer(db, "stooq", {

@@ -14,7 +14,7 @@ import { generateCsv } from "../helpers/generate.ts";
 import { haproxySkipReason, startHaproxy } from "../helpers/haproxy.ts";
 import { pollReport, pollUntil, type ReportBody } from "../helpers/poll.ts";
 import { postgresSkipReason, testDatabase } from "../helpers/postgres.ts";
-import { runCli, type ServerProcess, startServer } from "../helpers/server_process.ts";
+import { logRecords, runCli, type ServerProcess, startServer } from "../helpers/server_process.ts";
 
 const SKIP = postgresSkipReason() ?? haproxySkipReason();
 
@@ -30,22 +30,9 @@ function instanceEnv(url: string, extra: Record<string, string> = {}): Record<st
   };
 }
 
-// deno-lint-ignore no-explicit-any
-type LogRecord = Record<string, any>;
-
-function records(server: ServerProcess): LogRecord[] {
-  return server.logs.flatMap((line) => {
-    try {
-      return [JSON.parse(line)];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /** Report ids this instance logged `template` for (a message template, e.g. "Job finished"). */
 function reportsLogged(server: ServerProcess, prefix: string): string[] {
-  return records(server)
+  return logRecords(server)
     .filter((record) => String(record.message).startsWith(prefix))
     .map((record) => String(record.report_id));
 }
@@ -112,7 +99,7 @@ Deno.test({
 
     await t.step("three instances started at once migrate once and all serve", async () => {
       const migrated = servers.filter((server) =>
-        records(server).some((record) =>
+        logRecords(server).some((record) =>
           String(record.message).startsWith("Database {database}") && record.applied?.length > 0
         )
       );
@@ -148,7 +135,7 @@ Deno.test({
         }
         assert.equal(ids.length, 30);
         const spread = servers.map((server) =>
-          records(server).filter((record) => record.status === 202).length
+          logRecords(server).filter((record) => record.status === 202).length
         );
         // Round robin: each instance took some of the uploads.
         assert.ok(spread.every((count) => count > 0), `uploads per instance: ${spread}`);
@@ -243,7 +230,7 @@ Deno.test({
       await pollUntil(
         "the resumed instance to have its late result or requeue refused",
         () =>
-          records(paused).some((record) =>
+          logRecords(paused).some((record) =>
             /^(Refused to|Dropped the)/.test(record.message) && record.report_id === id
           ) || undefined,
         { timeoutMs: 60_000, intervalMs: 50 },
@@ -297,7 +284,7 @@ Deno.test({
       await pollUntil(
         "the new instance's queue to start (after its sweep)",
         () =>
-          records(starting).some((record) =>
+          logRecords(starting).some((record) =>
             String(record.message).startsWith("Job queue started")
           ) || undefined,
       );
@@ -414,7 +401,7 @@ Deno.test({
       await pollUntil(
         `${server.baseUrl} to count three live instances`,
         () =>
-          records(server).some((record) =>
+          logRecords(server).some((record) =>
             String(record.message).startsWith("Live instances") && record.live === 3
           ) || undefined,
         { timeoutMs: 20_000, intervalMs: 50 },
