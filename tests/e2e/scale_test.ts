@@ -13,7 +13,13 @@ import pg from "pg";
 import { generateCsv } from "../helpers/generate.ts";
 import { haproxySkipReason, startHaproxy } from "../helpers/haproxy.ts";
 import { pollReport, pollUntil, type ReportBody } from "../helpers/poll.ts";
-import { postgresSkipReason, testDatabase } from "../helpers/postgres.ts";
+import {
+  adminQuery,
+  postgresSkipReason,
+  startPrivateCluster,
+  testDatabase,
+  withDatabaseName,
+} from "../helpers/postgres.ts";
 import { logRecords, runCli, type ServerProcess, startServer } from "../helpers/server_process.ts";
 
 const SKIP = postgresSkipReason() ?? haproxySkipReason();
@@ -432,5 +438,111 @@ Deno.test({
     );
     // And not starved: at least half of it got through.
     assert.ok(counts.allowed >= 0.5 * configured, `${counts.allowed} of ${configured}`);
+  },
+});
+
+Deno.test({
+  name: "e2e scale: PostgreSQL stopped under load behind three instances: only 503s with " +
+    "Retry-After, no crash, healed within 15 s, nothing accepted lost",
+  ignore: SKIP !== undefined,
+  async fn() {
+    // A cluster of its own, to stop and start (tests/e2e/postgres_outage_test.ts
+    // does the same with one instance and no load).
+    const cluster = await startPrivateCluster();
+    assert.ok(cluster, "initdb and pg_ctl are needed for this test");
+    try {
+      await adminQuery("CREATE DATABASE reportd_scale_outage", cluster.url);
+      const url = withDatabaseName(cluster.url, "reportd_scale_outage");
+      await using servers = await startInstances(
+        3,
+        instanceEnv(url, { REPORTD_JOB_LEASE: "3s", REPORTD_HANDLER_TIMEOUT: "10s" }),
+      );
+      const csv = generateCsv(2_000);
+      const answers: { status: number; retryAfter: string | null; id?: string }[] = [];
+      let running = true;
+      let turn = 0;
+      // Three clients, each uploading and reading in turn over all instances.
+      const load = Promise.all(Array.from({ length: 3 }, async () => {
+        while (running) {
+          const server = servers[turn++ % servers.length];
+          const write = turn % 2 === 0;
+          const res = await fetch(
+            `${server.baseUrl}/v1/reports${write ? "" : "?limit=5"}`,
+            write ? { method: "POST", body: csv, headers: { "content-type": "text/csv" } } : {},
+          ).catch(() => undefined);
+          if (res === undefined) {
+            answers.push({ status: 0, retryAfter: null });
+            continue;
+          }
+          const body = await res.json().catch(() => ({}));
+          answers.push({
+            status: res.status,
+            retryAfter: res.headers.get("retry-after"),
+            id: res.status === 202 ? body.id : undefined,
+          });
+        }
+      }));
+      try {
+        await pollUntil(
+          "uploads accepted before the outage",
+          () => answers.filter((answer) => answer.status === 202).length >= 3 || undefined,
+        );
+        await cluster.stop();
+        const stoppedAt = answers.length;
+        await pollUntil(
+          "503s during the outage",
+          () =>
+            answers.slice(stoppedAt).filter((answer) => answer.status === 503).length >= 6 ||
+            undefined,
+        );
+        await cluster.start();
+        const startedAt = Date.now();
+        for (const server of servers) {
+          await pollUntil(
+            `${server.baseUrl} ready again`,
+            async () => await statusOf(`${server.baseUrl}/readyz`) === 200 || undefined,
+            {
+              timeoutMs: 15_000,
+              intervalMs: 100,
+            },
+          );
+        }
+        assert.ok(Date.now() - startedAt < 15_000, "healed within 15 s");
+        const healedAt = answers.length;
+        await pollUntil(
+          "uploads accepted after the outage",
+          () =>
+            answers.slice(healedAt).filter((answer) => answer.status === 202).length >= 3 ||
+            undefined,
+        );
+      } finally {
+        running = false;
+        await load;
+      }
+      const statuses = new Set(answers.map((answer) => answer.status));
+      assert.deepEqual(
+        [...statuses].filter((status) => ![200, 202, 503].includes(status)),
+        [],
+        `only 200, 202 and 503: ${[...statuses]}`,
+      );
+      for (const answer of answers.filter((answer) => answer.status === 503)) {
+        assert.ok(Number(answer.retryAfter) >= 1, "every 503 carries Retry-After");
+      }
+      // No instance crashed, and every accepted upload is processed.
+      for (const server of servers) assert.equal(await statusOf(`${server.baseUrl}/healthz`), 200);
+      const accepted = answers.flatMap((answer) => answer.id === undefined ? [] : [answer.id]);
+      for (const id of accepted) {
+        const report = await pollReport(servers[0].baseUrl, id, {
+          timeoutMs: 60_000,
+          intervalMs: 100,
+        });
+        assert.equal(report.status, "ready", id);
+      }
+      for (const server of servers) {
+        assert.ok(!server.logs.some((line) => /"status":500/.test(line)), "no 500 logged");
+      }
+    } finally {
+      await cluster.destroy();
+    }
   },
 });
