@@ -12,6 +12,7 @@
  */
 import { pollUntil } from "./poll.ts";
 import { freePort, POSTGRES_REQUIRED } from "./postgres.ts";
+import { REPO_ROOT } from "./server_process.ts";
 
 /** A running HAProxy. */
 export interface LoadBalancer extends AsyncDisposable {
@@ -49,6 +50,8 @@ export function haproxyConfig(port: number, ports: readonly number[]): string {
     "  timeout check 2s",
     "  retries 3",
     "  option redispatch",
+    // The deployment's page for "no instance ready": a 503 problem with Retry-After.
+    `  errorfile 503 ${REPO_ROOT}deploy/haproxy-503.http`,
     "frontend reportd",
     `  bind 127.0.0.1:${port}`,
     "  default_backend instances",

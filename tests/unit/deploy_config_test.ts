@@ -368,6 +368,15 @@ Deno.test("compose.scale runs PostgreSQL, three stateless replicas behind HAProx
   assert.match(cfg, /^\s*http-check expect status 200$/m);
   assert.match(cfg, /^\s*option redispatch$/m);
   assert.match(cfg, /^\s*option forwardfor$/m);
+  // With no replica ready, HAProxy's own 503 is a problem document with Retry-After.
+  const errorfile = /^\s*errorfile 503 (\S+)$/m.exec(cfg)![1];
+  const mount = haproxy.volumes.find((volume: string) => volume.endsWith(`:${errorfile}:ro`));
+  const page = await read(`deploy/${mount.split(":")[0].replace("./", "")}`);
+  const [head, body] = page.split("\r\n\r\n");
+  assert.match(head, /^HTTP\/1\.1 503 /);
+  assert.match(head, /\r\ncontent-type: application\/problem\+json\r\n/);
+  assert.match(head, /\r\nretry-after: \d+\r\n/);
+  assert.equal(JSON.parse(body).status, 503);
   const template = /^\s*server-template \S+ (\d+) reportd:(\d+)$/m.exec(cfg)!;
   assert.ok(Number(template[1]) >= reportd.deploy.replicas);
   assert.equal(template[2], instructions(runStage, "EXPOSE")[0]);
@@ -387,11 +396,19 @@ Deno.test("compose.scale runs PostgreSQL, three stateless replicas behind HAProx
 Deno.test("deploy/haproxy.cfg is valid for HAProxy itself (haproxy -c)", {
   ignore: haproxySkipReason() !== undefined,
 }, async () => {
+  // The error page's path is the container's; here it is the repository's file.
+  const cfg = (await read("deploy/haproxy.cfg")).replace(
+    /errorfile 503 \S+/,
+    `errorfile 503 ${REPO_ROOT}deploy/haproxy-503.http`,
+  );
+  const file = await Deno.makeTempFile({ suffix: ".cfg" });
+  await Deno.writeTextFile(file, cfg);
   const output = await new Deno.Command("haproxy", {
-    args: ["-c", "-f", `${REPO_ROOT}deploy/haproxy.cfg`],
+    args: ["-c", "-f", file],
     stdout: "piped",
     stderr: "piped",
   }).output();
+  await Deno.remove(file);
   const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
   assert.equal(output.code, 0, text);
   assert.match(text, /Configuration file is valid/);
