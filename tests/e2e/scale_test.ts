@@ -135,7 +135,11 @@ Deno.test({
         const ids: string[] = [];
         const bodyOf = new Map<string, number>();
         for (let round = 0; round < 10; round++) {
-          const batch = await Promise.all(bodies.map((body) => accepted(balancer.baseUrl, body)));
+          const batch = await Promise.all(bodies.map((body) => accepted(balancer.baseUrl, body)))
+            .catch((error) => {
+              const tails = servers.map((server) => server.logs.slice(-8).join("\n"));
+              throw new Error(`${error.message}\n${tails.join("\n---\n")}`);
+            });
           batch.forEach((id, index) => bodyOf.set(id, index));
           ids.push(...batch);
         }
@@ -146,17 +150,32 @@ Deno.test({
         // Round robin: each instance took some of the uploads.
         assert.ok(spread.every((count) => count > 0), `uploads per instance: ${spread}`);
 
-        // The victim: an instance that started a job it has not finished.
-        const victim = await pollUntil("an instance holding an unfinished job", () => {
-          return servers.find((server) => {
-            const finished = new Set(reportsLogged(server, "Job finished"));
-            return reportsLogged(server, "Job started").some((id) => !finished.has(id));
-          });
-        }, { intervalMs: 5 });
-        const held = reportsLogged(victim, "Job started").filter((id) =>
-          !reportsLogged(victim, "Job finished").includes(id)
-        );
-        await victim.stop("SIGKILL");
+        // The victim: the instance holding the most recently claimed job (the
+        // database says who holds what: `locked_by` is pid-<pid>-<random>).
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        let held: string[];
+        let victim: ServerProcess;
+        try {
+          victim = await pollUntil("an instance holding a job", async () => {
+            const { rows } = await client.query(
+              "SELECT locked_by FROM jobs WHERE locked_by IS NOT NULL " +
+                "ORDER BY lease_expires_at DESC LIMIT 1",
+            );
+            const pid = Number(/^pid-(\d+)-/.exec(rows[0]?.locked_by ?? "")?.[1]);
+            return servers.find((server) => server.pid === pid);
+          }, { intervalMs: 5 });
+          await victim.stop("SIGKILL");
+          // What it still held when it died (a job it finished just before is not).
+          const { rows } = await client.query(
+            "SELECT report_id FROM jobs WHERE locked_by LIKE $1",
+            [`pid-${victim.pid}-%`],
+          );
+          held = rows.map((row) => row.report_id);
+        } finally {
+          await client.end();
+        }
+        assert.ok(held.length > 0, "the killed instance held a job when it died");
 
         const reports = await Promise.all(
           ids.map((id) => pollReport(balancer.baseUrl, id, { timeoutMs: 90_000, intervalMs: 200 })),
@@ -170,10 +189,12 @@ Deno.test({
             `report ${id}, held by the killed instance, was finished by another`,
           );
         }
-        // Finished once: one "Job finished" line per report over all instances.
+        // Finished once: at most one "Job finished" line per report over all
+        // instances (the killed one may have died between committing a job and
+        // logging it), and exactly one among the survivors' for the held ones.
         const finishedLines = servers.flatMap((server) => reportsLogged(server, "Job finished"));
         for (const id of ids) {
-          assert.equal(finishedLines.filter((line) => line === id).length, 1, id);
+          assert.ok(finishedLines.filter((line) => line === id).length <= 1, id);
         }
         // Listed once.
         const listed = await json(`${balancer.baseUrl}/v1/reports?limit=100`);
