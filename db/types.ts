@@ -183,6 +183,11 @@ export interface SweepOptions {
    * (SQLite's process lock), at start.
    */
   everything?: boolean;
+  /**
+   * The sweeping instance: its own leases are left to its heartbeat (a late
+   * beat of a living instance is not a reason to take its job away from it).
+   */
+  sweeper?: string;
 }
 
 /** An API key as stored. */
