@@ -184,10 +184,12 @@ export interface SweepOptions {
    */
   everything?: boolean;
   /**
-   * The sweeping instance: its own leases are left to its heartbeat (a late
-   * beat of a living instance is not a reason to take its job away from it).
+   * Jobs the sweeping instance is running right now: their leases are left
+   * to its heartbeat (a late beat of a living instance is no reason to take
+   * its job away). A job it holds but no longer runs (its completion failed)
+   * is swept like anyone's.
    */
-  sweeper?: string;
+  running?: readonly string[];
 }
 
 /** An API key as stored. */

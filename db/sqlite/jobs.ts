@@ -319,10 +319,8 @@ export function sweepJobs(db: Database, options: SweepOptions): Promise<SweepRes
         "SELECT j.report_id FROM jobs j JOIN reports r ON r.id = j.report_id " +
           "WHERE r.status = 'processing' AND " +
           "(? = 1 OR ((j.lease_expires_at IS NULL OR j.lease_expires_at < ?) " +
-          "AND (? IS NULL OR j.locked_by IS NOT ?)))",
-      ).all(all, options.now, options.sweeper ?? null, options.sweeper ?? null) as {
-        report_id: string;
-      }[];
+          "AND j.report_id NOT IN (SELECT value FROM json_each(?))))",
+      ).all(all, options.now, JSON.stringify(options.running ?? [])) as { report_id: string }[];
       for (const { report_id } of expired) {
         statement(
           db,
