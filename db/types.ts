@@ -183,6 +183,13 @@ export interface SweepOptions {
    * (SQLite's process lock), at start.
    */
   everything?: boolean;
+  /**
+   * Jobs the sweeping instance is running right now: their leases are left
+   * to its heartbeat (a late beat of a living instance is no reason to take
+   * its job away). A job it holds but no longer runs (its completion failed)
+   * is swept like anyone's.
+   */
+  running?: readonly string[];
 }
 
 /** An API key as stored. */

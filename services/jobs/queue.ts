@@ -201,6 +201,7 @@ export class JobQueue extends EventTarget {
       now: now.toISOString(),
       orphanUploadsBefore: new Date(now.getTime() - ORPHAN_UPLOAD_AGE_MS).toISOString(),
       everything: options.everything,
+      running: [...this.#running.keys()],
     });
     if (swept.reclaimed > 0) {
       log.warn("Requeued {reclaimed} job(s) whose lease expired (their process stopped)", {

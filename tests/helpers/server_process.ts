@@ -186,7 +186,10 @@ async function collectLines(
   onLine: (line: string) => void,
 ): Promise<void> {
   let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  // Typed explicitly: with npm:pg's Node types in the same type-check (the
+  // PostgreSQL tests), TextDecoderStream's writable side has two declarations.
+  const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+  for await (const chunk of stream.pipeThrough(decoder)) {
     buffer += chunk;
     let newline: number;
     while ((newline = buffer.indexOf("\n")) !== -1) {
