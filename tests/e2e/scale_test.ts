@@ -157,21 +157,34 @@ Deno.test({
         let held: string[];
         let victim: ServerProcess;
         try {
-          victim = await pollUntil("an instance holding a job", async () => {
+          // Paused first, so it cannot finish what the database says it holds
+          // between the look and the kill; resumed if it turns out to hold nothing.
+          const found = await pollUntil("an instance holding a job", async () => {
             const { rows } = await client.query(
-              "SELECT locked_by FROM jobs WHERE locked_by IS NOT NULL " +
+              "SELECT locked_by FROM jobs WHERE locked_by IS NOT NULL AND lease_expires_at > $1 " +
                 "ORDER BY lease_expires_at DESC LIMIT 1",
+              [new Date().toISOString()],
             );
             const pid = Number(/^pid-(\d+)-/.exec(rows[0]?.locked_by ?? "")?.[1]);
-            return servers.find((server) => server.pid === pid);
+            const server = servers.find((candidate) => candidate.pid === pid);
+            if (server === undefined) return undefined;
+            Deno.kill(server.pid, "SIGSTOP");
+            const still = await client.query(
+              "SELECT report_id FROM jobs WHERE locked_by LIKE $1",
+              [`pid-${server.pid}-%`],
+            );
+            if (still.rows.length > 0) {
+              return {
+                server,
+                held: still.rows.map((row) => row.report_id),
+              };
+            }
+            Deno.kill(server.pid, "SIGCONT");
+            return undefined;
           }, { intervalMs: 5 });
+          victim = found.server;
+          held = found.held;
           await victim.stop("SIGKILL");
-          // What it still held when it died (a job it finished just before is not).
-          const { rows } = await client.query(
-            "SELECT report_id FROM jobs WHERE locked_by LIKE $1",
-            [`pid-${victim.pid}-%`],
-          );
-          held = rows.map((row) => row.report_id);
         } finally {
           await client.end();
         }

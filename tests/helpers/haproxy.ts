@@ -2,7 +2,7 @@
  * A real load balancer for multi-instance tests: HAProxy from Debian's
  * `haproxy` package, in front of reportd processes on loopback.
  *
- * Round robin, health-checked on `/readyz` every 500 ms (two failures take a
+ * Round robin, health-checked on `/readyz` every 500 ms (three failures take a
  * server out, one success brings it back), and a request whose connection is
  * refused is retried on another server (`option redispatch`), as in
  * deploy/compose.scale.yaml, so a killed instance costs clients nothing once
@@ -47,7 +47,7 @@ export function haproxyConfig(port: number, ports: readonly number[]): string {
     "  timeout client 120s",
     "  timeout server 120s",
     // A check on a machine this busy can take a while; a slow answer is not a dead instance.
-    "  timeout check 2s",
+    "  timeout check 5s",
     "  retries 3",
     "  option redispatch",
     // The deployment's page for "no instance ready": a 503 problem with Retry-After.
@@ -59,7 +59,7 @@ export function haproxyConfig(port: number, ports: readonly number[]): string {
     "  balance roundrobin",
     "  option httpchk GET /readyz",
     "  http-check expect status 200",
-    "  default-server inter 500ms fall 2 rise 1",
+    "  default-server inter 500ms fall 3 rise 1",
     ...ports.map((backend, index) => `  server r${index + 1} 127.0.0.1:${backend} check`),
     "",
   ].join("\n");
