@@ -100,8 +100,13 @@ Deno.test({
   ignore: SKIP !== undefined,
   async fn(t) {
     await using database = await testDatabase();
-    // All three at once on an empty database.
-    await using servers = await startInstances(3, instanceEnv(database.url));
+    // All three at once on an empty database. A 5 s lease: on a loaded
+    // machine a 2 s one expired under running jobs whose heartbeats were late,
+    // and three such takeovers fail a job (REPORTD_JOB_ATTEMPTS).
+    await using servers = await startInstances(
+      3,
+      instanceEnv(database.url, { REPORTD_JOB_LEASE: "5s" }),
+    );
 
     await t.step("three instances started at once migrate once and all serve", async () => {
       const migrated = servers.filter((server) =>
