@@ -1,6 +1,6 @@
 /**
  * reportd's command-line entry: `serve` (default), `migrate`, `healthcheck`,
- * `--help`, `--version`.
+ * `keys`, `copy-to-postgres`, `--help`, `--version`.
  *
  * This is the only module that reads the environment, opens the database for
  * real and handles signals; everything below it receives what it needs.
@@ -19,9 +19,11 @@ import {
   StorageError,
 } from "./db/mod.ts";
 import { countReportsByStatus } from "./db/reports_repo.ts";
+import { copyDatabase, CopyError } from "./db/copy.ts";
 import { createApp } from "./routes/mod.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
+import { InstanceRegistry } from "./services/instances.ts";
 import { Importer } from "./services/imports.ts";
 import { createProviders } from "./services/providers/mod.ts";
 import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/build_info.ts";
@@ -50,6 +52,8 @@ Commands:
   migrate      Apply pending database migrations and exit
   healthcheck  GET /healthz on the configured port; exit 0 when healthy, 1 otherwise
   keys         Manage API keys: keys create --scopes read,write --name ci | list | revoke <id>
+  copy-to-postgres  Copy the SQLite database at REPORTD_DB into the empty PostgreSQL
+               database at REPORTD_DATABASE_URL, verified by counts and checksums
 
 Options:
   -h, --help     Show this help
@@ -85,7 +89,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(formatVersion(VERSION, Deno.env.get(BUILD_COMMIT_VARIABLE)));
     return 0;
   }
-  if (!["serve", "migrate", "healthcheck", "keys"].includes(command)) {
+  if (!["serve", "migrate", "healthcheck", "keys", "copy-to-postgres"].includes(command)) {
     console.error(`Unknown command ${JSON.stringify(command)}; see reportd --help`);
     return 2;
   }
@@ -99,6 +103,7 @@ export async function main(args: string[]): Promise<number> {
   }
   if (command === "healthcheck") return await healthcheck(config);
   if (command === "keys") return await keys(config, args.slice(1));
+  if (command === "copy-to-postgres") return await copyToPostgres(config);
   await configureLogging({
     level: config.logLevel,
     format: config.logFormat,
@@ -225,10 +230,18 @@ async function serve(config: Config): Promise<number> {
     db,
     providers: createProviders({ config: config.providers, maxBytes: config.maxBodyBytes }),
   });
+  // One name per process: the jobs it holds (`locked_by`) and its heartbeat.
+  const instanceId = `pid-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // Each instance enforces its share of the rate limits, from the number of
+  // live instances (services/instances.ts: no database round trip per request).
+  // SQLite's process lock makes this process the only one: nothing to share.
+  const instances = db.exclusive ? undefined : new InstanceRegistry({ db, id: instanceId });
+  await instances?.start();
   // Workers parse and compute; the queue feeds them from the database.
   const pool = new WorkerPool({ size: config.workers });
   const queue = new JobQueue({
     db,
+    holder: instanceId,
     pool,
     importer,
     maxAttempts: config.jobAttempts,
@@ -253,7 +266,11 @@ async function serve(config: Config): Promise<number> {
     security: {
       ...config.security,
       keys: access.keys,
-      rateLimits: { read: config.security.rateRead, write: config.security.rateWrite },
+      rateLimits: {
+        read: config.security.rateRead,
+        write: config.security.rateWrite,
+        share: instances === undefined ? undefined : () => instances.share(),
+      },
       body: {
         timeoutMs: config.security.bodyTimeoutMs,
         minBytesPerSecond: config.security.bodyMinBytesPerSecond,
@@ -317,6 +334,7 @@ async function serve(config: Config): Promise<number> {
   log.info("Drained: {finished} job(s) finished, {requeued} requeued for the next start", {
     ...drained,
   });
+  await instances?.stop();
   // Before the database closes: the final metrics push still reads its size.
   await telemetry.shutdown();
   await closeDatabase(db);
@@ -349,6 +367,52 @@ async function keys(config: Config, args: string[]): Promise<number> {
     return await runKeysCommand(db, args);
   } finally {
     await closeDatabase(db);
+  }
+}
+
+/**
+ * `copy-to-postgres`: the way up from one machine (docs/scaling.md). The
+ * source is opened with its process lock, so a serving instance must be
+ * stopped first (one line says so); the target must be empty. Progress and
+ * the verification go to stdout, a failure is one line on stderr.
+ */
+async function copyToPostgres(config: Config): Promise<number> {
+  if (config.databaseUrl === undefined) {
+    console.error("copy-to-postgres needs REPORTD_DATABASE_URL: the empty PostgreSQL database");
+    return 1;
+  }
+  const problem = databasePermissionProblem(config.databaseUrl);
+  if (problem !== undefined) {
+    console.error(problem);
+    return 1;
+  }
+  try {
+    await Deno.stat(config.databasePath);
+  } catch {
+    console.error(`There is no SQLite database at ${config.databasePath} (REPORTD_DB)`);
+    return 1;
+  }
+  const opened: Database[] = [];
+  try {
+    const source = await openDatabase(config.databasePath);
+    opened.push(source);
+    const target = await openDatabase(config.databaseUrl, { poolSize: 2 });
+    opened.push(target);
+    console.log(`Copying ${source.location} into ${target.location}`);
+    const copied = await copyDatabase(source, target, {
+      onTable: ({ table, rows, sha256 }) =>
+        console.log(`  ${table.padEnd(17)} ${String(rows).padStart(9)} rows  sha256 ${sha256}`),
+    });
+    const rows = copied.reduce((sum, table) => sum + table.rows, 0);
+    console.log(`Copied and verified ${rows} rows in ${copied.length} tables`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof StorageError) && !(error instanceof CopyError)) throw error;
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    console.error(`copy-to-postgres: ${error.message}${cause}`);
+    return 1;
+  } finally {
+    for (const db of opened) await closeDatabase(db);
   }
 }
 

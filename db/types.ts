@@ -190,6 +190,13 @@ export interface SweepOptions {
    * (SQLite's process lock), at start.
    */
   everything?: boolean;
+  /**
+   * Jobs the sweeping instance is running right now: their leases are left
+   * to its heartbeat (a late beat of a living instance is no reason to take
+   * its job away). A job it holds but no longer runs (its completion failed)
+   * is swept like anyone's.
+   */
+  running?: readonly string[];
 }
 
 /** An API key as stored. */
@@ -215,6 +222,16 @@ export interface CachedAnswer {
   fetchedAt: string;
   /** ISO-8601 UTC; after it the answer is stale. */
   expiresAt: string;
+}
+
+/** Options for `heartbeatInstance`. */
+export interface HeartbeatOptions {
+  /** This instance's id (the jobs' `locked_by`). */
+  id: string;
+  /** Now, ISO-8601 UTC. */
+  now: string;
+  /** Instances whose last heartbeat is older than this are no longer alive; ISO-8601 UTC. */
+  staleBefore: string;
 }
 
 /** What `migrateDatabase` did. */
@@ -274,6 +291,9 @@ export interface Repositories {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   hasApiKeys(): Promise<boolean>;
   revokeApiKey(id: string, now: string): Promise<boolean>;
+  // Live instances.
+  heartbeatInstance(options: HeartbeatOptions): Promise<number>;
+  removeInstance(id: string): Promise<void>;
   // The upstream cache.
   getCachedAnswer(provider: string, key: string): Promise<CachedAnswer | undefined>;
   putCachedAnswer(provider: string, entry: CachedAnswer & { key: string }): Promise<void>;
@@ -305,3 +325,9 @@ export interface EngineOperations {
 
 /** The notification channel on which queued jobs are announced to every instance. */
 export const JOBS_CHANNEL = "reportd_jobs";
+
+/**
+ * The notification channel on which deleted reports are announced (payload:
+ * the report id), so every instance drops them from its in-memory caches.
+ */
+export const REPORTS_CHANNEL = "reportd_reports";

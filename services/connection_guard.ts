@@ -172,10 +172,25 @@ class ConnectionGuard implements GuardedServer {
   }
 
   async #accept(): Promise<void> {
-    try {
-      for await (const client of this.#listener) this.#track(this.#serve(client));
-    } catch (error) {
-      if (!this.#stopping) log.error("The listener failed: {error}", { error: String(error) });
+    while (!this.#stopping) {
+      let client: Deno.TcpConn;
+      try {
+        client = await this.#listener.accept();
+      } catch (error) {
+        if (this.#stopping) return;
+        // A peer that reset its connection before it was accepted (a load
+        // balancer's health check does this all the time) fails that one
+        // accept, not the listener: giving up here left the port open and
+        // unanswered, and HAProxy timed out every request (504) until restart.
+        if (
+          error instanceof Deno.errors.NotConnected ||
+          error instanceof Deno.errors.ConnectionReset ||
+          error instanceof Deno.errors.ConnectionAborted
+        ) continue;
+        log.error("The listener failed: {error}", { error: String(error) });
+        return;
+      }
+      this.#track(this.#serve(client));
     }
   }
 

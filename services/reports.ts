@@ -14,7 +14,7 @@ import {
   type IdempotencyRecord,
   type NewJob,
 } from "../db/jobs_repo.ts";
-import type { Database } from "../db/mod.ts";
+import { type Database, listen } from "../db/mod.ts";
 import * as repo from "../db/reports_repo.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
@@ -382,6 +382,44 @@ async function queueReport(
   });
   context.jobs.notify();
   return { report, replayed: false };
+}
+
+/**
+ * Keeps the in-memory caches (finished reports, decoded series and their
+ * views) true to the database when several instances share it: a report
+ * deleted by any instance is dropped here as soon as the delete's
+ * notification arrives (PostgreSQL NOTIFY: milliseconds), and everything is
+ * dropped after the notification connection was lost and came back, since
+ * deletes made meanwhile went unheard. The caches' age bound (60 s) covers
+ * what neither catches. Returns a function that stops watching.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closeDatabase, openDatabase } from "../db/mod.ts";
+ * import { ReportCache } from "./report_cache.ts";
+ * import { type Report, watchDeletions } from "./reports.ts";
+ * const db = await openDatabase(":memory:");
+ * const cache = new ReportCache<Report>();
+ * const stop = watchDeletions({ db, cache });
+ * assert.equal(typeof stop, "function");
+ * stop();
+ * await closeDatabase(db);
+ * ```
+ */
+export function watchDeletions(
+  context: Pick<ReportsContext, "db" | "cache" | "seriesCache">,
+): () => void {
+  return listen(context.db, repo.REPORTS_CHANNEL, (id) => {
+    if (id === undefined) {
+      context.cache?.clear();
+      context.seriesCache?.clear();
+      return;
+    }
+    context.cache?.delete(id);
+    // The series and every view derived from it, as deleteReport does.
+    context.seriesCache?.deletePrefix(id);
+  });
 }
 
 /** Returns the report with `id`; an unknown or malformed id is `not_found`. */

@@ -329,14 +329,15 @@ export function sweepJobs(db: Database, options: SweepOptions): Promise<SweepRes
       const reclaimed = await execute(
         client,
         "WITH expired AS (SELECT j.report_id FROM jobs j JOIN reports r ON r.id = j.report_id " +
-          "WHERE r.status = 'processing' AND ($2 OR j.lease_expires_at IS NULL " +
-          "OR j.lease_expires_at < $1) FOR UPDATE OF j, r SKIP LOCKED), " +
+          "WHERE r.status = 'processing' AND ($2 OR ((j.lease_expires_at IS NULL " +
+          "OR j.lease_expires_at < $1) AND j.report_id <> ALL($3::text[]))) " +
+          "FOR UPDATE OF j, r SKIP LOCKED), " +
           "released AS (UPDATE jobs SET locked_by = NULL, lease_token = NULL, " +
           "lease_expires_at = NULL FROM expired WHERE jobs.report_id = expired.report_id " +
           "RETURNING jobs.report_id) " +
           "UPDATE reports SET status = 'queued', started_at = NULL, updated_at = $1 " +
           "FROM released WHERE reports.id = released.report_id",
-        [options.now, all],
+        [options.now, all, options.running ?? []],
       );
       if (reclaimed > 0) await client.query("SELECT pg_notify($1, '')", [JOBS_CHANNEL]);
       const orphanChunks = await execute(

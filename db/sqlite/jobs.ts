@@ -319,8 +319,9 @@ export function sweepJobs(db: Database, options: SweepOptions): Promise<SweepRes
         db,
         "SELECT j.report_id FROM jobs j JOIN reports r ON r.id = j.report_id " +
           "WHERE r.status = 'processing' AND " +
-          "(? = 1 OR j.lease_expires_at IS NULL OR j.lease_expires_at < ?)",
-      ).all(all, options.now) as { report_id: string }[];
+          "(? = 1 OR ((j.lease_expires_at IS NULL OR j.lease_expires_at < ?) " +
+          "AND j.report_id NOT IN (SELECT value FROM json_each(?))))",
+      ).all(all, options.now, JSON.stringify(options.running ?? [])) as { report_id: string }[];
       for (const { report_id } of expired) {
         statement(
           db,

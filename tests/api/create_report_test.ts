@@ -324,6 +324,9 @@ Deno.test("Uploads beyond REPORTD_MAX_INFLIGHT_UPLOADS answer 503 at once", asyn
   await using world = await testApp({ maxInflightUploads: 1 });
   const reading = Promise.withResolvers<void>();
   let finish!: () => void;
+  // highWaterMark 0: the stream is pulled only when the server reads the body
+  // (after it took the upload slot), not as soon as the request is built; on
+  // PostgreSQL the handler's first query takes a round trip before that.
   const held = new ReadableStream<Uint8Array>({
     pull(controller) {
       controller.enqueue(new TextEncoder().encode("t,v\n1,2\n"));
@@ -336,7 +339,7 @@ Deno.test("Uploads beyond REPORTD_MAX_INFLIGHT_UPLOADS answer 503 at once", asyn
         };
       });
     },
-  });
+  }, { highWaterMark: 0 });
   const slow = postReport(world, held);
   // Once the server reads the first upload's body, that upload holds the only slot.
   await reading.promise;

@@ -153,6 +153,24 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   };
 }
 
+/** A JSON log record: the message template and its flattened properties. */
+// deno-lint-ignore no-explicit-any -- log properties differ per line; tests read them by name
+export type LogRecord = Record<string, any>;
+
+/**
+ * The process's log lines so far, parsed (LOG_FORMAT=json; `message` is the
+ * template, e.g. "Job finished for report {report_id}: ...").
+ */
+export function logRecords(server: Pick<ServerProcess, "logs">): LogRecord[] {
+  return server.logs.flatMap((line) => {
+    try {
+      return [JSON.parse(line)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function listeningPort(line: string): number | undefined {
   try {
     const record = JSON.parse(line);
@@ -168,7 +186,10 @@ async function collectLines(
   onLine: (line: string) => void,
 ): Promise<void> {
   let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  // Typed explicitly: with npm:pg's Node types in the same type-check (the
+  // PostgreSQL tests), TextDecoderStream's writable side has two declarations.
+  const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+  for await (const chunk of stream.pipeThrough(decoder)) {
     buffer += chunk;
     let newline: number;
     while ((newline = buffer.indexOf("\n")) !== -1) {
