@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import denoConfig from "./deno.json" with { type: "json" };
 import {
   closeDatabase,
@@ -31,7 +32,11 @@ import {
 } from "./services/config.ts";
 import { configureLogging, getLogger, resetLogging } from "./services/telemetry/logger.ts";
 import { startApiKeys } from "./services/api_keys.ts";
-import { serveGuarded } from "./services/connection_guard.ts";
+import {
+  defaultMaxConnections,
+  freeDescriptors,
+  serveGuarded,
+} from "./services/connection_guard.ts";
 import { runKeysCommand } from "./services/key_commands.ts";
 import { startTelemetry, type Telemetry } from "./services/telemetry/mod.ts";
 
@@ -136,6 +141,9 @@ async function serve(config: Config): Promise<number> {
   }
   const telemetry = startTelemetryFor(config);
   const db = await openDatabase(config.databasePath, { migrate: false });
+  // Counted once the database is open, before workers and connections take any.
+  const maxConnections = config.security.maxConnections ??
+    defaultMaxConnections(freeDescriptors(dirname(config.databasePath)));
   const migrations = await migrateDatabase(db);
   log.info("Database {database} at schema version {to}", {
     database: config.databasePath,
@@ -207,16 +215,26 @@ async function serve(config: Config): Promise<number> {
     },
   });
   // Deno.serve behind a guard that cuts off clients too slow to send a
-  // request head (slow-loris) or silent for too long: services/connection_guard.ts.
+  // request head (slow-loris) or idle for too long, and caps connections:
+  // services/connection_guard.ts.
   const server = serveGuarded({
     hostname: config.host,
     port: config.port,
     headersTimeoutMs: config.security.headersTimeoutMs,
     idleTimeoutMs: config.security.idleTimeoutMs,
+    maxConnections,
     onListen: ({ hostname, port }) => {
-      log.info("Listening on http://{hostname}:{port}", { hostname, port });
+      log.info("Listening on http://{hostname}:{port} (at most {max} connections)", {
+        hostname,
+        port,
+        max: maxConnections,
+      });
     },
   }, app.fetch);
+  telemetry.observeConnections({
+    open: () => server.connections,
+    refused: () => server.refused,
+  });
 
   const stopped = Promise.withResolvers<string>();
   const onSignal = (signal: Deno.Signal) => () => {
