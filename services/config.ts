@@ -211,7 +211,7 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_IDLE_TIMEOUT: { default: "60s", description: "Close connections silent this long" },
   REPORTD_MAX_CONNECTIONS: {
     default: "",
-    description: "Connections open at once (default: open-file limit - 128)",
+    description: "Connections open at once (default: free descriptors - 128, at most 1024)",
   },
   REPORTD_BODY_TIMEOUT: { default: "30s", description: "Time a request body gets at first" },
   REPORTD_BODY_MIN_RATE: { default: "16384", description: "Bytes/s that extend the body time" },
