@@ -22,6 +22,11 @@ ARG TARGETARCH
 ARG RUN_TESTS=false
 # The git commit, embedded so that `reportd --version` names it.
 ARG REVISION=""
+# The PostgreSQL hosts the binary may reach (its permissions are fixed when it
+# is compiled). The published image grants "postgres:5432": name your database
+# "postgres" (a compose service, a network alias, or --add-host), or build your
+# own image with --build-arg DATABASE_HOSTS=db.example.com:5432.
+ARG DATABASE_HOSTS=postgres:5432
 ENV DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 WORKDIR /src
 
@@ -40,7 +45,7 @@ RUN case "$TARGETARCH" in \
       *) echo "Unsupported TARGETARCH $TARGETARCH" >&2; exit 1 ;; \
     esac \
  && if [ -n "$REVISION" ]; then set -- --commit "$REVISION"; else set --; fi \
- && deno task compile --target "$target" "$@" \
+ && deno task compile --target "$target" --database-hosts "$DATABASE_HOSTS" "$@" \
  && if [ "$(uname -m)" = "${target%%-*}" ]; then ./dist/reportd --version; fi \
  && mkdir -p /out/data \
  && cp dist/reportd /out/reportd

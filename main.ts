@@ -12,9 +12,12 @@ import denoConfig from "./deno.json" with { type: "json" };
 import {
   closeDatabase,
   type Database,
+  databaseHost,
   databaseSizeBytes,
   migrateDatabase,
   openDatabase,
+  redactDatabaseUrl,
+  StorageError,
 } from "./db/mod.ts";
 import { countReportsByStatus } from "./db/reports_repo.ts";
 import { createApp } from "./routes/mod.ts";
@@ -114,18 +117,65 @@ export async function main(args: string[]): Promise<number> {
 }
 
 async function migrate(config: Config): Promise<number> {
-  const db = await openDatabase(config.databasePath, { migrate: false });
+  const db = await open(config);
+  if (typeof db === "number") return db;
   try {
     const result = await migrateDatabase(db);
     log.info("Schema at version {to} (was {from}); applied {count} migration(s)", {
       ...result,
       count: result.applied.length,
-      database: config.databasePath,
+      database: db.location,
     });
     return 0;
+  } catch (error) {
+    return storageFailure(error);
   } finally {
-    closeDatabase(db);
+    await closeDatabase(db);
   }
+}
+
+/**
+ * Opens the configured database without migrating it, or logs one line that
+ * says what is wrong and returns exit code 1: a PostgreSQL host the
+ * permission set does not grant, a SQLite file another process holds.
+ */
+async function open(config: Config): Promise<Database | number> {
+  if (config.databaseUrl !== undefined) {
+    const problem = databasePermissionProblem(config.databaseUrl);
+    if (problem !== undefined) {
+      log.error(problem);
+      return 1;
+    }
+  }
+  try {
+    return await openDatabase(config.databaseUrl ?? config.databasePath, {
+      migrate: false,
+      poolSize: config.databasePool,
+    });
+  } catch (error) {
+    return storageFailure(error);
+  }
+}
+
+// A StorageError's message is written for operators; anything else is a bug.
+function storageFailure(error: unknown): number {
+  if (!(error instanceof StorageError)) throw error;
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  log.error("{message}", { message: `${error.message}${cause}` });
+  return 1;
+}
+
+/**
+ * Says why the database host cannot be reached under the permission set, or
+ * undefined when it can. The host is an operator's addition (docs/decisions/
+ * 0016-postgres-scale-out.md), so a missing grant is one clear line at start.
+ */
+function databasePermissionProblem(url: string): string | undefined {
+  const host = databaseHost(url);
+  if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return undefined;
+  return `REPORTD_DATABASE_URL points at ${host}, which the permission set does not allow; ` +
+    `add "${host}" to permissions.default.net in deno.json, or run with ` +
+    `--allow-net=${host} (the container image grants the host "postgres"; see README, PostgreSQL)`;
 }
 
 async function serve(config: Config): Promise<number> {
@@ -139,14 +189,23 @@ async function serve(config: Config): Promise<number> {
     log.error(unreachable);
     return 1;
   }
+  const opened = await open(config);
+  if (typeof opened === "number") return opened;
+  const db = opened;
+  let migrations;
+  try {
+    migrations = await migrateDatabase(db);
+  } catch (error) {
+    await closeDatabase(db);
+    return storageFailure(error);
+  }
   const telemetry = startTelemetryFor(config);
-  const db = await openDatabase(config.databasePath, { migrate: false });
   // Counted once the database is open, before workers and connections take any.
   const maxConnections = config.security.maxConnections ??
     defaultMaxConnections(freeDescriptors(dirname(config.databasePath)));
-  const migrations = await migrateDatabase(db);
-  log.info("Database {database} at schema version {to}", {
-    database: config.databasePath,
+  log.info("Database {database} ({engine}) at schema version {to}", {
+    database: db.location,
+    engine: db.engine,
     ...migrations,
   });
   let access;
@@ -157,7 +216,7 @@ async function serve(config: Config): Promise<number> {
     });
   } catch (error) {
     log.error("{message}", { message: (error as Error).message });
-    closeDatabase(db);
+    await closeDatabase(db);
     await telemetry.shutdown();
     return 1;
   }
@@ -184,17 +243,12 @@ async function serve(config: Config): Promise<number> {
     maxPoints: config.maxPoints,
     failedRetentionMs: config.failedRetentionMs,
     telemetry: telemetry.jobs,
+    leaseMs: config.jobLeaseMs,
   });
   telemetry.observeDatabase({
     sizeBytes: () => databaseSizeBytes(db),
     reportsByStatus: () => countReportsByStatus(db),
   });
-  const recovery = await queue.start();
-  log.info("Job queue started with {workers} worker(s)", {
-    workers: config.workers,
-    ...recovery,
-  });
-
   let shuttingDown = false;
   const app = createApp({
     db,
@@ -236,6 +290,22 @@ async function serve(config: Config): Promise<number> {
     refused: () => server.refused,
   });
 
+  // Only now, with the port bound (a second instance that cannot bind has
+  // exited by now), does the queue sweep leftovers and start claiming.
+  try {
+    const recovery = await queue.start();
+    log.info("Job queue started with {workers} worker(s)", {
+      workers: config.workers,
+      ...recovery,
+    });
+  } catch (error) {
+    // The database went away between the migration and now: the poll and
+    // the sweep retry on their own, so the queue starts anyway.
+    log.error("The job queue could not sweep at start: {error}", {
+      error: (error as Error).message,
+    });
+  }
+
   const stopped = Promise.withResolvers<string>();
   const onSignal = (signal: Deno.Signal) => () => {
     if (shuttingDown) {
@@ -267,7 +337,7 @@ async function serve(config: Config): Promise<number> {
   });
   // Before the database closes: the final metrics push still reads its size.
   await telemetry.shutdown();
-  closeDatabase(db);
+  await closeDatabase(db);
   for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   log.info("Stopped cleanly");
   return 0;
@@ -276,11 +346,27 @@ async function serve(config: Config): Promise<number> {
 // Before logging is configured: `keys create` prints the new key alone on
 // stdout, where a log line would get in the way of capturing it.
 async function keys(config: Config, args: string[]): Promise<number> {
-  const db = await openDatabase(config.databasePath);
+  // `keys` runs beside a serving instance: on SQLite it would wait on the
+  // process lock, so it opens the file without taking it (one short write).
+  let db: Database;
+  try {
+    if (config.databaseUrl !== undefined && databasePermissionProblem(config.databaseUrl)) {
+      console.error(databasePermissionProblem(config.databaseUrl));
+      return 1;
+    }
+    db = await openDatabase(config.databaseUrl ?? config.databasePath, {
+      exclusive: false,
+      poolSize: 1,
+    });
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
   try {
     return await runKeysCommand(db, args);
   } finally {
-    closeDatabase(db);
+    await closeDatabase(db);
   }
 }
 
@@ -305,6 +391,9 @@ function redactedConfig(config: Config): Record<string, unknown> {
   const redact = (secret: string | undefined) => secret === undefined ? undefined : "[redacted]";
   return {
     ...config,
+    databaseUrl: config.databaseUrl === undefined
+      ? undefined
+      : redactDatabaseUrl(config.databaseUrl),
     providers: { ...config.providers, stooqApiKey: redact(config.providers.stooqApiKey) },
     telemetry: { ...config.telemetry, otlpHeaders: redactValues(config.telemetry.otlpHeaders) },
     // Names and scopes help an operator; even the keys' hashes stay out of logs.
@@ -355,11 +444,8 @@ function otlpPermissionProblem(endpoint: string | undefined): string | undefined
 }
 
 function closeQuietly(db: Database): void {
-  try {
-    closeDatabase(db);
-  } catch {
-    // Exiting anyway; the database recovers from its WAL on the next start.
-  }
+  // Exiting anyway; the database recovers from its WAL on the next start.
+  closeDatabase(db).catch(() => {});
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

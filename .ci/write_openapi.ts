@@ -35,5 +35,5 @@ try {
   const response = await app.request("/openapi.json");
   await Deno.writeTextFile(Deno.args[0], JSON.stringify(await response.json(), null, 2));
 } finally {
-  closeDatabase(db);
+  await closeDatabase(db);
 }

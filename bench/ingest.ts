@@ -8,7 +8,8 @@
  * 2. Small uploads (100-row JSON) from 32 concurrent clients: requests per
  *    second and p99 latency of the POST.
  *
- * Usage: deno task bench (or deno run -P=test bench/ingest.ts). Goals and
+ * Usage: deno task bench [--database=sqlite|postgres|postgres://...] (or
+ * deno run -P=test bench/ingest.ts; bench/database.ts says what each means). Goals and
  * results: docs/benchmarks.md. Timings belong here, never in tests.
  *
  * @module
@@ -16,6 +17,9 @@
 import { generateCsv } from "../tests/helpers/generate.ts";
 import { pollReport } from "../tests/helpers/poll.ts";
 import { makeDataDir, startServer } from "../tests/helpers/server_process.ts";
+import { benchDatabase, databaseChoice } from "./database.ts";
+
+const DATABASE = databaseChoice(Deno.args);
 
 const ROWS = 1_000_000;
 const SMALL_CLIENTS = 32;
@@ -42,10 +46,15 @@ async function bigUpload(): Promise<Record<string, number | string>> {
   const csv = generateCsv(ROWS);
   const body = new TextEncoder().encode(csv);
   const dataDir = await makeDataDir();
+  await using postgres = await benchDatabase(DATABASE);
   try {
     await using server = await startServer({
       dataDir,
-      env: { REPORTD_MAX_POINTS: String(ROWS * 2), REPORTD_MAX_BODY_BYTES: String(64 << 20) },
+      env: {
+        REPORTD_MAX_POINTS: String(ROWS * 2),
+        REPORTD_MAX_BODY_BYTES: String(64 << 20),
+        ...(postgres === undefined ? {} : { REPORTD_DATABASE_URL: postgres.url }),
+      },
     });
     const started = performance.now();
     const response = await fetch(`${server.baseUrl}/v1/reports`, {
@@ -113,11 +122,16 @@ async function smallUploads(): Promise<Record<string, number | string>> {
   const points = Array.from({ length: 100 }, (_, i) => ({ t: 1577836800 + i * 60, value: i }));
   const body = JSON.stringify({ name: "small", points });
   const dataDir = await makeDataDir();
+  await using postgres = await benchDatabase(DATABASE);
   try {
     await using server = await startServer({
       dataDir,
       // Every client may upload at once; the default of 4 would turn most into 503s.
-      env: { REPORTD_MAX_INFLIGHT_UPLOADS: String(SMALL_CLIENTS), REPORTD_QUEUE_MAX: "100000" },
+      env: {
+        REPORTD_MAX_INFLIGHT_UPLOADS: String(SMALL_CLIENTS),
+        REPORTD_QUEUE_MAX: "100000",
+        ...(postgres === undefined ? {} : { REPORTD_DATABASE_URL: postgres.url }),
+      },
     });
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
@@ -152,6 +166,7 @@ async function smallUploads(): Promise<Record<string, number | string>> {
 }
 
 if (import.meta.main) {
+  console.log(`Database: ${DATABASE === "sqlite" ? "SQLite" : "PostgreSQL"}`);
   console.log("## 1,000,000-row CSV upload");
   console.table(await bigUpload());
   console.log("## Small JSON uploads, 32 concurrent clients");

@@ -21,11 +21,12 @@
  * median round counts.
  *
  * Usage: deno task bench:read-path [--seconds=10] [--rounds=3] [--connections=32]
- *   [--modes=bare,shipped,healthz,off,on,quiet,otlp]
+ *   [--modes=bare,shipped,healthz,off,on,quiet,otlp] [--database=sqlite|postgres|postgres://...]
  * Results: docs/benchmarks.md. Timings belong here, never in tests.
  *
  * @module
  */
+import { benchDatabase, databaseChoice } from "./database.ts";
 import { MODES as HARNESS_MODES } from "./read_path_server.ts";
 import { startShipped } from "./shipped_server.ts";
 
@@ -38,6 +39,8 @@ interface Options {
   rounds: number;
   connections: number;
   modes: Mode[];
+  /** sqlite, postgres or a postgres:// URL (bench/database.ts). */
+  database: string;
 }
 
 interface Measurement {
@@ -57,8 +60,10 @@ function parseOptions(args: string[]): Options {
     rounds: 3,
     connections: 32,
     modes: ["bare", "shipped", "healthz", "off", "on", "quiet"],
+    database: databaseChoice(args),
   };
   for (const arg of args) {
+    if (arg.startsWith("--database=")) continue;
     const modes = arg.match(/^--modes=([a-z,]+)$/)?.[1].split(",");
     if (modes !== undefined && modes.every((mode) => (MODES as readonly string[]).includes(mode))) {
       options.modes = modes as Mode[];
@@ -95,10 +100,13 @@ async function startBenchServer(
   mode: Mode,
   dir: string,
   collector: string,
+  database: string,
 ): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
-  if (mode === "shipped" || mode === "healthz") return shippedTarget(mode);
+  const postgres = await benchDatabase(database);
+  if (mode === "shipped" || mode === "healthz") return shippedTarget(mode, postgres);
+  const location = postgres?.url ?? `${dir}/${mode}-${crypto.randomUUID()}.db`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=test", SERVER, mode, `${dir}/${mode}-${crypto.randomUUID()}.db`, collector],
+    args: ["run", "-P=test", SERVER, mode, location, collector],
     env: { NO_COLOR: "1" },
     // The log lines go where a service's stdout goes when nobody reads it
     // closely: the cost measured is reportd's writing, not a reader's parsing.
@@ -128,18 +136,27 @@ async function startBenchServer(
       child.kill("SIGTERM");
       await child.status;
       await drained;
+      await postgres?.[Symbol.asyncDispose]();
     },
   };
 }
 
-async function shippedTarget(mode: "shipped" | "healthz") {
-  const server = await startShipped();
+async function shippedTarget(
+  mode: "shipped" | "healthz",
+  postgres: ({ url: string } & AsyncDisposable) | undefined,
+) {
+  const server = await startShipped(
+    postgres === undefined ? {} : { REPORTD_DATABASE_URL: postgres.url },
+  );
   return {
     pid: server.pid,
     url: mode === "shipped"
       ? `${server.baseUrl}/v1/reports/${server.reportId}`
       : `${server.baseUrl}/healthz`,
-    stop: () => server.stop(),
+    async stop(): Promise<void> {
+      await server.stop();
+      await postgres?.[Symbol.asyncDispose]();
+    },
   };
 }
 
@@ -213,6 +230,7 @@ async function main(): Promise<void> {
           mode,
           dir,
           `http://127.0.0.1:${collector.addr.port}`,
+          options.database,
         );
         try {
           await runWrk(server.url, 2, options.connections); // warm-up: JIT, caches
@@ -236,7 +254,8 @@ async function main(): Promise<void> {
   const offCpu = median(results.get("off")!.map((m) => m.cpuMicrosPerRequest));
   const bare = median(results.get("bare")!.map((m) => m.requestsPerSecond)) || NaN;
   console.log(
-    `\nGET /v1/reports/{id}, ${options.connections} connections, ${options.seconds} s x ` +
+    `\nGET /v1/reports/{id} on ${options.database === "sqlite" ? "SQLite" : "PostgreSQL"}, ` +
+      `${options.connections} connections, ${options.seconds} s x ` +
       `${options.rounds} rounds (median round)\n`,
   );
   console.log(

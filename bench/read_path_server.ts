@@ -94,7 +94,7 @@ async function serveApp(mode: Exclude<Mode, "bare">, path: string, collector?: s
   await server.shutdown();
   await queue.drain(1000);
   await telemetry?.shutdown();
-  closeDatabase(db);
+  await closeDatabase(db);
   await resetLogging();
 }
 

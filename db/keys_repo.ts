@@ -1,80 +1,33 @@
 /**
- * The API keys repository: the only module with SQL about keys.
- *
- * Rows hold a key's public id, its name, scopes and a SHA-256 of the whole
- * key; never the key itself (services/api_keys.ts says why one SHA-256 is
- * enough). Records use their own types so that db/ imports nothing from
- * services/.
+ * API keys, engine-neutral: what services call. Rows hold a key's public id,
+ * its name, scopes and a SHA-256 of the whole key; never the key itself
+ * (services/api_keys.ts says why one SHA-256 is enough).
  *
  * @module
  */
-import { type Database, runStorage, statement } from "./mod.ts";
+import type { Database } from "./mod.ts";
+import type { ApiKeyRecord } from "./types.ts";
 
-/** An API key as stored. */
-export interface ApiKeyRecord {
-  /** The public part of the key, shown by `keys list`. */
-  id: string;
-  /** What the key is for. */
-  name: string;
-  /** Hex SHA-256 of the whole key. */
-  keySha256: string;
-  /** Scope names, e.g. `["read", "write"]`. */
-  scopes: string[];
-  /** ISO-8601 UTC. */
-  createdAt: string;
-  /** ISO-8601 UTC, or null while the key is valid. */
-  revokedAt: string | null;
-}
-
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  key_sha256: string;
-  scopes: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-const COLUMNS = "id, name, key_sha256, scopes, created_at, revoked_at";
+export type { ApiKeyRecord } from "./types.ts";
 
 /** Stores a new key. Fails (as a StorageError) when the id is taken. */
 export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
-  return runStorage("store the API key", () => {
-    statement(db, `INSERT INTO api_keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`).run(
-      key.id,
-      key.name,
-      key.keySha256,
-      key.scopes.join("+"),
-      key.createdAt,
-      key.revokedAt,
-    );
-  });
+  return db.repositories.insertApiKey(key);
 }
 
 /** Returns the key with this id, revoked or not, or undefined. */
 export function getApiKey(db: Database, id: string): Promise<ApiKeyRecord | undefined> {
-  return runStorage("read the API key", () => {
-    const row = statement(db, `SELECT ${COLUMNS} FROM api_keys WHERE id = ?`).get(id);
-    return row === undefined ? undefined : fromRow(row as unknown as ApiKeyRow);
-  });
+  return db.repositories.getApiKey(id);
 }
 
 /** Returns every key, oldest first, revoked ones included (they stay for audit). */
 export function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
-  return runStorage(
-    "list API keys",
-    () =>
-      statement(db, `SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`).all()
-        .map((row) => fromRow(row as unknown as ApiKeyRow)),
-  );
+  return db.repositories.listApiKeys();
 }
 
 /** True when a key was ever created, revoked or not. */
 export function hasApiKeys(db: Database): Promise<boolean> {
-  return runStorage(
-    "look for API keys",
-    () => statement(db, "SELECT 1 AS found FROM api_keys LIMIT 1").get() !== undefined,
-  );
+  return db.repositories.hasApiKeys();
 }
 
 /**
@@ -82,22 +35,5 @@ export function hasApiKeys(db: Database): Promise<boolean> {
  * was already revoked (the first revocation time is kept).
  */
 export function revokeApiKey(db: Database, id: string, now: string): Promise<boolean> {
-  return runStorage("revoke the API key", () => {
-    const result = statement(
-      db,
-      "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-    ).run(now, id);
-    return Number(result.changes) > 0;
-  });
-}
-
-function fromRow(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    keySha256: row.key_sha256,
-    scopes: row.scopes.split("+"),
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-  };
+  return db.repositories.revokeApiKey(id, now);
 }

@@ -1,20 +1,15 @@
 /**
- * The upstream cache: provider answers kept in SQLite, so a repeated import
- * within the freshness window does not touch the provider, and an expired
- * answer can still be served when the provider is down.
+ * The upstream cache, engine-neutral: provider answers kept in the database,
+ * so a repeated import within the freshness window does not touch the
+ * provider, and an expired answer can still be served when the provider is
+ * down. With PostgreSQL every instance shares it.
  *
  * @module
  */
-import { type Database, runStorage, statement } from "./mod.ts";
+import type { Database } from "./mod.ts";
+import type { CachedAnswer } from "./types.ts";
 
-/** One cached upstream answer. */
-export interface CachedAnswer {
-  body: Uint8Array;
-  /** ISO-8601 UTC. */
-  fetchedAt: string;
-  /** ISO-8601 UTC; after it the answer is stale. */
-  expiresAt: string;
-}
+export type { CachedAnswer } from "./types.ts";
 
 /** Returns the cached answer for `(provider, key)`, fresh or stale, or undefined. */
 export function getCachedAnswer(
@@ -22,17 +17,7 @@ export function getCachedAnswer(
   provider: string,
   key: string,
 ): Promise<CachedAnswer | undefined> {
-  return runStorage("read the upstream cache", () => {
-    const row = statement(
-      db,
-      "SELECT body, fetched_at, expires_at FROM upstream_cache WHERE provider = ? AND cache_key = ?",
-    ).get(provider, key) as
-      | { body: Uint8Array; fetched_at: string; expires_at: string }
-      | undefined;
-    return row === undefined
-      ? undefined
-      : { body: row.body, fetchedAt: row.fetched_at, expiresAt: row.expires_at };
-  });
+  return db.repositories.getCachedAnswer(provider, key);
 }
 
 /** Stores (or replaces) the answer for `(provider, key)`. */
@@ -41,12 +26,5 @@ export function putCachedAnswer(
   provider: string,
   entry: CachedAnswer & { key: string },
 ): Promise<void> {
-  return runStorage("write the upstream cache", () => {
-    statement(
-      db,
-      "INSERT INTO upstream_cache (provider, cache_key, body, fetched_at, expires_at) " +
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, cache_key) DO UPDATE SET " +
-        "body = excluded.body, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at",
-    ).run(provider, entry.key, entry.body, entry.fetchedAt, entry.expiresAt);
-  });
+  return db.repositories.putCachedAnswer(provider, entry);
 }

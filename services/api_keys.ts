@@ -255,7 +255,7 @@ export interface ApiKeysOptions {
  * });
  * assert.equal((await keys.authenticate(secret))?.id, "config:ci");
  * assert.equal(await keys.authenticate("wrong"), undefined);
- * closeDatabase(db);
+ * await closeDatabase(db);
  * ```
  */
 export class ApiKeys {

@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { type ConfiguredKey, parseKeyEntries } from "./api_keys.ts";
 import type { RateLimit } from "./rate_limit.ts";
+import { databaseUrlProblem } from "../db/url.ts";
 
 const MIB = 1024 * 1024;
 
@@ -43,8 +44,17 @@ export interface Config {
   port: number;
   /** Interface to bind. */
   host: string;
-  /** SQLite file path, or `:memory:`. */
+  /** SQLite file path, or `:memory:` (used when no `databaseUrl` is set). */
   databasePath: string;
+  /**
+   * A postgres:// URL: run on PostgreSQL instead of SQLite. Holds the
+   * password, so it is a secret: logs show `databaseLocation` instead.
+   */
+  databaseUrl: string | undefined;
+  /** Most PostgreSQL connections of this instance. */
+  databasePool: number;
+  /** How long a claimed job stays this instance's without a heartbeat, in ms. */
+  jobLeaseMs: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
   /** Most data rows accepted in one upload. */
@@ -139,6 +149,19 @@ export const ENVIRONMENT_VARIABLES = {
   PORT: { default: "8000", description: "TCP port to listen on" },
   HOST: { default: "0.0.0.0", description: "Interface to bind" },
   REPORTD_DB: { default: "./data/reportd.db", description: "SQLite database file or :memory:" },
+  REPORTD_DATABASE_URL: {
+    default: "",
+    description: "postgres://user:password@host:5432/db to run on PostgreSQL (secret)",
+    secret: true,
+  },
+  REPORTD_DATABASE_POOL: {
+    default: "10",
+    description: "Most PostgreSQL connections per instance",
+  },
+  REPORTD_JOB_LEASE: {
+    default: "30s",
+    description: "A job whose instance stops is taken over after this",
+  },
   REPORTD_MAX_BODY_BYTES: { default: String(50 * MIB), description: "Largest request body" },
   REPORTD_MAX_POINTS: { default: "5000000", description: "Most data rows in one upload" },
   LOG_LEVEL: { default: "info", description: "debug, info, warning or error" },
@@ -381,6 +404,14 @@ const ConfigSchema = z.object({
   PORT: integerSetting(0, 65535),
   HOST: z.string().trim().min(1).max(255),
   REPORTD_DB: z.string().trim().min(1),
+  REPORTD_DATABASE_URL: z.string().trim().superRefine((url, context) => {
+    const problem = databaseUrlProblem(url);
+    if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+  }).optional(),
+  REPORTD_DATABASE_POOL: integerSetting(1, 1000),
+  REPORTD_JOB_LEASE: durationSetting().pipe(
+    z.number().min(2000, "expected at least 2s").max(3_600_000, "expected at most 1h"),
+  ),
   REPORTD_MAX_BODY_BYTES: integerSetting(1024, 4096 * MIB),
   REPORTD_MAX_POINTS: integerSetting(1, 100_000_000),
   LOG_LEVEL: z.enum(LOG_LEVELS),
@@ -463,6 +494,7 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
       "OTEL_EXPORTER_OTLP_ENDPOINT",
       "REPORTD_API_KEYS_FILE",
       "REPORTD_MAX_CONNECTIONS",
+      "REPORTD_DATABASE_URL",
     ]
   ) {
     if (input[optional] === "") input[optional] = undefined;
@@ -481,6 +513,9 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     port: values.PORT,
     host: values.HOST,
     databasePath: values.REPORTD_DB,
+    databaseUrl: values.REPORTD_DATABASE_URL,
+    databasePool: values.REPORTD_DATABASE_POOL,
+    jobLeaseMs: values.REPORTD_JOB_LEASE,
     maxBodyBytes: values.REPORTD_MAX_BODY_BYTES,
     maxPoints: values.REPORTD_MAX_POINTS,
     logLevel: values.LOG_LEVEL,

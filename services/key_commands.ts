@@ -51,7 +51,7 @@ const CONSOLE: CommandOutput = {
  * const code = await runKeysCommand(db, ["create", "--scopes", "read", "--name", "ci"], output);
  * assert.equal(code, 0);
  * assert.match(lines[0], /^rk_[a-z2-7]{12}_/);
- * closeDatabase(db);
+ * await closeDatabase(db);
  * ```
  */
 export async function runKeysCommand(

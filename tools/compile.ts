@@ -70,7 +70,8 @@ export const BUILD_ENV_FILE = "build.env";
 export const INCLUDES: readonly string[] = [
   // Started by services/jobs/pool.ts; --include of a module brings its imports too.
   "services/jobs/worker.ts",
-  "db/migrations/",
+  "db/sqlite/migrations/",
+  "db/postgres/migrations/",
   "web/",
 ];
 
@@ -156,6 +157,13 @@ export interface CompileOptions {
   envFile?: string;
   /** The permission set; deno.json's `permissions.default` when absent. */
   permissions?: PermissionSet;
+  /**
+   * PostgreSQL hosts (`host:port`) the executable may reach, on top of the
+   * permission set: a compiled binary's permissions are fixed when it is
+   * built, and the database host is the operator's (the image grants
+   * `postgres:5432`; docs/decisions/0016-postgres-scale-out.md).
+   */
+  databaseHosts?: string[];
 }
 
 /**
@@ -177,7 +185,12 @@ export interface CompileOptions {
  * ```
  */
 export function compileArgs(options: CompileOptions): string[] {
-  const permissions = options.permissions ?? (denoConfig.permissions.default as PermissionSet);
+  const base = options.permissions ?? (denoConfig.permissions.default as PermissionSet);
+  const hosts = options.databaseHosts ?? [];
+  const net = base.net;
+  const permissions: PermissionSet = hosts.length === 0 || !Array.isArray(net)
+    ? base
+    : { ...base, net: [...net, ...hosts] };
   return [
     "compile",
     "--frozen",
@@ -227,6 +240,7 @@ export function planCompile(argv: string[]): CompilePlan {
       target: { type: "string" },
       output: { type: "string" },
       commit: { type: "string" },
+      "database-hosts": { type: "string" },
       "dry-run": { type: "boolean", default: false },
     },
     strict: true,
@@ -242,6 +256,14 @@ export function planCompile(argv: string[]): CompilePlan {
   if (values.all && values.target !== undefined) {
     throw new Error("Use --all or --target, not both");
   }
+  const databaseHosts = (values["database-hosts"] ?? "").split(",").map((host) => host.trim())
+    .filter((host) => host !== "");
+  const badHost = databaseHosts.find((host) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(host));
+  if (badHost !== undefined) {
+    throw new Error(
+      `Invalid --database-hosts entry ${JSON.stringify(badHost)}: expected host:port`,
+    );
+  }
   const output = values.output ?? OUTPUT;
   const slash = output.lastIndexOf("/");
   const outputDir = slash === -1 ? "." : output.slice(0, slash);
@@ -251,7 +273,11 @@ export function planCompile(argv: string[]): CompilePlan {
     : [values.target as Target | undefined];
   const builds = targets.map((target) => {
     const path = values.all ? `${output}-${target}` : output;
-    return { target, output: path, args: compileArgs({ output: path, target, envFile }) };
+    return {
+      target,
+      output: path,
+      args: compileArgs({ output: path, target, envFile, databaseHosts }),
+    };
   });
   return { builds, outputDir, envFile, commit, dryRun: values["dry-run"] };
 }

@@ -1,28 +1,46 @@
 /**
- * The durable job queue: claims queued reports from SQLite oldest first, hands
- * them to the worker pool, stores results, retries crashes, and drains on
- * shutdown.
+ * The durable job queue: claims queued reports from the database oldest
+ * first, hands them to the worker pool, stores results, retries crashes, and
+ * drains on shutdown. The same code runs on SQLite (one process) and on
+ * PostgreSQL (any number of instances sharing the queue).
  *
- * Why SQLite and not an in-memory queue: a report is "accepted" (202) only once
- * its upload and its job are committed, so a crash loses nothing; at start,
- * jobs left `processing` by a dead process go back to `queued`. Every state
- * change is one transaction.
+ * Why the database and not an in-memory queue: a report is "accepted" (202)
+ * only once its upload and its job are committed, so a crash loses nothing.
+ *
+ * Leases: a claim leases the job to this instance for `leaseMs`, renewed by a
+ * heartbeat every third of that while the job runs. Every instance sweeps
+ * expired leases back to `queued` every sixth of the lease, so a job whose
+ * instance died is taken over about one lease after its last heartbeat, by
+ * whichever instance is alive, without a restart. Completing, failing and
+ * requeueing are fenced by the claim's token: an instance that was paused
+ * past its lease finds its late result refused. Start-up sweeps the same way
+ * and so never touches another living instance's work (on SQLite, which one
+ * process holds by a lock, it recovers everything at once).
+ *
+ * Storage errors while running a job count as an attempt and are retried
+ * after an exponential backoff with jitter (the job is not claimable before
+ * then), so a persistent failure ends as a failed report after
+ * `maxAttempts`, never as a hot loop.
  *
  * @module
  */
 import type { Database } from "../../db/mod.ts";
+import { listen } from "../../db/mod.ts";
 import {
   type ClaimedJob,
   claimNextJob,
   completeJob,
   countQueuedJobs,
-  deleteOrphanUploads,
   failJob,
+  type FencedOutcome,
+  JOBS_CHANNEL,
   purgeExpired,
   queuePosition,
   readUpload,
-  requeueAbandonedJobs,
+  renewLease,
   requeueJob,
+  sweepJobs,
+  type SweepResult,
 } from "../../db/jobs_repo.ts";
 import type { JsonObject } from "../../db/reports_repo.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
@@ -43,6 +61,15 @@ const PURGE_INTERVAL_MS = 60 * 60_000;
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 /** Assumed job duration before any job has finished, for Retry-After estimates. */
 const DEFAULT_JOB_SECONDS = 2;
+/**
+ * An upload that is no job's and got no chunk for this long is a body whose
+ * request died. Far longer than any living upload goes without a chunk: at
+ * the slowest rate REPORTD_BODY_MIN_RATE allows (16 KiB/s), a 1 MiB chunk
+ * takes about a minute.
+ */
+const ORPHAN_UPLOAD_AGE_MS = 60 * 60_000;
+/** The longest backoff after a storage error. */
+const MAX_RETRY_DELAY_MS = 5 * 60_000;
 
 /** Options for {@linkcode JobQueue}. */
 export interface JobQueueOptions {
@@ -62,6 +89,12 @@ export interface JobQueueOptions {
   telemetry?: JobTelemetry;
   /** Fetches the CSV of import jobs; without it, import jobs fail. */
   importer?: Pick<Importer, "fetch">;
+  /** How long a claim holds a job without a heartbeat, in ms (default 30 s). */
+  leaseMs?: number;
+  /** This instance's name in `locked_by` (default: pid and a random suffix). */
+  holder?: string;
+  /** First backoff after a storage error, in ms, doubled per attempt (default 1 s). */
+  retryBaseMs?: number;
 }
 
 /** A stored failure: a problem kind, its detail and field errors. */
@@ -96,12 +129,19 @@ export interface JobSettledDetail {
 export class JobQueue extends EventTarget {
   readonly #options: JobQueueOptions;
   readonly #telemetry: JobTelemetry;
-  readonly #running = new Map<string, { startedAt: number; done: Promise<void> }>();
+  readonly #running = new Map<
+    string,
+    { startedAt: number; done: Promise<void>; job: ClaimedJob; lost: boolean }
+  >();
+  readonly #leaseMs: number;
+  readonly #holder: string;
+  #unlisten: (() => void) | undefined;
   #accepting = false;
   #stopped = false;
   #pumping = false;
   #pumpAgain = false;
   #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   /** Exponentially weighted mean of recent job durations, in seconds. */
   #meanSeconds = DEFAULT_JOB_SECONDS;
 
@@ -109,6 +149,8 @@ export class JobQueue extends EventTarget {
   constructor(options: JobQueueOptions) {
     super();
     this.#options = options;
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#holder = options.holder ?? `pid-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
     this.#telemetry = options.telemetry ?? UNOBSERVED_JOBS;
     this.#telemetry.observeQueue(async () => ({
       queued: await countQueuedJobs(options.db),
@@ -122,27 +164,51 @@ export class JobQueue extends EventTarget {
   }
 
   /**
-   * Recovers jobs abandoned by a previous process, removes uploads whose
-   * request died before it was queued, purges expired data, and starts
-   * processing. Call once, before the server accepts requests.
+   * Sweeps expired leases and orphaned uploads (on SQLite, which this process
+   * alone holds, every leftover of a previous process), purges expired data,
+   * listens for queued jobs and starts processing. Call once.
    */
   async start(): Promise<{ recovered: number; orphanChunks: number }> {
     const { db } = this.#options;
-    const recovered = await requeueAbandonedJobs(db, { now: this.#now() });
-    const orphanChunks = await deleteOrphanUploads(db);
-    if (recovered > 0) {
-      log.warn("Requeued {recovered} job(s) left processing by a crash", { recovered });
-    }
+    const swept = await this.sweep({ everything: db.exclusive });
     await this.purge();
     this.#accepting = true;
+    // Another instance queued a job (PostgreSQL NOTIFY), or the listening
+    // connection came back after an outage (undefined): look for work.
+    this.#unlisten = listen(db, JOBS_CHANNEL, () => this.notify());
     this.#timers.push(
       setInterval(() => this.notify(), POLL_INTERVAL_MS),
+      setInterval(
+        () => this.sweep().catch(logSweepFailure),
+        Math.max(250, Math.floor(this.#leaseMs / 6)),
+      ),
       setInterval(() => this.purge().catch(logPurgeFailure), PURGE_INTERVAL_MS),
     );
     // The timers are a safety net, not a reason to keep the process alive.
     for (const timer of this.#timers) timer.unref();
     this.notify();
-    return { recovered, orphanChunks };
+    return { recovered: swept.reclaimed, orphanChunks: swept.orphanChunks };
+  }
+
+  /**
+   * Puts jobs whose lease expired back in the queue and deletes uploads
+   * nobody has written to for an hour. `everything` recovers all leftovers
+   * at once: only for a database this process alone uses.
+   */
+  async sweep(options: { everything?: boolean } = {}): Promise<SweepResult> {
+    const now = this.#clock();
+    const swept = await sweepJobs(this.#options.db, {
+      now: now.toISOString(),
+      orphanUploadsBefore: new Date(now.getTime() - ORPHAN_UPLOAD_AGE_MS).toISOString(),
+      everything: options.everything,
+    });
+    if (swept.reclaimed > 0) {
+      log.warn("Requeued {reclaimed} job(s) whose lease expired (their process stopped)", {
+        reclaimed: swept.reclaimed,
+      });
+      this.notify();
+    }
+    return swept;
   }
 
   /** Says that work may be waiting (a job was queued or a worker freed up). */
@@ -182,7 +248,10 @@ export class JobQueue extends EventTarget {
    */
   async drain(timeoutMs: number): Promise<DrainResult> {
     this.#accepting = false;
+    this.#unlisten?.();
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     const before = this.#running.size;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
@@ -194,8 +263,20 @@ export class JobQueue extends EventTarget {
     if (timedOut) {
       // From here on, results of the abandoned jobs are ignored.
       this.#stopped = true;
-      for (const reportId of this.#running.keys()) {
-        await requeueJob(this.#options.db, reportId, { now: this.#now(), refundAttempt: true });
+      for (const [reportId, { job }] of this.#running) {
+        try {
+          await requeueJob(this.#options.db, reportId, {
+            lease: job.lease,
+            now: this.#now(),
+            refundAttempt: true,
+          });
+        } catch (error) {
+          // The database is unreachable: the lease runs out and a sweep requeues it.
+          log.error("Could not requeue the job of report {report_id} at shutdown: {error}", {
+            report_id: reportId,
+            error: describeError(error),
+          });
+        }
         requeued++;
       }
     }
@@ -205,7 +286,7 @@ export class JobQueue extends EventTarget {
 
   /** Deletes failed uploads past retention and idempotency keys past 24 h. */
   async purge(): Promise<void> {
-    const now = (this.#options.now?.() ?? new Date()).getTime();
+    const now = this.#clock().getTime();
     const purged = await purgeExpired(this.#options.db, {
       failedBefore: new Date(now - this.#options.failedRetentionMs).toISOString(),
       keysBefore: new Date(now - IDEMPOTENCY_TTL_MS).toISOString(),
@@ -228,13 +309,22 @@ export class JobQueue extends EventTarget {
       do {
         this.#pumpAgain = false;
         while (this.#accepting && this.#running.size < this.#options.pool.size) {
-          const job = await claimNextJob(this.#options.db, { now: this.#now() });
+          const job = await claimNextJob(this.#options.db, {
+            now: this.#now(),
+            holder: this.#holder,
+            leaseMs: this.#leaseMs,
+          });
           if (job === undefined) break;
           const startedAt = performance.now();
+          const heartbeat = setInterval(
+            () => this.#renew(job),
+            Math.max(100, Math.floor(this.#leaseMs / 3)),
+          );
           const done = this.#telemetry.run(
             { reportId: job.reportId, attempt: job.attempts, traceparent: job.traceparent },
             () => this.#process(job, startedAt),
           ).then((result) => {
+            clearInterval(heartbeat);
             const status = SETTLED_STATUS[result.outcome];
             this.#running.delete(job.reportId);
             this.dispatchEvent(
@@ -244,7 +334,7 @@ export class JobQueue extends EventTarget {
             );
             this.notify();
           });
-          this.#running.set(job.reportId, { startedAt, done });
+          this.#running.set(job.reportId, { startedAt, done, job, lost: false });
         }
       } while (this.#pumpAgain && this.#accepting);
     } finally {
@@ -255,6 +345,15 @@ export class JobQueue extends EventTarget {
   async #process(job: ClaimedJob, startedAt: number): Promise<JobResult> {
     const { db, pool, maxAttempts, maxPoints } = this.#options;
     const context = { report_id: job.reportId, attempt: job.attempts, format: job.format };
+    if (job.attempts > maxAttempts) {
+      // Claimed more often than allowed: its earlier holders died while running
+      // it (a job that kills its process would otherwise kill every instance).
+      const detail = `Processing stopped ${maxAttempts} time(s) without finishing ` +
+        "(the process running it ended); giving up";
+      await this.#fail(job, { kind: "processing_failed", detail });
+      log.error("Job failed for report {report_id}: {reason}", { ...context, reason: detail });
+      return { outcome: "failed", error: detail };
+    }
     log.info("Job started for report {report_id}, attempt {attempt}", context);
     try {
       const input = await this.#input(job);
@@ -271,21 +370,25 @@ export class JobQueue extends EventTarget {
         format: job.format,
         maxPoints,
       });
-      if (this.#stopped) return { outcome: "retried" };
+      if (this.#stopped || this.#running.get(job.reportId)?.lost) return { outcome: "retried" };
       const durationMs = Math.round(performance.now() - startedAt);
       if (response.ok) {
         const stored = await completeJob(db, job.reportId, {
-          rowCounts: { ...response.rows },
-          summary: { ...response.summary },
-          series: {
-            timestamps: new Float64Array(response.timestamps),
-            names: response.names,
-            columns: response.columns.map((column) => new Float64Array(column)),
+          lease: job.lease,
+          result: {
+            rowCounts: { ...response.rows },
+            summary: { ...response.summary },
+            series: {
+              timestamps: new Float64Array(response.timestamps),
+              names: response.names,
+              columns: response.columns.map((column) => new Float64Array(column)),
+            },
+            name: response.name,
+            source: input.source,
+            finishedAt: this.#now(),
           },
-          name: response.name,
-          source: input.source,
-          finishedAt: this.#now(),
         });
+        if (stored === "lost") return this.#lostLease(job, "complete");
         this.#recordDuration(durationMs);
         log.info("Job finished for report {report_id}: {points} points in {duration_ms} ms", {
           ...context,
@@ -296,11 +399,12 @@ export class JobQueue extends EventTarget {
         return { outcome: "ready", points: response.summary.points };
       }
       if (response.failure === "rejected") {
-        await this.#fail(job, {
+        const failed = await this.#fail(job, {
           kind: response.kind ?? "invalid_input",
           detail: response.message,
           errors: response.errors,
         });
+        if (failed === "lost") return this.#lostLease(job, "fail");
         log.info("Job failed for report {report_id}: {reason}", {
           ...context,
           duration_ms: durationMs,
@@ -309,7 +413,12 @@ export class JobQueue extends EventTarget {
         return { outcome: "failed", error: response.message };
       }
       if (job.attempts < maxAttempts) {
-        await requeueJob(db, job.reportId, { now: this.#now(), lastError: response.message });
+        const requeued = await requeueJob(db, job.reportId, {
+          lease: job.lease,
+          now: this.#now(),
+          lastError: response.message,
+        });
+        if (requeued === "lost") return this.#lostLease(job, "requeue");
         log.warn("Job crashed for report {report_id} (attempt {attempt}); retrying: {reason}", {
           ...context,
           duration_ms: durationMs,
@@ -317,10 +426,11 @@ export class JobQueue extends EventTarget {
         });
         return { outcome: "retried", error: response.message };
       }
-      await this.#fail(job, {
+      const failed = await this.#fail(job, {
         kind: "processing_failed",
         detail: `Processing failed after ${job.attempts} attempt(s): ${response.message}`,
       });
+      if (failed === "lost") return this.#lostLease(job, "fail");
       log.error("Job failed for report {report_id} after {attempt} attempt(s): {reason}", {
         ...context,
         duration_ms: durationMs,
@@ -328,17 +438,91 @@ export class JobQueue extends EventTarget {
       });
       return { outcome: "failed", error: response.message };
     } catch (error) {
-      // Storage trouble: leave the job to be claimed again rather than lose it.
-      log.error("Job for report {report_id} hit a storage error: {error}", {
-        ...context,
-        error: describeError(error),
-      });
-      if (!this.#stopped) {
-        await requeueJob(db, job.reportId, { now: this.#now(), lastError: String(error) })
-          .catch(() => {});
-      }
+      return await this.#storageFailure(job, error);
+    }
+  }
+
+  /**
+   * A storage error while running a job counts as an attempt. Below the
+   * limit, the job goes back to the queue, claimable only after an
+   * exponential backoff with full jitter (base * 2^(attempt-1), capped), so a
+   * persistent failure costs a few tries spread over time, not a hot loop;
+   * at the limit the report fails with a problem saying so. When even that
+   * write fails (the database is down), the lease simply runs out and the
+   * sweep requeues the job later, still counted.
+   */
+  async #storageFailure(job: ClaimedJob, error: unknown): Promise<JobResult> {
+    const { db, maxAttempts } = this.#options;
+    const context = { report_id: job.reportId, attempt: job.attempts, format: job.format };
+    log.error("Job for report {report_id} hit a storage error (attempt {attempt}): {error}", {
+      ...context,
+      error: describeError(error),
+    });
+    if (this.#stopped || this.#running.get(job.reportId)?.lost) {
       return { outcome: "retried", error };
     }
+    try {
+      if (job.attempts >= maxAttempts) {
+        const detail = `Storage failed ${job.attempts} time(s) while processing this report; ` +
+          "giving up (upload it again once the service is healthy)";
+        const failed = await this.#fail(job, { kind: "processing_failed", detail });
+        if (failed === "lost") return this.#lostLease(job, "fail");
+        return { outcome: "failed", error: detail };
+      }
+      const base = this.#options.retryBaseMs ?? 1_000;
+      const delayMs = Math.round(
+        Math.random() * Math.min(MAX_RETRY_DELAY_MS, base * 2 ** (job.attempts - 1)),
+      );
+      const notBefore = new Date(this.#clock().getTime() + delayMs).toISOString();
+      const requeued = await requeueJob(db, job.reportId, {
+        lease: job.lease,
+        now: this.#now(),
+        lastError: String(error),
+        notBefore,
+      });
+      if (requeued === "lost") return this.#lostLease(job, "requeue");
+      // Claimable from then on: look again at that moment (the poll is the fallback).
+      const timer = setTimeout(() => {
+        this.#retryTimers.delete(timer);
+        this.notify();
+      }, delayMs + 1);
+      this.#retryTimers.add(timer);
+    } catch (again) {
+      log.error("Could not requeue the job for report {report_id}: {error}", {
+        ...context,
+        error: describeError(again),
+      });
+    }
+    return { outcome: "retried", error };
+  }
+
+  /** Renews a running job's lease; a lost lease marks the job so its result is dropped. */
+  async #renew(job: ClaimedJob): Promise<void> {
+    let outcome: FencedOutcome;
+    try {
+      outcome = await renewLease(this.#options.db, job.reportId, {
+        lease: job.lease,
+        until: new Date(this.#clock().getTime() + this.#leaseMs).toISOString(),
+      });
+    } catch (error) {
+      // The database is unreachable: keep working, the next beat tries again.
+      log.warn("Could not renew the lease of report {report_id}: {error}", {
+        report_id: job.reportId,
+        error: describeError(error),
+      });
+      return;
+    }
+    const running = this.#running.get(job.reportId);
+    if (outcome !== "done" && running !== undefined) running.lost = true;
+  }
+
+  #lostLease(job: ClaimedJob, action: string): JobResult {
+    log.warn(
+      "Refused to {action} the job of report {report_id}: its lease expired and another " +
+        "claim holds it now",
+      { action, report_id: job.reportId, attempt: job.attempts },
+    );
+    return { outcome: "retried", error: "lease lost" };
   }
 
   /**
@@ -366,10 +550,10 @@ export class JobQueue extends EventTarget {
     }
   }
 
-  async #fail(job: ClaimedJob, error: JobError): Promise<void> {
-    await failJob(this.#options.db, job.reportId, {
-      error: { ...error },
-      finishedAt: this.#now(),
+  #fail(job: ClaimedJob, error: JobError): Promise<FencedOutcome> {
+    return failJob(this.#options.db, job.reportId, {
+      lease: job.lease,
+      failure: { error: { ...error }, finishedAt: this.#now() },
     });
   }
 
@@ -379,7 +563,11 @@ export class JobQueue extends EventTarget {
   }
 
   #now(): string {
-    return (this.#options.now?.() ?? new Date()).toISOString();
+    return this.#clock().toISOString();
+  }
+
+  #clock(): Date {
+    return this.#options.now?.() ?? new Date();
   }
 }
 
@@ -392,6 +580,10 @@ const SETTLED_STATUS: Record<JobResult["outcome"], JobSettledDetail["status"]> =
 
 function clampSeconds(seconds: number): number {
   return Math.min(3600, Math.max(1, Math.ceil(seconds)));
+}
+
+function logSweepFailure(error: unknown): void {
+  log.error("Sweeping expired leases failed: {error}", { error: describeError(error) });
 }
 
 function logPurgeFailure(error: unknown): void {

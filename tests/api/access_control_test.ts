@@ -271,7 +271,7 @@ Deno.test("/healthz stays 200 with keys configured when the database is gone", a
   await using world = await testApp({
     security: (db) => ({ keys: new ApiKeys({ db, configured: [], required: false }) }),
   });
-  closeDatabase(world.db);
+  await closeDatabase(world.db);
   const health = await world.app.request("/healthz", { headers: bearer(READER) });
   assert.equal(health.status, 200, "Liveness does not depend on the database");
   await health.body?.cancel();

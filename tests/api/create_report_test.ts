@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { querySql } from "../../db/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import {
   createSettledReport,
@@ -146,7 +147,7 @@ Deno.test("POST /v1/reports answers 413 for a streamed body over the limit", asy
   });
   await assertProblem(res, 413);
   assert.ok(chunksPulled < 10, `Read ${chunksPulled} chunks of an endless body`);
-  const stored = world.db.sqlite.prepare("SELECT count(*) AS n FROM upload_chunks").get();
+  const [stored] = await querySql(world.db, "SELECT count(*) AS n FROM upload_chunks");
   assert.equal((stored as { n: number }).n, 0, "A rejected upload leaves no chunks behind");
 });
 
@@ -272,8 +273,10 @@ Deno.test("Idempotency-Key: the same body returns the same report with 200", asy
   assert.equal(again.headers.get("location"), `/v1/reports/${id}`);
   const list = await (await world.app.request("/v1/reports")).json();
   assert.equal(list.items.length, 1, "A retry creates no second report");
-  const chunks = world.db.sqlite.prepare("SELECT count(DISTINCT upload_id) AS n FROM upload_chunks")
-    .get() as { n: number };
+  const [chunks] = await querySql(
+    world.db,
+    "SELECT count(DISTINCT upload_id) AS n FROM upload_chunks",
+  ) as { n: number }[];
   assert.equal(chunks.n, 1, "The retry's copy of the body is not kept");
 });
 

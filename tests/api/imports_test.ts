@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { querySql } from "../../db/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import {
   csvAnswer,
@@ -229,8 +230,7 @@ Deno.test("When the upstream fails, an expired cache entry is served as stale", 
   await using world = await stooqWorld(upstream);
   upstream.script(csvAnswer(FIXTURE));
   const fresh = await importReport(world, AVGO);
-  world.db.sqlite.prepare("UPDATE upstream_cache SET expires_at = '2000-01-01T00:00:00.000Z'")
-    .run();
+  await querySql(world.db, "UPDATE upstream_cache SET expires_at = '2000-01-01T00:00:00.000Z'");
   upstream.script(statusAnswer(500), statusAnswer(500), statusAnswer(500));
   const stale = await importReport(world, AVGO);
   assert.equal(stale.status, "ready");
@@ -245,11 +245,10 @@ Deno.test("A range that includes today is cached only for the short TTL", async 
   const today = new Date().toISOString().slice(0, 10);
   upstream.script(csvAnswer(`Date,Close\r\n${today},1\r\n`));
   await importReport(world, { ...AVGO, start: today, end: today });
-  const entry = world.db.sqlite.prepare("SELECT fetched_at, expires_at FROM upstream_cache")
-    .get() as {
-      fetched_at: string;
-      expires_at: string;
-    };
+  const [entry] = await querySql(world.db, "SELECT fetched_at, expires_at FROM upstream_cache") as {
+    fetched_at: string;
+    expires_at: string;
+  }[];
   assert.equal(Date.parse(entry.expires_at) - Date.parse(entry.fetched_at), 15 * 60_000);
 });
 

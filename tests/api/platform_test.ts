@@ -14,7 +14,7 @@ Deno.test("GET /healthz and /readyz answer 200 when the database answers", async
 
 Deno.test("GET /readyz answers 503 once the database is gone, /healthz stays 200", async () => {
   await using world = await testApp();
-  closeDatabase(world.db);
+  await closeDatabase(world.db);
   await assertProblem(await world.app.request("/readyz"), 503);
   assert.equal((await world.app.request("/healthz")).status, 200);
 });
@@ -31,7 +31,7 @@ Deno.test("GET /readyz answers 503 as soon as shutdown begins", async () => {
 Deno.test("A storage failure answers 503 with Retry-After and no internals", async () => {
   await using world = await testApp();
   await createSettledReport(world, SAMPLE_CSV);
-  closeDatabase(world.db);
+  await closeDatabase(world.db);
   // A listing always reads the database (single finished reports may come from memory).
   const failed = await world.app.request("/v1/reports");
   assert.equal(failed.headers.get("retry-after"), "5");

@@ -177,7 +177,7 @@ Deno.test("Errors log the full stack with request and trace ids; the response ha
   await using world = await testApp({ telemetry });
   const created = await postReport(world, SAMPLE_CSV);
   const { id } = await created.json();
-  closeDatabase(world.db);
+  await closeDatabase(world.db);
 
   const res = await world.app.request(`/v1/reports/${id}`, {
     headers: { "x-request-id": "broken-1", traceparent: TRACEPARENT },

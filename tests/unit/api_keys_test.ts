@@ -21,7 +21,7 @@ async function withDatabase(run: (db: Awaited<ReturnType<typeof openDatabase>>) 
   try {
     await run(db);
   } finally {
-    closeDatabase(db);
+    await closeDatabase(db);
   }
 }
 

@@ -84,18 +84,21 @@ Deno.test("every module loaded by URL at run time is included in the executable"
 
 Deno.test("the included folders hold the migrations and page assets", async () => {
   const assets = await textAssets();
-  assert.ok(assets.some((path) => path.startsWith("db/migrations/") && path.endsWith(".sql")));
+  for (const engine of ["sqlite", "postgres"]) {
+    const folder = `db/${engine}/migrations`;
+    assert.ok(assets.some((path) => path.startsWith(`${folder}/`) && path.endsWith(".sql")));
+    for (const sql of (await filesUnder(folder)).filter((f) => f.endsWith(".sql"))) {
+      assert.ok(assets.includes(sql), `${sql} is not imported as text`);
+    }
+  }
   assert.ok(assets.some((path) => path.startsWith("web/")));
   for (const asset of assets) assert.ok(isIncluded(asset), `${asset} is not included`);
-  for (const sql of (await filesUnder("db/migrations")).filter((f) => f.endsWith(".sql"))) {
-    assert.ok(assets.includes(sql), `${sql} is not imported as text`);
-  }
 });
 
 Deno.test("the source scan sees the program's modules", async () => {
   // Guards the helpers above: an empty scan would make the checks vacuous.
   const files = await sourceFiles();
-  assert.ok(files.includes("main.ts") && files.includes("db/migrations/mod.ts"));
+  assert.ok(files.includes("main.ts") && files.includes("db/sqlite/migrations/mod.ts"));
 });
 
 Deno.test("planCompile builds for the host by default and every target with --all", () => {
@@ -124,6 +127,19 @@ Deno.test("planCompile builds for the host by default and every target with --al
   const custom = planCompile(["--target", "aarch64-apple-darwin", "--output", "dist/x/reportd"]);
   assert.equal(custom.outputDir, "dist/x");
   assert.equal(custom.builds[0].target, "aarch64-apple-darwin");
+});
+
+Deno.test("planCompile adds --database-hosts to the executable's net permission only", () => {
+  const plan = planCompile(["--database-hosts", "postgres:5432, db.example.com:6432"]);
+  const net = plan.builds[0].args.find((arg) => arg.startsWith("--allow-net="));
+  assert.deepEqual(
+    net?.slice("--allow-net=".length).split(","),
+    [...(DEFAULT_SET.net as string[]), "postgres:5432", "db.example.com:6432"],
+  );
+  assert.throws(
+    () => planCompile(["--database-hosts", "postgres"]),
+    /Invalid --database-hosts entry "postgres": expected host:port/,
+  );
 });
 
 Deno.test("planCompile rejects a bad commit, an unknown target and conflicting options", () => {

@@ -1,5 +1,6 @@
 /**
- * The ordered list of schema migrations.
+ * The ordered list of SQLite schema migrations (db/postgres/migrations/ has
+ * the same numbers for PostgreSQL).
  *
  * The SQL files are imported as text so that `deno compile` embeds them in the
  * executable: the binary never reads its schema from the working directory and
@@ -8,20 +9,12 @@
  *
  * @module
  */
+import type { Migration } from "../../types.ts";
 import init from "./0001_init.sql" with { type: "text" };
 import jobs from "./0002_jobs.sql" with { type: "text" };
 import apiKeys from "./0003_api_keys.sql" with { type: "text" };
 import imports from "./0004_imports.sql" with { type: "text" };
-
-/** One numbered schema change. */
-export interface Migration {
-  /** Matches the file's number; stored in `PRAGMA user_version` once applied. */
-  version: number;
-  /** The file name without extension, for logs. */
-  name: string;
-  /** The statements to run, in one transaction. */
-  sql: string;
-}
+import leases from "./0005_leases.sql" with { type: "text" };
 
 /** Every migration, oldest first. Append only: never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -29,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "0002_jobs", sql: jobs },
   { version: 3, name: "0003_api_keys", sql: apiKeys },
   { version: 4, name: "0004_imports", sql: imports },
+  { version: 5, name: "0005_leases", sql: leases },
 ];

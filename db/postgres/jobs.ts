@@ -1,0 +1,456 @@
+/**
+ * PostgreSQL: the job queue's storage (raw upload chunks, jobs with their
+ * leases, idempotency keys), the only SQL about them for this engine.
+ *
+ * Many instances share these tables, so every claim and every change of a
+ * claimed job is a row-locked transaction: claims take the oldest queued job
+ * with `FOR UPDATE SKIP LOCKED` (instances never wait for each other or take
+ * the same job), and completing, failing, requeueing or renewing first locks
+ * the job row and checks the claim's token (a fenced update).
+ *
+ * @module
+ */
+import type {
+  ClaimedJob,
+  ClaimOptions,
+  EnqueueResult,
+  FencedOutcome,
+  IdempotencyRecord,
+  JobFailure,
+  JobLease,
+  JobResult,
+  NewJob,
+  PurgeResult,
+  ReportRecord,
+  RequeueOptions,
+  SweepOptions,
+  SweepResult,
+} from "../types.ts";
+import { JOBS_CHANNEL } from "../types.ts";
+import {
+  type Client,
+  execute,
+  type PostgresConnection as Database,
+  rows,
+  run,
+  transaction,
+} from "./connection.ts";
+import {
+  fromRow,
+  insertReportRow,
+  insertSeries,
+  REPORT_COLUMNS,
+  type ReportRow,
+} from "./reports.ts";
+
+/** Appends one chunk of a raw upload (its own small transaction, so memory stays one chunk). */
+export function appendUploadChunk(
+  db: Database,
+  uploadId: string,
+  chunk: { seq: number; data: Uint8Array },
+): Promise<void> {
+  return run("store the upload", async () => {
+    await execute(
+      db,
+      "INSERT INTO upload_chunks (upload_id, seq, data, created_at) VALUES ($1, $2, $3, $4)",
+      [uploadId, chunk.seq, chunk.data, new Date().toISOString()],
+    );
+  });
+}
+
+/** Deletes a raw upload. */
+export function deleteUpload(db: Database, uploadId: string): Promise<void> {
+  return run("delete the upload", async () => {
+    await execute(db, "DELETE FROM upload_chunks WHERE upload_id = $1", [uploadId]);
+  });
+}
+
+/** Reads a raw upload back as one contiguous buffer of `bytes` bytes. */
+export function readUpload(db: Database, uploadId: string, bytes: number): Promise<Uint8Array> {
+  return run("read the upload", async () => {
+    const body = new Uint8Array(bytes);
+    let offset = 0;
+    const chunks = await rows<{ data: Uint8Array }>(
+      db,
+      "SELECT data FROM upload_chunks WHERE upload_id = $1 ORDER BY seq",
+      [uploadId],
+    );
+    for (const { data } of chunks) {
+      if (offset + data.byteLength > bytes) {
+        throw new Error(`Upload ${uploadId} has more than the ${bytes} bytes expected`);
+      }
+      body.set(data, offset);
+      offset += data.byteLength;
+    }
+    if (offset !== bytes) {
+      throw new Error(`Upload ${uploadId} has ${offset} bytes stored, expected ${bytes}`);
+    }
+    return body;
+  });
+}
+
+/**
+ * Creates a queued report and its job in one transaction, honouring an
+ * Idempotency-Key. The key goes in first with `ON CONFLICT DO NOTHING`: when
+ * two instances race with one key, the second waits on the first one's
+ * uncommitted row and then finds it, so it answers like a retry (its upload
+ * is deleted). `pg_notify` wakes idle instances when the transaction commits.
+ */
+export function enqueueReport(
+  db: Database,
+  report: ReportRecord,
+  options: { job: NewJob; idempotency?: IdempotencyRecord; createdBy?: string },
+): Promise<EnqueueResult> {
+  return run("queue the report", () =>
+    transaction(db, async (client): Promise<EnqueueResult> => {
+      const { job, idempotency } = options;
+      if (idempotency !== undefined) {
+        const inserted = await execute(
+          client,
+          "INSERT INTO idempotency_keys (key, body_sha256, report_id, created_at) " +
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+          [idempotency.key, idempotency.bodySha256, report.id, idempotency.createdAt],
+        );
+        if (inserted === 0) return await replay(client, idempotency, job.uploadId);
+      }
+      await insertReportRow(client, report);
+      if (options.createdBy !== undefined) {
+        await execute(client, "UPDATE reports SET created_by = $1 WHERE id = $2", [
+          options.createdBy,
+          report.id,
+        ]);
+      }
+      await execute(
+        client,
+        "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +
+          "import_source) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [
+          report.id,
+          job.uploadId,
+          job.format,
+          job.bytes,
+          job.nameFromBody ? 1 : 0,
+          job.traceparent ?? null,
+          job.importSource === undefined ? null : JSON.stringify(job.importSource),
+        ],
+      );
+      await client.query("SELECT pg_notify($1, $2)", [JOBS_CHANNEL, report.id]);
+      return { outcome: "created" };
+    }));
+}
+
+async function replay(
+  client: Client,
+  idempotency: IdempotencyRecord,
+  uploadId: string,
+): Promise<EnqueueResult> {
+  await execute(client, "DELETE FROM upload_chunks WHERE upload_id = $1", [uploadId]);
+  const [existing] = await rows<{ body_sha256: string; report_id: string }>(
+    client,
+    "SELECT body_sha256, report_id FROM idempotency_keys WHERE key = $1",
+    [idempotency.key],
+  );
+  if (existing === undefined) {
+    // The other request's report was deleted between its commit and now.
+    throw new Error("The idempotency key's report vanished while it was looked up");
+  }
+  if (existing.body_sha256 !== idempotency.bodySha256) return { outcome: "key_reused" };
+  const [row] = await rows<ReportRow>(
+    client,
+    `SELECT ${REPORT_COLUMNS} FROM reports WHERE id = $1`,
+    [existing.report_id],
+  );
+  return { outcome: "replayed", report: fromRow(row) };
+}
+
+/**
+ * Claims the oldest queued job whose backoff has passed, skipping rows other
+ * instances are claiming at this moment (`SKIP LOCKED`): counts the attempt
+ * and leases the job to `options.holder` with a new token.
+ */
+export function claimNextJob(
+  db: Database,
+  options: ClaimOptions,
+): Promise<ClaimedJob | undefined> {
+  return run("claim a job", () =>
+    transaction(db, async (client) => {
+      const [next] = await rows<{ id: string }>(
+        client,
+        "SELECT r.id FROM reports r JOIN jobs j ON j.report_id = r.id " +
+          "WHERE r.status = 'queued' AND (j.not_before IS NULL OR j.not_before <= $1) " +
+          "ORDER BY r.queued_at, r.id LIMIT 1 FOR UPDATE OF r, j SKIP LOCKED",
+        [options.now],
+      );
+      if (next === undefined) return undefined;
+      const lease = { holder: options.holder, token: crypto.randomUUID() };
+      await execute(
+        client,
+        "UPDATE reports SET status = 'processing', started_at = $1, updated_at = $1 WHERE id = $2",
+        [options.now, next.id],
+      );
+      const [row] = await rows<JobRow>(
+        client,
+        "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_token = $2, " +
+          "lease_expires_at = $3, not_before = NULL WHERE report_id = $4 RETURNING report_id, " +
+          "upload_id, format, bytes, attempts, name_from_body, traceparent, import_source",
+        [
+          lease.holder,
+          lease.token,
+          new Date(Date.parse(options.now) + options.leaseMs).toISOString(),
+          next.id,
+        ],
+      );
+      return toClaimedJob(row, lease);
+    }));
+}
+
+/** Extends a held lease to `until`; `lost` when another claim took the job over. */
+export function renewLease(
+  db: Database,
+  reportId: string,
+  lease: JobLease,
+  until: string,
+): Promise<FencedOutcome> {
+  return run("renew the job's lease", async () => {
+    // One statement is enough here: it is atomic, and the token is its fence.
+    const changed = await execute(
+      db,
+      "UPDATE jobs SET lease_expires_at = $1 WHERE report_id = $2 AND locked_by = $3 " +
+        "AND lease_token = $4",
+      [until, reportId, lease.holder, lease.token],
+    );
+    if (changed > 0) return "done";
+    const found = await rows(db, "SELECT 1 FROM jobs WHERE report_id = $1", [reportId]);
+    return found.length === 0 ? "gone" : "lost";
+  });
+}
+
+/** Stores a job's result and marks the report ready, fenced by the claim's token. */
+export function completeJob(
+  db: Database,
+  reportId: string,
+  lease: JobLease,
+  result: JobResult,
+): Promise<FencedOutcome> {
+  return run("store the job's result", () =>
+    transaction(db, async (client) => {
+      const job = await fence(client, reportId, lease);
+      if (typeof job === "string") return job;
+      const name = job.name_from_body === 1 && result.name !== undefined ? result.name : null;
+      await execute(
+        client,
+        "UPDATE reports SET status = 'ready', row_counts = $1, summary = $2, error = NULL, " +
+          "name = coalesce($3, name), source = coalesce($4, source), finished_at = $5, " +
+          "updated_at = $5 WHERE id = $6",
+        [
+          JSON.stringify(result.rowCounts),
+          JSON.stringify(result.summary),
+          name,
+          result.source === undefined ? null : JSON.stringify(result.source),
+          result.finishedAt,
+          reportId,
+        ],
+      );
+      await insertSeries(client, reportId, result.series);
+      await execute(client, "DELETE FROM upload_chunks WHERE upload_id = $1", [job.upload_id]);
+      await execute(client, "DELETE FROM jobs WHERE report_id = $1", [reportId]);
+      return "done" as const;
+    }));
+}
+
+/** Marks a report failed and releases the lease, fenced by the claim's token. */
+export function failJob(
+  db: Database,
+  reportId: string,
+  lease: JobLease,
+  failure: JobFailure,
+): Promise<FencedOutcome> {
+  return run("record the job's failure", () =>
+    transaction(db, async (client) => {
+      const job = await fence(client, reportId, lease);
+      if (typeof job === "string") return job;
+      await execute(
+        client,
+        "UPDATE reports SET status = 'failed', error = $1, row_counts = coalesce($2, row_counts), " +
+          "source = coalesce($3, source), finished_at = $4, updated_at = $4 WHERE id = $5",
+        [
+          JSON.stringify(failure.error),
+          failure.rowCounts === undefined ? null : JSON.stringify(failure.rowCounts),
+          failure.source === undefined ? null : JSON.stringify(failure.source),
+          failure.finishedAt,
+          reportId,
+        ],
+      );
+      await execute(
+        client,
+        "UPDATE jobs SET last_error = $1, locked_by = NULL, lease_token = NULL, " +
+          "lease_expires_at = NULL WHERE report_id = $2",
+        [String(failure.error.detail ?? ""), reportId],
+      );
+      return "done" as const;
+    }));
+}
+
+/** Puts a claimed job back in the queue and releases the lease, fenced by the claim's token. */
+export function requeueJob(
+  db: Database,
+  reportId: string,
+  lease: JobLease,
+  options: RequeueOptions,
+): Promise<FencedOutcome> {
+  return run("requeue the job", () =>
+    transaction(db, async (client) => {
+      const job = await fence(client, reportId, lease);
+      if (typeof job === "string") return job;
+      await execute(
+        client,
+        "UPDATE reports SET status = 'queued', started_at = NULL, updated_at = $1 " +
+          "WHERE id = $2 AND status = 'processing'",
+        [options.now, reportId],
+      );
+      await execute(
+        client,
+        "UPDATE jobs SET last_error = coalesce($1, last_error), " +
+          "attempts = greatest(0, attempts - $2), locked_by = NULL, lease_token = NULL, " +
+          "lease_expires_at = NULL, not_before = $3 WHERE report_id = $4",
+        [
+          options.lastError ?? null,
+          options.refundAttempt ? 1 : 0,
+          options.notBefore ?? null,
+          reportId,
+        ],
+      );
+      await client.query("SELECT pg_notify($1, $2)", [JOBS_CHANNEL, reportId]);
+      return "done" as const;
+    }));
+}
+
+/**
+ * Requeues `processing` jobs whose lease expired and deletes uploads that are
+ * no job's and whose newest chunk is older than `orphanUploadsBefore`. Rows
+ * another instance has locked (it is completing them) are skipped.
+ */
+export function sweepJobs(db: Database, options: SweepOptions): Promise<SweepResult> {
+  return run("sweep expired jobs", () =>
+    transaction(db, async (client) => {
+      const all = options.everything === true;
+      const reclaimed = await execute(
+        client,
+        "WITH expired AS (SELECT j.report_id FROM jobs j JOIN reports r ON r.id = j.report_id " +
+          "WHERE r.status = 'processing' AND ($2 OR j.lease_expires_at IS NULL " +
+          "OR j.lease_expires_at < $1) FOR UPDATE OF j, r SKIP LOCKED), " +
+          "released AS (UPDATE jobs SET locked_by = NULL, lease_token = NULL, " +
+          "lease_expires_at = NULL FROM expired WHERE jobs.report_id = expired.report_id " +
+          "RETURNING jobs.report_id) " +
+          "UPDATE reports SET status = 'queued', started_at = NULL, updated_at = $1 " +
+          "FROM released WHERE reports.id = released.report_id",
+        [options.now, all],
+      );
+      if (reclaimed > 0) await client.query("SELECT pg_notify($1, '')", [JOBS_CHANNEL]);
+      const orphanChunks = await execute(
+        client,
+        "DELETE FROM upload_chunks c WHERE NOT EXISTS " +
+          "(SELECT 1 FROM jobs j WHERE j.upload_id = c.upload_id) AND c.upload_id IN " +
+          "(SELECT upload_id FROM upload_chunks GROUP BY upload_id " +
+          "HAVING $2 OR max(created_at) < $1)",
+        [options.orphanUploadsBefore, all],
+      );
+      return { reclaimed, orphanChunks };
+    }));
+}
+
+/** Counts queued jobs (for backpressure). */
+export function countQueuedJobs(db: Database): Promise<number> {
+  return run("count queued jobs", async () => {
+    const [row] = await rows<{ n: number }>(
+      db,
+      "SELECT count(*)::integer AS n FROM reports WHERE status = 'queued'",
+    );
+    return row.n;
+  });
+}
+
+/** How many queued jobs are ahead of this report's (0 when it is next). */
+export function queuePosition(db: Database, reportId: string): Promise<number> {
+  return run("locate the job", async () => {
+    const [row] = await rows<{ n: number }>(
+      db,
+      "SELECT count(*)::integer AS n FROM reports r, reports me WHERE me.id = $1 " +
+        "AND r.status = 'queued' AND (r.queued_at < me.queued_at " +
+        "OR (r.queued_at = me.queued_at AND r.id < me.id))",
+      [reportId],
+    );
+    return row.n;
+  });
+}
+
+/** Deletes failed uploads past retention and idempotency keys past their time. */
+export function purgeExpired(
+  db: Database,
+  options: { failedBefore: string; keysBefore: string },
+): Promise<PurgeResult> {
+  return run("purge expired data", () =>
+    transaction(db, async (client) => {
+      const expired = "SELECT j.upload_id FROM jobs j JOIN reports r ON r.id = j.report_id " +
+        "WHERE r.status = 'failed' AND r.finished_at < $1";
+      await execute(client, `DELETE FROM upload_chunks WHERE upload_id IN (${expired})`, [
+        options.failedBefore,
+      ]);
+      const failedUploads = await execute(
+        client,
+        "DELETE FROM jobs WHERE report_id IN (SELECT id FROM reports " +
+          "WHERE status = 'failed' AND finished_at < $1)",
+        [options.failedBefore],
+      );
+      const idempotencyKeys = await execute(
+        client,
+        "DELETE FROM idempotency_keys WHERE created_at < $1",
+        [options.keysBefore],
+      );
+      return { failedUploads, idempotencyKeys };
+    }));
+}
+
+interface JobRow {
+  report_id: string;
+  upload_id: string;
+  format: "csv" | "json";
+  bytes: string | number;
+  attempts: number;
+  name_from_body: number;
+  traceparent: string | null;
+  import_source: string | null;
+}
+
+function toClaimedJob(row: JobRow, lease: JobLease): ClaimedJob {
+  return {
+    reportId: row.report_id,
+    uploadId: row.upload_id,
+    format: row.format,
+    // bigint comes back as a string; uploads are far below 2^53 bytes.
+    bytes: Number(row.bytes),
+    attempts: row.attempts,
+    nameFromBody: row.name_from_body === 1,
+    traceparent: row.traceparent,
+    importSource: row.import_source === null ? null : JSON.parse(row.import_source),
+    lease,
+  };
+}
+
+// Inside a transaction: locks the job row, then says whether it is still ours.
+async function fence(
+  client: Client,
+  reportId: string,
+  lease: JobLease,
+): Promise<{ upload_id: string; name_from_body: number } | "lost" | "gone"> {
+  const [row] = await rows<
+    { upload_id: string; name_from_body: number; locked_by: string | null; lease_token: string }
+  >(
+    client,
+    "SELECT upload_id, name_from_body, locked_by, lease_token FROM jobs WHERE report_id = $1 " +
+      "FOR UPDATE",
+    [reportId],
+  );
+  if (row === undefined) return "gone";
+  return row.locked_by === lease.holder && row.lease_token === lease.token ? row : "lost";
+}

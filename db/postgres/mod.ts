@@ -1,0 +1,58 @@
+/**
+ * The PostgreSQL engine: any number of reportd instances on one database.
+ * Assembles the pool, the listener and the repositories beside this module
+ * into a {@linkcode Database}.
+ *
+ * @module
+ */
+import type { Database, OpenOptions } from "../mod.ts";
+import { bindRepositories } from "../bind.ts";
+import { redactDatabaseUrl } from "../url.ts";
+import {
+  closePostgres,
+  Listener,
+  migratePostgres,
+  openPostgres,
+  pingPostgres,
+  postgresIntegrity,
+  postgresSchemaVersion,
+  postgresSizeBytes,
+  queryPostgres,
+} from "./connection.ts";
+import * as jobs from "./jobs.ts";
+import * as keys from "./keys.ts";
+import * as reports from "./reports.ts";
+import * as upstreamCache from "./upstream_cache.ts";
+
+/** Opens a pool on the database at `url` (without migrating it; no connection yet). */
+export function openPostgresDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
+  const connection = openPostgres(url, {
+    poolSize: options.poolSize,
+    timeoutMs: options.timeoutMs,
+  });
+  const listener = new Listener(url);
+  return Promise.resolve({
+    engine: "postgres",
+    location: redactDatabaseUrl(url),
+    exclusive: false,
+    repositories: bindRepositories(connection, {
+      ...reports,
+      ...jobs,
+      ...keys,
+      ...upstreamCache,
+    }),
+    operations: {
+      migrate: (migrations) => migratePostgres(connection, migrations),
+      schemaVersion: () => postgresSchemaVersion(connection),
+      ping: () => pingPostgres(connection),
+      sizeBytes: () => postgresSizeBytes(connection),
+      checkIntegrity: () => postgresIntegrity(connection),
+      listen: (channel, onMessage) => listener.add(channel, onMessage),
+      query: (sql, params) => queryPostgres(connection, sql, params),
+      async close() {
+        await listener.close();
+        await closePostgres(connection);
+      },
+    },
+  });
+}

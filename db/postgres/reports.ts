@@ -1,0 +1,227 @@
+/**
+ * PostgreSQL: reports and series, the only SQL about them for this engine.
+ * Mirrors db/sqlite/reports.ts statement for statement.
+ *
+ * @module
+ */
+import type {
+  JsonObject,
+  ListOptions,
+  ReportRecord,
+  ReportStatus,
+  StoredSeries,
+} from "../types.ts";
+import {
+  type Client,
+  execute,
+  type PostgresConnection as Database,
+  rows,
+  run,
+  transaction,
+} from "./connection.ts";
+
+/** A `reports` row as PostgreSQL returns it. */
+export interface ReportRow {
+  id: string;
+  name: string;
+  status: ReportStatus;
+  source: string;
+  row_counts: string | null;
+  summary: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  queued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** The columns of `reports`, in the order {@linkcode ReportRow} expects. */
+export const REPORT_COLUMNS = "id, name, status, source, row_counts, summary, error, created_at, " +
+  "updated_at, queued_at, started_at, finished_at";
+
+/** Inserts a report and, when given, its series, in one transaction. */
+export function insertReport(
+  db: Database,
+  report: ReportRecord,
+  options: { series?: StoredSeries } = {},
+): Promise<void> {
+  return run("store the report", () =>
+    transaction(db, async (client) => {
+      await insertReportRow(client, report);
+      if (options.series) await insertSeries(client, report.id, options.series);
+    }));
+}
+
+/** Returns the report with this id, or undefined. Never loads the series. */
+export function getReport(db: Database, id: string): Promise<ReportRecord | undefined> {
+  return run("read the report", async () => {
+    const [row] = await rows<ReportRow>(
+      db,
+      `SELECT ${REPORT_COLUMNS} FROM reports WHERE id = $1`,
+      [id],
+    );
+    return row === undefined ? undefined : fromRow(row);
+  });
+}
+
+/** Returns up to `limit` reports, newest first, by keyset pagination on the id. */
+export function listReports(db: Database, options: ListOptions): Promise<ReportRecord[]> {
+  return run("list reports", async () => {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.status !== undefined) {
+      params.push(options.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (options.beforeId !== undefined) {
+      params.push(options.beforeId);
+      where.push(`id < $${params.length}`);
+    }
+    params.push(Math.trunc(options.limit));
+    const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+    const found = await rows<ReportRow>(
+      db,
+      `SELECT ${REPORT_COLUMNS} FROM reports ${clause} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return found.map(fromRow);
+  });
+}
+
+/** Returns who created the report, or undefined when there is no such report. */
+export function getReportOwner(db: Database, id: string): Promise<string | null | undefined> {
+  return run("read the report's owner", async () => {
+    const [row] = await rows<{ created_by: string | null }>(
+      db,
+      "SELECT created_by FROM reports WHERE id = $1",
+      [id],
+    );
+    return row?.created_by;
+  });
+}
+
+/** Deletes a report and (by cascade) its series and job, and its raw upload. */
+export function deleteReport(db: Database, id: string): Promise<boolean> {
+  return run("delete the report", () =>
+    transaction(db, async (client) => {
+      await execute(
+        client,
+        "DELETE FROM upload_chunks WHERE upload_id = " +
+          "(SELECT upload_id FROM jobs WHERE report_id = $1)",
+        [id],
+      );
+      return await execute(client, "DELETE FROM reports WHERE id = $1", [id]) > 0;
+    }));
+}
+
+/** Loads the stored series of a report, or undefined when it has none. */
+export function getSeries(db: Database, id: string): Promise<StoredSeries | undefined> {
+  return run("read the series", async () => {
+    const found = await rows<{ name: string; data: Uint8Array }>(
+      db,
+      "SELECT name, data FROM series_columns WHERE report_id = $1 ORDER BY position",
+      [id],
+    );
+    if (found.length === 0) return undefined;
+    const [timestamps, ...columns] = found;
+    return {
+      timestamps: toFloat64Array(timestamps.data),
+      names: columns.map((column) => column.name),
+      columns: columns.map((column) => toFloat64Array(column.data)),
+    };
+  });
+}
+
+/** Counts reports by status (all four keys present). */
+export function countReportsByStatus(db: Database): Promise<Record<ReportStatus, number>> {
+  return run("count reports", async () => {
+    const counts: Record<ReportStatus, number> = { queued: 0, processing: 0, ready: 0, failed: 0 };
+    const found = await rows<{ status: ReportStatus; n: number }>(
+      db,
+      "SELECT status, count(*)::integer AS n FROM reports GROUP BY status",
+    );
+    for (const row of found) counts[row.status] = row.n;
+    return counts;
+  });
+}
+
+/** Inserts one `reports` row on `client` (inside the caller's transaction). */
+export async function insertReportRow(client: Client, report: ReportRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO reports (${REPORT_COLUMNS}) ` +
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    [
+      report.id,
+      report.name,
+      report.status,
+      JSON.stringify(report.source),
+      toJson(report.rowCounts),
+      toJson(report.summary),
+      toJson(report.error),
+      report.createdAt,
+      report.updatedAt,
+      report.queuedAt,
+      report.startedAt,
+      report.finishedAt,
+    ],
+  );
+}
+
+/**
+ * Writes a series' columns on `client` (inside the caller's transaction), one
+ * statement for all of them: `unnest` turns the arrays into rows, so a report
+ * with many columns costs one round trip.
+ */
+export async function insertSeries(
+  client: Client,
+  reportId: string,
+  series: StoredSeries,
+): Promise<void> {
+  const names = ["timestamp", ...series.names];
+  const data = [series.timestamps, ...series.columns].map(toBytes);
+  await client.query(
+    "INSERT INTO series_columns (report_id, position, name, data) " +
+      "SELECT $1, position - 1, name, data FROM unnest($2::text[], $3::bytea[]) " +
+      "WITH ORDINALITY AS c (name, data, position)",
+    [reportId, names, data],
+  );
+}
+
+/** Converts a `reports` row to a record. */
+export function fromRow(row: ReportRow): ReportRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    source: JSON.parse(row.source),
+    rowCounts: fromJson(row.row_counts),
+    summary: fromJson(row.summary),
+    error: fromJson(row.error),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    queuedAt: row.queued_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function toJson(value: JsonObject | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function fromJson(text: string | null): JsonObject | null {
+  return text === null ? null : JSON.parse(text);
+}
+
+// Little-endian Float64Array bytes, as in SQLite: the bytes are the same on
+// both engines, so a series copied from one to the other is unchanged.
+function toBytes(values: Float64Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function toFloat64Array(bytes: Uint8Array): Float64Array {
+  // The driver's Buffers are often slices of a pooled allocation at any offset.
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
+}

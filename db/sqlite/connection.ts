@@ -1,0 +1,240 @@
+/**
+ * The SQLite connection: opening, pragmas, the process lock, migrations,
+ * statements, transactions, closing.
+ *
+ * SQLite comes through `node:sqlite`, which is built into Deno: no FFI, no
+ * native download, and it works inside `deno compile` binaries. Its API is
+ * synchronous; the repositories beside this module wrap it in async functions
+ * so that services see the same signatures as with PostgreSQL.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { StorageError } from "../errors.ts";
+import { runStorage } from "../run_storage.ts";
+import type { Migration, MigrationResult } from "../types.ts";
+import { MIGRATIONS } from "./migrations/mod.ts";
+
+/** An open SQLite database. */
+export interface SqliteConnection {
+  /** The file path, or `:memory:`. */
+  readonly path: string;
+  /** The underlying connection; only db/sqlite/ modules use it. */
+  readonly sqlite: DatabaseSync;
+  /** Prepared statements by SQL text, so hot queries are compiled once. */
+  readonly statements: Map<string, StatementSync>;
+  /** The held process lock (`<path>.lock`), released on close. */
+  readonly lock: Deno.FsFile | undefined;
+}
+
+/** Options for {@linkcode openSqlite}. */
+export interface SqliteOpenOptions {
+  /** How long a writer waits for a lock before failing, in ms (default 5000). */
+  busyTimeoutMs?: number;
+  /**
+   * Take the process lock (default true): SQLite is one process, because
+   * its job queue and caches assume nobody else changes the file.
+   */
+  exclusive?: boolean;
+}
+
+/** Another process holds the database: the message names it and fits one line. */
+export class DatabaseBusyError extends StorageError {
+  /** `message` names the path and the holder. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseBusyError";
+  }
+}
+
+/**
+ * Opens (creating if needed) the database at `path`.
+ *
+ * WAL mode lets readers proceed while a writer commits; `synchronous=FULL`
+ * makes every commit durable before we answer a client, because an accepted
+ * upload must survive a crash or power loss; `busy_timeout` turns lock
+ * contention into a bounded wait instead of an immediate error; foreign keys
+ * make deleting a report delete its series.
+ *
+ * Before anything else it takes an exclusive `flock` on `<path>.lock`: a
+ * second reportd on the same file would requeue the first one's running jobs
+ * and delete the uploads it is receiving. The kernel drops the lock when the
+ * process dies however it dies, so a crash never leaves a stale lock; the
+ * file's text (pid, host, start time) only names the holder for the error.
+ */
+export async function openSqlite(
+  path: string,
+  options: SqliteOpenOptions = {},
+): Promise<SqliteConnection> {
+  if (path !== ":memory:") await ensureParentDirectory(path);
+  const lock = path === ":memory:" || options.exclusive === false
+    ? undefined
+    : await takeProcessLock(path);
+  let sqlite: DatabaseSync;
+  try {
+    sqlite = new DatabaseSync(path);
+    if (path !== ":memory:") sqlite.exec("PRAGMA journal_mode = WAL");
+    sqlite.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    sqlite.exec("PRAGMA synchronous = FULL");
+    sqlite.exec("PRAGMA foreign_keys = ON");
+  } catch (error) {
+    lock?.close();
+    throw new StorageError(`Cannot open the database at ${path}`, { cause: error });
+  }
+  return { path, sqlite, statements: new Map(), lock };
+}
+
+async function takeProcessLock(path: string): Promise<Deno.FsFile> {
+  const lockPath = `${path}.lock`;
+  const file = await Deno.open(lockPath, { read: true, write: true, create: true });
+  if (!await file.tryLock(true)) {
+    file.close();
+    const holder = (await Deno.readTextFile(lockPath).catch(() => "")).trim() ||
+      "an unknown process";
+    throw new DatabaseBusyError(
+      `The database ${path} is in use by ${holder}; SQLite allows one reportd process per ` +
+        "file (stop the other one, or set REPORTD_DATABASE_URL to run several on PostgreSQL)",
+    );
+  }
+  const holder = `reportd pid ${Deno.pid} (started ${new Date().toISOString()})`;
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${holder}\n`));
+  return file;
+}
+
+/** Runs `work` as the storage operation `action` (a span, errors as StorageError). */
+export function run<T>(action: string, work: () => T): Promise<T> {
+  return runStorage("sqlite", action, work);
+}
+
+/**
+ * Applies every migration newer than `PRAGMA user_version`, each in its own
+ * transaction together with the version bump, so a crash mid-way leaves the
+ * schema at a known version. One process holds the file (the process lock),
+ * so no other lock is needed.
+ */
+export function migrateSqlite(
+  db: SqliteConnection,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationResult> {
+  return run("migrate the database", () => {
+    const from = sqliteSchemaVersion(db);
+    const applied: string[] = [];
+    for (const migration of migrations) {
+      if (migration.version <= from) continue;
+      transaction(db, () => {
+        db.sqlite.exec(migration.sql);
+        db.sqlite.exec(`PRAGMA user_version = ${Math.trunc(migration.version)}`);
+      });
+      applied.push(migration.name);
+    }
+    return { from, to: sqliteSchemaVersion(db), applied };
+  });
+}
+
+/** Returns the schema version recorded in the database file. */
+export function sqliteSchemaVersion(db: SqliteConnection): number {
+  const row = db.sqlite.prepare("PRAGMA user_version").get() as { user_version: number };
+  return row.user_version;
+}
+
+/**
+ * Returns a cached prepared statement for `sql`.
+ * Only db/sqlite/ modules call this: it is the one way SQL reaches the connection.
+ */
+export function statement(db: SqliteConnection, sql: string): StatementSync {
+  let prepared = db.statements.get(sql);
+  if (prepared === undefined) {
+    prepared = db.sqlite.prepare(sql);
+    db.statements.set(sql, prepared);
+  }
+  return prepared;
+}
+
+/**
+ * Runs `work` inside `BEGIN IMMEDIATE ... COMMIT`, rolling back on any error.
+ * IMMEDIATE takes the write lock up front, so two writers queue on
+ * `busy_timeout` instead of failing half-way with SQLITE_BUSY.
+ */
+export function transaction<T>(db: SqliteConnection, work: () => T): T {
+  db.sqlite.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.sqlite.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.sqlite.isTransaction) db.sqlite.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/**
+ * The database's size in bytes: pages times page size, which is the main
+ * file's size after a checkpoint (the WAL file comes on top until then).
+ */
+export function sqliteSizeBytes(db: SqliteConnection): Promise<number> {
+  return run("measure the database", () => {
+    const pages = statement(db, "PRAGMA page_count").get() as { page_count: number };
+    const size = statement(db, "PRAGMA page_size").get() as { page_size: number };
+    return pages.page_count * size.page_size;
+  });
+}
+
+/** Runs `PRAGMA integrity_check`: `["ok"]`, or one line per problem. */
+export function sqliteIntegrity(db: SqliteConnection): Promise<string[]> {
+  return run(
+    "check the database's integrity",
+    () =>
+      statement(db, "PRAGMA integrity_check").all().map((row) =>
+        String((row as { integrity_check: unknown }).integrity_check)
+      ),
+  );
+}
+
+/** Checks that the database answers a trivial query (used by `/readyz`). */
+export function pingSqlite(db: SqliteConnection): Promise<void> {
+  return run("reach the database", () => {
+    statement(db, "SELECT 1").get();
+  });
+}
+
+/** Runs one statement with `?` placeholders and returns its rows (tests and tools). */
+export function querySqlite(
+  db: SqliteConnection,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  return run("run a query", () => {
+    const prepared = db.sqlite.prepare(sql);
+    const values = params as (null | number | bigint | string | Uint8Array)[];
+    if (prepared.columns().length === 0) {
+      prepared.run(...values);
+      return [];
+    }
+    return prepared.all(...values) as Record<string, unknown>[];
+  });
+}
+
+/**
+ * Checkpoints the WAL into the main file and closes the connection, so a
+ * stopped service leaves one self-contained database file behind, then
+ * releases the process lock. Safe to call twice.
+ */
+export function closeSqlite(db: SqliteConnection): void {
+  if (!db.sqlite.isOpen) return;
+  try {
+    if (db.path !== ":memory:") db.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    db.sqlite.exec("PRAGMA optimize");
+  } finally {
+    db.statements.clear();
+    db.sqlite.close();
+    // Closing the descriptor drops the flock; the file stays (it is tiny).
+    db.lock?.close();
+  }
+}
+
+async function ensureParentDirectory(path: string): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  if (slash <= 0) return;
+  await Deno.mkdir(path.slice(0, slash), { recursive: true });
+}

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import {
+  closeDatabase,
+  listen,
+  migrateDatabase,
+  openDatabase,
+  querySql,
+  schemaVersion,
+} from "../../db/mod.ts";
+import { MIGRATIONS as POSTGRES } from "../../db/postgres/migrations/mod.ts";
+import { MIGRATIONS as SQLITE } from "../../db/sqlite/migrations/mod.ts";
+import { postgresSkipReason, testDatabase } from "../helpers/postgres.ts";
+
+Deno.test("Both engines have the same migrations, numbered alike, each file listed", async () => {
+  assert.deepEqual(
+    POSTGRES.map(({ version, name }) => ({ version, name })),
+    SQLITE.map(({ version, name }) => ({ version, name })),
+  );
+  for (const engine of ["sqlite", "postgres"]) {
+    const files = [];
+    const folder = new URL(`../../db/${engine}/migrations/`, import.meta.url);
+    for await (const entry of Deno.readDir(folder)) {
+      if (entry.name.endsWith(".sql")) files.push(entry.name.replace(/\.sql$/, ""));
+    }
+    assert.deepEqual(files.sort(), SQLITE.map((migration) => migration.name), engine);
+  }
+});
+
+Deno.test({
+  name: "Ten instances migrating one empty PostgreSQL database at once apply it exactly once",
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using database = await testDatabase();
+    const instances = await Promise.all(
+      Array.from({ length: 10 }, () => openDatabase(database.url, { migrate: false })),
+    );
+    try {
+      const results = await Promise.all(instances.map((db) => migrateDatabase(db)));
+      const applied = results.flatMap((result) => result.applied);
+      assert.deepEqual(applied, POSTGRES.map((migration) => migration.name));
+      for (const db of instances) assert.equal(await schemaVersion(db), POSTGRES.at(-1)?.version);
+    } finally {
+      await Promise.all(instances.map((db) => closeDatabase(db)));
+    }
+  },
+});
+
+Deno.test({
+  name: "The PostgreSQL listener comes back after its connection is killed, and says so",
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using database = await testDatabase();
+    const db = await openDatabase(database.url);
+    try {
+      const heard: (string | undefined)[] = [];
+      let wake = Promise.withResolvers<void>();
+      const stop = listen(db, "reportd_test", (payload) => {
+        heard.push(payload);
+        wake.resolve();
+      });
+      const notifyUntilHeard = async () => {
+        while (true) {
+          await querySql(db, "SELECT pg_notify('reportd_test', 'ping')");
+          const timer = new Promise((resolve) => setTimeout(resolve, 50));
+          if (await Promise.race([wake.promise.then(() => true), timer.then(() => false)])) break;
+        }
+      };
+      await notifyUntilHeard();
+      heard.length = 0;
+      wake = Promise.withResolvers<void>();
+      await querySql(
+        db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
+          "WHERE application_name = 'reportd-listen' AND datname = current_database()",
+      );
+      await wake.promise;
+      assert.equal(heard[0], undefined, "Listeners learn that messages may have been missed");
+      wake = Promise.withResolvers<void>();
+      await notifyUntilHeard();
+      assert.ok(heard.includes("ping"), "Notifications arrive again");
+      stop();
+    } finally {
+      await closeDatabase(db);
+    }
+  },
+});
