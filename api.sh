@@ -197,6 +197,17 @@ expect "$last" 200
 last="GET series?from&to"; request GET "$series?from=2020-01-11&to=2020-01-12" ""
 expect "$last" 200
 
+# Analytics: resampling, transforms, comparing reports
+last="GET series?every=1d&agg=ohlc"; request GET "$series?every=1d&agg=ohlc&format=uplot" ""
+expect "$last" 200
+last="GET series?transform=rolling_mean:2"; request GET "$series?transform=rolling_mean:2" ""
+expect "$last" 200
+last="GET series?every=2w"; request GET "$series?every=2w" ""; expect "$last" 400
+last="GET /v1/compare?normalize=first"
+request GET "/v1/compare?ids=$csv_id&every=1d&normalize=first" ""; expect "$last" 200
+last="GET /v1/compare of an unknown id"
+request GET "/v1/compare?ids=00000000-0000-7000-8000-000000000000" ""; expect "$last" 404
+
 # Errors are problem documents with the documented status
 printf 'hello' >"$work/plain.txt"
 last="POST text/plain"; request POST /v1/reports "$work/plain.txt" "content-type: text/plain"

@@ -12,13 +12,14 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Database } from "../db/mod.ts";
 import type { Config } from "../services/config.ts";
 import { AppError } from "../services/errors.ts";
-import type { ReportsContext } from "../services/reports.ts";
+import { type ReportsContext, seriesBytes } from "../services/reports.ts";
 import { UploadSlots } from "../services/uploads.ts";
 import { ReportCache } from "../services/report_cache.ts";
 import type { Importer } from "../services/imports.ts";
 import type { Telemetry } from "../services/telemetry/mod.ts";
 import type { ApiKeys } from "../services/api_keys.ts";
 import { type RateLimit, RateLimiter } from "../services/rate_limit.ts";
+import { registerCompareRoutes } from "./compare.ts";
 import { registerDocsRoutes } from "./docs.ts";
 import { registerHealthRoutes } from "./health.ts";
 import { registerMetricsRoutes } from "./metrics.ts";
@@ -38,12 +39,17 @@ import { registerProviderRoutes } from "./providers.ts";
 import { registerReportRoutes } from "./reports.ts";
 import { registerWebRoutes } from "./web.ts";
 
+/** The series cache's size when the config leaves it out (tests): 256 MiB, as REPORTD_SERIES_CACHE_MB. */
+const DEFAULT_SERIES_CACHE_BYTES = 256 * 1024 * 1024;
+
 /** Everything the app needs from the outside world. */
 export interface AppDeps {
   /** The open database. */
   db: Database;
   /** The validated configuration. */
-  config: Pick<Config, "maxBodyBytes" | "maxPoints" | "queueMax" | "maxInflightUploads">;
+  config:
+    & Pick<Config, "maxBodyBytes" | "maxPoints" | "queueMax" | "maxInflightUploads">
+    & Partial<Pick<Config, "seriesCacheBytes">>;
   /** The job queue that processes uploads. */
   jobs: ReportsContext["jobs"];
   /** Imports from market-data providers; without it there is no `GET /v1/providers`. */
@@ -150,19 +156,23 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.notFound(handleNotFound);
 
   registerHealthRoutes(app, { db: deps.db, isShuttingDown: deps.isShuttingDown });
-  registerReportRoutes(app, {
-    reports: {
-      db: deps.db,
-      config: deps.config,
-      jobs: deps.jobs,
-      uploads: new UploadSlots(deps.config.maxInflightUploads),
-      isShuttingDown: deps.isShuttingDown,
-      cache: new ReportCache(),
-      importer: deps.importer,
-      bodyDeadline: security.body,
-      now: deps.now,
-    },
-  });
+  const reports: ReportsContext = {
+    db: deps.db,
+    config: deps.config,
+    jobs: deps.jobs,
+    uploads: new UploadSlots(deps.config.maxInflightUploads),
+    isShuttingDown: deps.isShuttingDown,
+    cache: new ReportCache(),
+    seriesCache: new ReportCache({
+      maxWeight: deps.config.seriesCacheBytes ?? DEFAULT_SERIES_CACHE_BYTES,
+      weigh: seriesBytes,
+    }),
+    importer: deps.importer,
+    bodyDeadline: security.body,
+    now: deps.now,
+  };
+  registerReportRoutes(app, { reports });
+  registerCompareRoutes(app, { reports });
   if (deps.importer !== undefined) registerProviderRoutes(app, { importer: deps.importer });
   registerDocsRoutes(app, { version: deps.version, access: security });
   registerWebRoutes(app);

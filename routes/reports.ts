@@ -15,7 +15,9 @@ import { seriesToJson, seriesToUplot } from "../services/series/json_out.ts";
 import { parseTimestamp } from "../services/series/timestamps.ts";
 import { ColumnarUploadSchema, RowUploadSchema } from "../services/series/upload_schema.ts";
 import { ImportRequestSchema } from "../services/providers/import_schema.ts";
-import type { UploadFormat } from "../services/series/types.ts";
+import type { Series, UploadFormat } from "../services/series/types.ts";
+import { parseTransform, type Transform } from "../services/series/transforms.ts";
+import { readSeriesView } from "../services/reports/series_view.ts";
 import { fieldErrors, problemObject, slugForKind } from "./middleware/problem.ts";
 import type { AppEnv } from "./middleware/request_id.ts";
 import { problemContent } from "./openapi.ts";
@@ -240,26 +242,34 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
       from: query.from === undefined ? undefined : timestampParameter(query.from, "from"),
       to: query.to === undefined ? undefined : timestampParameter(query.to, "to"),
     };
+    const transform = query.transform === undefined
+      ? undefined
+      : parseTransformParameter(query.transform);
     const report = await reports.getReport(context, id);
-    const etag = report.status === "ready"
-      ? await seriesEtag(report.id, [format, range.from, range.to, query.points])
-      : undefined;
+    const variant: unknown[] = [format, range.from, range.to, query.points];
+    // Analytics parameters join the variant only when given, so existing ETags stay valid.
+    if (query.every !== undefined || query.agg !== undefined || transform !== undefined) {
+      variant.push(query.every, query.agg, query.transform);
+    }
+    const etag = report.status === "ready" ? await seriesEtag(report.id, variant) : undefined;
     const cacheHeaders: Record<string, string> = etag === undefined
       ? {}
       : { etag, "cache-control": SERIES_CACHE_CONTROL, vary: "Accept" };
     if (etag !== undefined && matchesEtag(c.req.header("if-none-match"), etag)) {
       return c.body(null, 304, cacheHeaders);
     }
-    const series = await reports.readSeries(context, id, { ...range, points: query.points });
-    if (format === "csv") {
-      return c.body(seriesToCsv(series), 200, {
-        ...cacheHeaders,
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="report-${report.id}.csv"`,
-      });
-    }
-    const body = format === "uplot" ? seriesToUplot(series) : seriesToJson(series);
-    return c.json(body, 200, cacheHeaders);
+    const series = await readSeriesView(context, id, {
+      ...range,
+      points: query.points,
+      every: query.every,
+      agg: query.agg,
+      transform,
+    });
+    return sendSeries(c, series, {
+      format,
+      headers: cacheHeaders,
+      filename: `report-${report.id}`,
+    });
   });
 
   app.openapi(deleteReportRoute, async (c) => {
@@ -353,7 +363,39 @@ function parseRequestPart<T extends z.ZodType>(
   return parsed.data;
 }
 
-function timestampParameter(value: string, name: string): number {
+/**
+ * Answers with a series in `format`: CSV as a download named `filename`.csv,
+ * JSON columns or uPlot arrays; `headers` go on the response.
+ */
+export function sendSeries(
+  c: Context,
+  series: Series,
+  options: { format: "json" | "csv" | "uplot"; headers: Record<string, string>; filename: string },
+): Response {
+  if (options.format === "csv") {
+    return c.body(seriesToCsv(series), 200, {
+      ...options.headers,
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${options.filename}.csv"`,
+    });
+  }
+  const body = options.format === "uplot" ? seriesToUplot(series) : seriesToJson(series);
+  return c.json(body, 200, options.headers);
+}
+
+/** The parsed `transform` parameter (the schema has validated it already). */
+function parseTransformParameter(text: string): Transform {
+  const parsed = parseTransform(text);
+  if (!parsed.ok) {
+    throw new AppError("invalid_parameter", "The transform parameter is invalid", {
+      errors: [{ path: "query.transform", message: parsed.reason }],
+    });
+  }
+  return parsed.transform;
+}
+
+/** Epoch ms of a `from`/`to` query parameter; a 400 naming it when malformed. */
+export function timestampParameter(value: string, name: string): number {
   const parsed = parseTimestamp(value);
   if (!parsed.ok) {
     throw new AppError("invalid_parameter", `The ${name} parameter is not a timestamp`, {
@@ -363,7 +405,8 @@ function timestampParameter(value: string, name: string): number {
   return parsed.ms;
 }
 
-function prefersCsv(accept: string | undefined): boolean {
+/** True when the Accept header ranks text/csv before application/json. */
+export function prefersCsv(accept: string | undefined): boolean {
   if (accept === undefined) return false;
   const csv = accept.indexOf("text/csv");
   const json = accept.indexOf("application/json");

@@ -9,6 +9,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { REPORT_STATUSES } from "../services/reports.ts";
+import { COMPARE_AGG, COMPARE_NORMALIZE, MAX_COMPARE_IDS } from "../services/reports/compare.ts";
+import { RESAMPLE_AGG, RESAMPLE_EVERY } from "../services/series/resample.ts";
+import { parseTransform, TRANSFORM_FORMS } from "../services/series/transforms.ts";
 
 const isoTime = z.string().meta({ format: "date-time", example: "2020-01-10T00:00:00.000Z" });
 const nullableNumber = z.number().nullable();
@@ -53,6 +56,35 @@ const RowCountsSchema = z.object({
   rejected_examples: z.array(RejectedRowSchema).meta({ description: "Up to 10 examples" }),
 }).meta({ id: "RowCounts" });
 
+const MaxDrawdownSchema = z.object({
+  value: z.number().meta({ description: "trough / peak - 1, in [-1, 0]", example: -0.3412 }),
+  peak: isoTime.nullable().meta({ description: "The running peak before the worst fall" }),
+  trough: isoTime.nullable().meta({ description: "The lowest point of the worst fall" }),
+  recovery: isoTime.nullable().meta({
+    description: "First time back at the peak's value after the trough; null if never",
+  }),
+}).meta({ id: "MaxDrawdown", description: "The worst fall from a running peak" });
+
+const TrendSchema = z.object({
+  slope_per_day: z.number().meta({
+    description: "Least-squares slope, units per day",
+    example: 0.42,
+  }),
+  r2: nullableNumber.meta({
+    description: "R squared in [0, 1]; null for constant values",
+    example: 0.87,
+  }),
+}).meta({ id: "Trend", description: "Least-squares line of value against time" });
+
+const CorrelationSchema = z.object({
+  columns: z.array(z.string()).meta({ example: ["close", "volume"] }),
+  matrix: z.array(z.array(nullableNumber)).meta({
+    description: "Pearson's r on the rows where both columns are present; null where " +
+      "fewer than 3 such rows or a column is constant on them",
+    example: [[1, -0.21], [-0.21, 1]],
+  }),
+}).meta({ id: "Correlation" });
+
 const ColumnStatsSchema = z.object({
   count: z.number().int(),
   missing: z.number().int(),
@@ -67,6 +99,37 @@ const ColumnStatsSchema = z.object({
   last: nullableNumber,
   change: nullableNumber.meta({ description: "last - first" }),
   change_pct: nullableNumber.meta({ description: "change / |first| * 100; null when first is 0" }),
+  // Analytics (services/series/analytics.ts); absent on reports processed before them.
+  return_total: nullableNumber.optional().meta({
+    description: "last / first - 1 over the present values; null unless every value is positive",
+    example: 0.4218,
+  }),
+  cagr: nullableNumber.optional().meta({
+    description: "Compound annual growth rate, (last / first)^(365.25 / days) - 1; " +
+      "null when the span is under 30 days or a value is not positive",
+    example: 0.0731,
+  }),
+  volatility_annualized: nullableNumber.optional().meta({
+    description: "Sample stddev of log returns x sqrt(periods_per_year); null unless every " +
+      "value is positive and there are at least three",
+    example: 0.2841,
+  }),
+  max_drawdown: MaxDrawdownSchema.nullable().optional(),
+  sharpe_like: nullableNumber.optional().meta({
+    description: "Mean / sample stddev of simple returns x sqrt(periods_per_year), zero " +
+      "risk-free rate (not a Sharpe ratio, hence the name); null when undefined",
+    example: 0.61,
+  }),
+  trend: TrendSchema.nullable().optional(),
+  outliers: z.number().int().nullable().optional().meta({
+    description: "Points with |0.6745 (v - median) / MAD| > 3.5 (modified z-score, " +
+      "Iglewicz and Hoaglin); null when the MAD is 0",
+    example: 3,
+  }),
+  null_reasons: z.record(z.string(), z.string()).optional().meta({
+    description: "Why a statistic above is null, keyed by its name",
+    example: { cagr: "The span (12 days) is shorter than 30 days" },
+  }),
 }).meta({ id: "ColumnStats" });
 
 const GapSchema = z.object({
@@ -86,6 +149,18 @@ const SummarySchema = z.object({
     largest: z.array(GapSchema).meta({ description: "The 10 largest, largest first" }),
   }),
   columns: z.record(z.string(), ColumnStatsSchema),
+  periods_per_year: nullableNumber.optional().meta({
+    description: "What returns are annualized with: 252 for daily data on weekdays, 12 for " +
+      "monthly, else 365.25 days / the median interval; absent on older reports",
+    example: 252,
+  }),
+  correlation: CorrelationSchema.nullable().optional().meta({
+    description: "Null for more than 32 columns; absent on older reports",
+  }),
+  null_reasons: z.record(z.string(), z.string()).optional().meta({
+    description: "Why a series-level statistic is null, keyed by its name",
+    example: {},
+  }),
 }).meta({ id: "Summary" });
 
 /** A report resource. */
@@ -193,27 +268,98 @@ export const CreateQuerySchema = z.object({
   }),
 });
 
+const formatParameter = z.enum(["json", "csv", "uplot"]).optional().meta({
+  param: { name: "format", in: "query" },
+  description: "Overrides the Accept header",
+});
+const fromParameter = z.string().min(1).max(64).optional().meta({
+  param: { name: "from", in: "query" },
+  description: "Inclusive start: ISO-8601 date or date-time, or Unix epoch (s or ms)",
+  example: "2020-01-10",
+});
+const toParameter = z.string().min(1).max(64).optional().meta({
+  param: { name: "to", in: "query" },
+  description: "Inclusive end, same forms as `from`",
+  example: "2020-02-10T00:00:00Z",
+});
+const pointsParameter = z.coerce.number().int().min(3).max(1_000_000).optional().meta({
+  param: { name: "points", in: "query" },
+  description: "Downsample each column with LTTB to this many points (first and last kept), " +
+    "after resampling and transforms",
+  example: 800,
+});
+const everyParameter = z.enum(RESAMPLE_EVERY, {
+  error: `expected one of ${RESAMPLE_EVERY.join(", ")}`,
+}).meta({
+  param: { name: "every", in: "query" },
+  description: "Resample into calendar-aligned UTC buckets labelled by their start: minutes, " +
+    "hours and days from midnight, weeks from Monday, months from the 1st. Empty buckets are " +
+    "omitted; with from/to, buckets are selected by their start",
+  example: "1h",
+});
+
 /** Query of `GET /v1/reports/{id}/series`. */
 export const SeriesQuerySchema = z.object({
-  format: z.enum(["json", "csv", "uplot"]).optional().meta({
-    param: { name: "format", in: "query" },
-    description: "Overrides the Accept header",
+  format: formatParameter,
+  from: fromParameter,
+  to: toParameter,
+  points: pointsParameter,
+  every: everyParameter.optional(),
+  agg: z.enum(RESAMPLE_AGG, { error: `expected one of ${RESAMPLE_AGG.join(", ")}` })
+    .optional().meta({
+      param: { name: "agg", in: "query" },
+      description: "Aggregate per bucket (default last); only with `every`. `ohlc` turns " +
+        "each column c into c_open, c_high, c_low, c_close",
+      example: "ohlc",
+    }),
+  transform: z.string().max(64).superRefine((text, context) => {
+    const parsed = parseTransform(text);
+    if (!parsed.ok) context.addIssue({ code: "custom", message: parsed.reason });
+  }).optional().meta({
+    param: { name: "transform", in: "query" },
+    description: `Applied after resampling, over the whole series before from/to cut it: ` +
+      `${TRANSFORM_FORMS}. Rows without a full window are null`,
+    example: "rolling_mean:20",
   }),
-  from: z.string().min(1).max(64).optional().meta({
-    param: { name: "from", in: "query" },
-    description: "Inclusive start: ISO-8601 date or date-time, or Unix epoch (s or ms)",
-    example: "2020-01-10",
+});
+
+/** Query of `GET /v1/compare`. */
+export const CompareQuerySchema = z.object({
+  ids: z.string().max(2000).superRefine((text, context) => {
+    const ids = text.split(",").map((id) => id.trim());
+    if (ids.some((id) => id === "")) {
+      context.addIssue({ code: "custom", message: "expected report ids separated by commas" });
+    } else if (ids.length > MAX_COMPARE_IDS) {
+      context.addIssue({
+        code: "custom",
+        message: `at most ${MAX_COMPARE_IDS} ids (got ${ids.length})`,
+      });
+    } else if (new Set(ids).size !== ids.length) {
+      context.addIssue({ code: "custom", message: "an id is repeated" });
+    }
+  }).meta({
+    param: { name: "ids", in: "query" },
+    description: `1 to ${MAX_COMPARE_IDS} report ids, comma-separated, each once`,
+    example: "0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20,0190f5b9-0a11-7c3d-9e00-1b2c3d4e5f60",
   }),
-  to: z.string().min(1).max(64).optional().meta({
-    param: { name: "to", in: "query" },
-    description: "Inclusive end, same forms as `from`",
-    example: "2020-02-10T00:00:00Z",
-  }),
-  points: z.coerce.number().int().min(3).max(1_000_000).optional().meta({
-    param: { name: "points", in: "query" },
-    description: "Downsample each column with LTTB to this many points (first and last kept)",
-    example: 800,
-  }),
+  every: everyParameter.default("1d"),
+  agg: z.enum(COMPARE_AGG, { error: `expected one of ${COMPARE_AGG.join(", ")}` })
+    .optional().meta({
+      param: { name: "agg", in: "query" },
+      description: "Aggregate per bucket (default last)",
+      example: "last",
+    }),
+  normalize: z.enum(COMPARE_NORMALIZE, { error: `expected one of ${COMPARE_NORMALIZE.join(", ")}` })
+    .default("none").meta({
+      param: { name: "normalize", in: "query" },
+      description: "`first`: rebase each column to 100 at its first value on the common " +
+        "buckets within from/to",
+      example: "first",
+    }),
+  format: formatParameter,
+  from: fromParameter,
+  to: toParameter,
+  points: pointsParameter,
 });
 
 /** The health endpoints' body. */

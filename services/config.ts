@@ -75,6 +75,8 @@ export interface Config {
   queueMax: number;
   /** Most uploads being received at once; beyond it uploads get 503. */
   maxInflightUploads: number;
+  /** Bytes of decoded series kept in memory for the read path; 0 turns the cache off. */
+  seriesCacheBytes: number;
   /** How long the raw upload of a failed report is kept, in ms. */
   failedRetentionMs: number;
   /** How long shutdown waits for running jobs, in ms. */
@@ -189,6 +191,10 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_JOB_ATTEMPTS: { default: "3", description: "Tries per job before it fails" },
   REPORTD_QUEUE_MAX: { default: "1000", description: "Most queued jobs before uploads get 503" },
   REPORTD_MAX_INFLIGHT_UPLOADS: { default: "4", description: "Most uploads received at once" },
+  REPORTD_SERIES_CACHE_MB: {
+    default: "256",
+    description: "MiB of decoded series kept in memory for reads (0: off)",
+  },
   REPORTD_FAILED_RETENTION: { default: "7d", description: "How long failed uploads are kept" },
   REPORTD_SHUTDOWN_TIMEOUT: { default: "10s", description: "How long shutdown waits for jobs" },
   REPORTD_PROVIDER_MAX_DAYS: { default: "3660", description: "Longest date range of an import" },
@@ -429,6 +435,7 @@ const ConfigSchema = z.object({
   REPORTD_JOB_ATTEMPTS: integerSetting(1, 100),
   REPORTD_QUEUE_MAX: integerSetting(1, 1_000_000),
   REPORTD_MAX_INFLIGHT_UPLOADS: integerSetting(1, 1024),
+  REPORTD_SERIES_CACHE_MB: integerSetting(0, 1_048_576),
   REPORTD_FAILED_RETENTION: durationSetting(),
   REPORTD_SHUTDOWN_TIMEOUT: durationSetting(),
   REPORTD_PROVIDER_MAX_DAYS: integerSetting(1, 100_000),
@@ -532,6 +539,7 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
     jobAttempts: values.REPORTD_JOB_ATTEMPTS,
     queueMax: values.REPORTD_QUEUE_MAX,
     maxInflightUploads: values.REPORTD_MAX_INFLIGHT_UPLOADS,
+    seriesCacheBytes: values.REPORTD_SERIES_CACHE_MB * 1024 * 1024,
     failedRetentionMs: values.REPORTD_FAILED_RETENTION,
     shutdownTimeoutMs: values.REPORTD_SHUTDOWN_TIMEOUT,
     providers: {

@@ -12,7 +12,7 @@
  * So the guard owns the listening socket and the accept loop, and hands each
  * accepted connection to hyper on its own (`serveHttpOnConnection`, the
  * per-connection twin of the listener entry point `Deno.serve` is built on;
- * decision 0017 says why it is used and what guards against it changing). The guard
+ * decision 0018 says why it is used and what guards against it changing). The guard
  * never touches a byte: it learns that a request head is complete when the
  * handler is called (hyper calls it exactly then, for HTTP/1 and HTTP/2
  * alike), and that an exchange is over when the response has been sent

@@ -11,13 +11,21 @@
  */
 
 /** Options for {@linkcode ReportCache}. */
-export interface ReportCacheOptions {
+export interface ReportCacheOptions<T = unknown> {
   /** Most entries kept (default 1000). */
   maxEntries?: number;
   /** Entries older than this are dropped (default 60 s). */
   ttlMs?: number;
   /** Clock in ms, replaceable in tests. */
   now?: () => number;
+  /**
+   * Bounds the total weight too (bytes, say) when given with `weigh`: least
+   * recently used entries go until the rest fit, and a value heavier than the
+   * bound on its own is not kept. Default: unbounded.
+   */
+  maxWeight?: number;
+  /** The weight of a value (default 0). */
+  weigh?: (value: T) => number;
 }
 
 /**
@@ -35,16 +43,21 @@ export interface ReportCacheOptions {
  * ```
  */
 export class ReportCache<T> {
-  readonly #entries = new Map<string, { value: T; storedAt: number }>();
+  readonly #entries = new Map<string, { value: T; storedAt: number; weight: number }>();
   readonly #maxEntries: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #maxWeight: number;
+  readonly #weigh: (value: T) => number;
+  #weight = 0;
 
   /** Creates an empty cache. */
-  constructor(options: ReportCacheOptions = {}) {
+  constructor(options: ReportCacheOptions<T> = {}) {
     this.#maxEntries = options.maxEntries ?? 1000;
     this.#ttlMs = options.ttlMs ?? 60_000;
     this.#now = options.now ?? Date.now;
+    this.#maxWeight = options.maxWeight ?? Infinity;
+    this.#weigh = options.weigh ?? (() => 0);
   }
 
   /** Returns the fresh value for `key`, marking it most recently used. */
@@ -52,7 +65,10 @@ export class ReportCache<T> {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
-    if (this.#now() - entry.storedAt > this.#ttlMs) return undefined;
+    if (this.#now() - entry.storedAt > this.#ttlMs) {
+      this.#weight -= entry.weight;
+      return undefined;
+    }
     // A Map iterates in insertion order, so re-inserting makes it the newest.
     this.#entries.set(key, entry);
     return entry.value;
@@ -60,16 +76,34 @@ export class ReportCache<T> {
 
   /** Stores `value`, evicting the least recently used entry when full. */
   set(key: string, value: T): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, { value, storedAt: this.#now() });
-    if (this.#entries.size > this.#maxEntries) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+    this.delete(key);
+    const weight = this.#weigh(value);
+    if (weight > this.#maxWeight) return;
+    this.#entries.set(key, { value, storedAt: this.#now(), weight });
+    this.#weight += weight;
+    while (this.#entries.size > this.#maxEntries || this.#weight > this.#maxWeight) {
+      this.delete(this.#entries.keys().next().value!);
     }
   }
 
   /** Forgets `key` (after a delete). */
   delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
     this.#entries.delete(key);
+    this.#weight -= entry.weight;
+  }
+
+  /** Forgets every key that starts with `prefix` (a report and the views derived from it). */
+  deletePrefix(prefix: string): void {
+    for (const key of [...this.#entries.keys()]) {
+      if (key.startsWith(prefix)) this.delete(key);
+    }
+  }
+
+  /** The total weight of the entries held now. */
+  get weight(): number {
+    return this.#weight;
   }
 
   /** Entries held now. */

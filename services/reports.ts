@@ -63,6 +63,13 @@ export interface ReportsContext {
   isShuttingDown?: () => boolean;
   /** Finished reports kept in memory for the read path. */
   cache?: ReportCache<Report>;
+  /**
+   * Decoded series of ready reports kept in memory (bounded in bytes), so
+   * repeated reads (zooming, resampling, transforms) skip SQLite and decoding.
+   * Keyed by report id; views derived from a series use keys that start with
+   * the id, so that a delete can drop them all.
+   */
+  seriesCache?: ReportCache<Series>;
   /** Validates imports from providers; without it, import requests are refused. */
   importer?: Pick<Importer, "validate">;
   /** Cuts off request bodies that arrive too slowly (slow-loris); none without it. */
@@ -412,6 +419,8 @@ export async function deleteReport(
     }
   }
   context.cache?.delete(id);
+  // The series and every view derived from it (services/reports/series_view.ts).
+  context.seriesCache?.deletePrefix(id);
   const deleted = isUuid(id) && await repo.deleteReport(context.db, id);
   if (!deleted) throw notFound(id);
 }
@@ -425,6 +434,17 @@ export async function readSeries(
   id: string,
   options: ReadSeriesOptions = {},
 ): Promise<Series> {
+  const stored = await loadReadySeries(context, id);
+  const sliced = sliceSeries(stored, { from: options.from, to: options.to });
+  return options.points === undefined ? sliced : downsampleSeries(sliced, options.points);
+}
+
+/**
+ * The whole cleaned series of a ready report, from the series cache when it
+ * is there. Not ready yet is a `conflict`; failed is `invalid_input`. The
+ * arrays may be shared with the cache: never mutate them.
+ */
+export async function loadReadySeries(context: ReportsContext, id: string): Promise<Series> {
   const report = await getReport(context, id);
   if (report.status === "failed") {
     throw new AppError("invalid_input", `Report ${id} failed: ${report.error?.detail ?? ""}`, {
@@ -436,10 +456,19 @@ export async function readSeries(
       retryAfterSeconds: await context.jobs.estimateWaitSeconds(id),
     });
   }
+  const cached = context.seriesCache?.get(id);
+  if (cached !== undefined) return cached;
   const stored = await repo.getSeries(context.db, id);
   if (stored === undefined) throw notFound(id);
-  const sliced = sliceSeries(stored, { from: options.from, to: options.to });
-  return options.points === undefined ? sliced : downsampleSeries(sliced, options.points);
+  context.seriesCache?.set(id, stored);
+  return stored;
+}
+
+/** Bytes held by a series' arrays: the weight of a series cache entry. */
+export function seriesBytes(series: Series): number {
+  let bytes = series.timestamps.byteLength;
+  for (const column of series.columns) bytes += column.byteLength;
+  return bytes;
 }
 
 /**

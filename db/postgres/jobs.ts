@@ -35,13 +35,15 @@ import {
   run,
   transaction,
 } from "./connection.ts";
+import { insertReportRow, insertSeries } from "./reports.ts";
 import {
   fromRow,
-  insertReportRow,
-  insertSeries,
+  type JobRow,
+  joinChunks,
   REPORT_COLUMNS,
   type ReportRow,
-} from "./reports.ts";
+  toClaimedJob,
+} from "../rows.ts";
 
 /** Appends one chunk of a raw upload (its own small transaction, so memory stays one chunk). */
 export function appendUploadChunk(
@@ -68,24 +70,12 @@ export function deleteUpload(db: Database, uploadId: string): Promise<void> {
 /** Reads a raw upload back as one contiguous buffer of `bytes` bytes. */
 export function readUpload(db: Database, uploadId: string, bytes: number): Promise<Uint8Array> {
   return run("read the upload", async () => {
-    const body = new Uint8Array(bytes);
-    let offset = 0;
     const chunks = await rows<{ data: Uint8Array }>(
       db,
       "SELECT data FROM upload_chunks WHERE upload_id = $1 ORDER BY seq",
       [uploadId],
     );
-    for (const { data } of chunks) {
-      if (offset + data.byteLength > bytes) {
-        throw new Error(`Upload ${uploadId} has more than the ${bytes} bytes expected`);
-      }
-      body.set(data, offset);
-      offset += data.byteLength;
-    }
-    if (offset !== bytes) {
-      throw new Error(`Upload ${uploadId} has ${offset} bytes stored, expected ${bytes}`);
-    }
-    return body;
+    return joinChunks(chunks, { uploadId, bytes });
   });
 }
 
@@ -409,32 +399,6 @@ export function purgeExpired(
       );
       return { failedUploads, idempotencyKeys };
     }));
-}
-
-interface JobRow {
-  report_id: string;
-  upload_id: string;
-  format: "csv" | "json";
-  bytes: string | number;
-  attempts: number;
-  name_from_body: number;
-  traceparent: string | null;
-  import_source: string | null;
-}
-
-function toClaimedJob(row: JobRow, lease: JobLease): ClaimedJob {
-  return {
-    reportId: row.report_id,
-    uploadId: row.upload_id,
-    format: row.format,
-    // bigint comes back as a string; uploads are far below 2^53 bytes.
-    bytes: Number(row.bytes),
-    attempts: row.attempts,
-    nameFromBody: row.name_from_body === 1,
-    traceparent: row.traceparent,
-    importSource: row.import_source === null ? null : JSON.parse(row.import_source),
-    lease,
-  };
 }
 
 // Inside a transaction: locks the job row, then says whether it is still ours.

@@ -26,13 +26,15 @@ import type {
   SweepOptions,
   SweepResult,
 } from "../types.ts";
+import { insertReportRow, insertSeries } from "./reports.ts";
 import {
   fromRow,
-  insertReportRow,
-  insertSeries,
+  type JobRow,
+  joinChunks,
   REPORT_COLUMNS,
   type ReportRow,
-} from "./reports.ts";
+  toClaimedJob,
+} from "../rows.ts";
 
 /** Appends one chunk of a raw upload. Chunks are numbered from 0 in body order. */
 export function appendUploadChunk(
@@ -61,20 +63,11 @@ export function deleteUpload(db: Database, uploadId: string): Promise<void> {
  */
 export function readUpload(db: Database, uploadId: string, bytes: number): Promise<Uint8Array> {
   return run("read the upload", () => {
-    const body = new Uint8Array(bytes);
-    let offset = 0;
     const chunks = statement(
       db,
       "SELECT data FROM upload_chunks WHERE upload_id = ? ORDER BY seq",
     ).all(uploadId) as unknown as { data: Uint8Array }[];
-    for (const { data } of chunks) {
-      body.set(data, offset);
-      offset += data.byteLength;
-    }
-    if (offset !== bytes) {
-      throw new Error(`Upload ${uploadId} has ${offset} bytes stored, expected ${bytes}`);
-    }
-    return body;
+    return joinChunks(chunks, { uploadId, bytes });
   });
 }
 
@@ -175,7 +168,7 @@ export function claimNextJob(
         new Date(Date.parse(options.now) + options.leaseMs).toISOString(),
         row.report_id,
       );
-      return toClaimedJob(row, lease);
+      return toClaimedJob({ ...row, attempts: row.attempts + 1 }, lease);
     }));
 }
 
@@ -392,31 +385,6 @@ export function purgeExpired(
         .run(options.keysBefore);
       return { failedUploads: Number(jobs.changes), idempotencyKeys: Number(keys.changes) };
     }));
-}
-
-interface JobRow {
-  report_id: string;
-  upload_id: string;
-  format: "csv" | "json";
-  bytes: number;
-  attempts: number;
-  name_from_body: number;
-  traceparent: string | null;
-  import_source: string | null;
-}
-
-function toClaimedJob(row: JobRow, lease: JobLease): ClaimedJob {
-  return {
-    reportId: row.report_id,
-    uploadId: row.upload_id,
-    format: row.format,
-    bytes: row.bytes,
-    attempts: row.attempts + 1,
-    nameFromBody: row.name_from_body === 1,
-    traceparent: row.traceparent,
-    importSource: row.import_source === null ? null : JSON.parse(row.import_source),
-    lease,
-  };
 }
 
 // Inside a transaction: is the job still there, and still ours?

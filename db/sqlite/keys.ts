@@ -8,39 +8,23 @@
  *
  * @module
  */
+import { API_KEY_COLUMNS, apiKeyFromRow, type ApiKeyRow, apiKeyValues } from "../rows.ts";
 import type { ApiKeyRecord } from "../types.ts";
 import { run, type SqliteConnection as Database, statement } from "./connection.ts";
-
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  key_sha256: string;
-  scopes: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-const COLUMNS = "id, name, key_sha256, scopes, created_at, revoked_at";
 
 /** Stores a new key. Fails (as a StorageError) when the id is taken. */
 export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
   return run("store the API key", () => {
-    statement(db, `INSERT INTO api_keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`).run(
-      key.id,
-      key.name,
-      key.keySha256,
-      key.scopes.join("+"),
-      key.createdAt,
-      key.revokedAt,
-    );
+    statement(db, `INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(...apiKeyValues(key));
   });
 }
 
 /** Returns the key with this id, revoked or not, or undefined. */
 export function getApiKey(db: Database, id: string): Promise<ApiKeyRecord | undefined> {
   return run("read the API key", () => {
-    const row = statement(db, `SELECT ${COLUMNS} FROM api_keys WHERE id = ?`).get(id);
-    return row === undefined ? undefined : fromRow(row as unknown as ApiKeyRow);
+    const row = statement(db, `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id);
+    return row === undefined ? undefined : apiKeyFromRow(row as unknown as ApiKeyRow);
   });
 }
 
@@ -49,8 +33,8 @@ export function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
   return run(
     "list API keys",
     () =>
-      statement(db, `SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`).all()
-        .map((row) => fromRow(row as unknown as ApiKeyRow)),
+      statement(db, `SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`).all()
+        .map((row) => apiKeyFromRow(row as unknown as ApiKeyRow)),
   );
 }
 
@@ -74,15 +58,4 @@ export function revokeApiKey(db: Database, id: string, now: string): Promise<boo
     ).run(now, id);
     return Number(result.changes) > 0;
   });
-}
-
-function fromRow(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    keySha256: row.key_sha256,
-    scopes: row.scopes.split("+"),
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-  };
 }

@@ -3,34 +3,16 @@
  *
  * @module
  */
-import type {
-  JsonObject,
-  ListOptions,
-  ReportRecord,
-  ReportStatus,
-  StoredSeries,
-} from "../types.ts";
+import {
+  fromRow,
+  REPORT_COLUMNS,
+  type ReportRow,
+  reportValues,
+  toBytes,
+  toFloat64Array,
+} from "../rows.ts";
+import type { ListOptions, ReportRecord, ReportStatus, StoredSeries } from "../types.ts";
 import { run, type SqliteConnection as Database, statement, transaction } from "./connection.ts";
-
-/** A `reports` row as SQLite returns it. */
-export interface ReportRow {
-  id: string;
-  name: string;
-  status: ReportStatus;
-  source: string;
-  row_counts: string | null;
-  summary: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-/** The columns of `reports`, in the order {@linkcode ReportRow} expects. */
-export const REPORT_COLUMNS = "id, name, status, source, row_counts, summary, error, created_at, " +
-  "updated_at, queued_at, started_at, finished_at";
 
 /**
  * Inserts a report and, when given, its series, in one transaction: a reader
@@ -135,20 +117,7 @@ export function insertReportRow(db: Database, report: ReportRecord): void {
   statement(
     db,
     `INSERT INTO reports (${REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    report.id,
-    report.name,
-    report.status,
-    JSON.stringify(report.source),
-    toJson(report.rowCounts),
-    toJson(report.summary),
-    toJson(report.error),
-    report.createdAt,
-    report.updatedAt,
-    report.queuedAt,
-    report.startedAt,
-    report.finishedAt,
-  );
+  ).run(...reportValues(report));
 }
 
 /** Counts reports by status (all four keys present). */
@@ -176,44 +145,4 @@ export function insertSeries(db: Database, reportId: string, series: StoredSerie
   series.columns.forEach((column, index) => {
     insert.run(reportId, index + 1, series.names[index], toBytes(column));
   });
-}
-
-/** Converts a `reports` row to a record (for db/ modules that select reports). */
-export function fromRow(row: ReportRow): ReportRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    status: row.status,
-    source: JSON.parse(row.source),
-    rowCounts: fromJson(row.row_counts),
-    summary: fromJson(row.summary),
-    error: fromJson(row.error),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    queuedAt: row.queued_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
-
-function toJson(value: JsonObject | null): string | null {
-  return value === null ? null : JSON.stringify(value);
-}
-
-function fromJson(text: string | null): JsonObject | null {
-  return text === null ? null : JSON.parse(text);
-}
-
-// Float64Array bytes are stored in the platform's byte order. Every platform
-// reportd is built for (x86_64, aarch64) is little-endian, so a database file
-// moves between them unchanged.
-function toBytes(values: Float64Array): Uint8Array {
-  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-}
-
-function toFloat64Array(bytes: Uint8Array): Float64Array {
-  // A Float64Array view needs an 8-byte aligned offset; copy only when the
-  // driver hands back an unaligned slice.
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
 }

@@ -1,6 +1,7 @@
 /**
  * The pure series pipeline: parse CSV or JSON uploads, clean, summarize,
- * slice, downsample and write CSV. No I/O, so it can run in a Web Worker.
+ * slice, downsample and write CSV; resample, transform and analyze. No I/O,
+ * so it can run in a Web Worker.
  *
  * @example Process an upload and download a chart-sized CSV
  * ```ts
@@ -21,7 +22,14 @@
  */
 
 export type * from "./types.ts";
+export {
+  type AnalyzeOptions,
+  analyzeSeries,
+  MAX_CORRELATION_COLUMNS,
+  periodsPerYear,
+} from "./analytics.ts";
 export { type CleanedSeries, cleanSeries } from "./clean.ts";
+export { CompensatedSum } from "./compensated_sum.ts";
 export { type CsvChunkOptions, quoteCsvField, seriesToCsv, seriesToCsvChunks } from "./csv_out.ts";
 export { downsampleSeries, lttbIndices } from "./lttb.ts";
 export {
@@ -35,6 +43,15 @@ export { MAX_REJECTED_EXAMPLES } from "./parse_common.ts";
 export { type CsvParseOptions, parseCsvSeries } from "./parse_csv.ts";
 export { type JsonParseOptions, parseJsonSeries } from "./parse_json.ts";
 export { type ProcessOptions, processUpload } from "./process.ts";
+export {
+  bucketStart,
+  RESAMPLE_AGG,
+  RESAMPLE_EVERY,
+  type ResampleAgg,
+  type ResampleEvery,
+  type ResampleOptions,
+  resampleSeries,
+} from "./resample.ts";
 export { sliceSeries, type TimeRange } from "./slice.ts";
 export { columnStats, percentiles, summarizeSeries } from "./stats.ts";
 export {
@@ -47,6 +64,17 @@ export {
   timestampInRange,
   type TimestampResult,
 } from "./timestamps.ts";
+export {
+  applyTransform,
+  parseTransform,
+  ROLLING_TRANSFORMS,
+  ROLLING_WINDOW_RANGE,
+  SIMPLE_TRANSFORMS,
+  type Transform,
+  TRANSFORM_FORMS,
+  transformColumn,
+  type TransformResult,
+} from "./transforms.ts";
 export {
   type ColumnarUpload,
   ColumnarUploadSchema,

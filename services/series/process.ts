@@ -6,11 +6,12 @@
  */
 
 import { AppError } from "../errors.ts";
+import { analyzeSeries } from "./analytics.ts";
 import { cleanSeries } from "./clean.ts";
 import { parseCsvSeries } from "./parse_csv.ts";
 import { parseJsonSeries } from "./parse_json.ts";
 import { summarizeSeries } from "./stats.ts";
-import type { ParsedSeries, ProcessedUpload, UploadFormat } from "./types.ts";
+import type { ParsedSeries, ProcessedUpload, Series, Summary, UploadFormat } from "./types.ts";
 
 /** Options of {@linkcode processUpload}. */
 export interface ProcessOptions {
@@ -63,10 +64,31 @@ export function processUpload(bytes: Uint8Array, options: ProcessOptions): Proce
       duplicates,
       rejected_examples: parsed.rejectedExamples,
     },
-    summary: summarizeSeries(series),
+    summary: withAnalytics(summarizeSeries(series), series),
   };
   if (parsed.name !== undefined) result.name = parsed.name;
   return result;
+}
+
+/**
+ * Adds the analytics (analytics.ts) to a summary: each column's next to its
+ * statistics, the series-level ones beside the rest.
+ */
+function withAnalytics(summary: Summary, series: Series): Summary {
+  const intervalS = summary.interval_median_s;
+  const medians: Record<string, number | null> = {};
+  for (const [name, stats] of Object.entries(summary.columns)) medians[name] = stats.p50;
+  const analytics = analyzeSeries(series, {
+    medianIntervalMs: intervalS === null ? null : intervalS * 1000,
+    medians,
+  });
+  for (const [name, columnAnalytics] of Object.entries(analytics.columns)) {
+    Object.assign(summary.columns[name], columnAnalytics);
+  }
+  summary.periods_per_year = analytics.periods_per_year;
+  summary.correlation = analytics.correlation;
+  summary.null_reasons = analytics.null_reasons;
+  return summary;
 }
 
 function decodeUtf8(bytes: Uint8Array): string {

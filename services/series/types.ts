@@ -113,8 +113,17 @@ export interface Summary {
     /** The 10 largest gaps, largest first. */
     largest: Gap[];
   };
-  /** Statistics per column, keyed by column name, in column order. */
-  columns: Record<string, ColumnStats>;
+  /**
+   * Statistics per column, keyed by column name, in column order. The
+   * analytics fields are absent on reports processed before they existed.
+   */
+  columns: Record<string, ColumnStats & Partial<ColumnAnalytics>>;
+  /** Periods per year used to annualize (analytics; absent on older reports). */
+  periods_per_year?: number | null;
+  /** Pearson correlation of the columns (analytics; absent on older reports). */
+  correlation?: Correlation | null;
+  /** Why a series-level statistic is null (analytics; absent on older reports). */
+  null_reasons?: Record<string, string>;
 }
 
 /** The result of processing one upload: what gets stored and served. */
@@ -131,3 +140,67 @@ export interface ProcessedUpload {
 
 /** Upload formats reportd accepts. */
 export type UploadFormat = "csv" | "json";
+
+/** The largest fall from a running peak (`max_drawdown` in the API). */
+export interface MaxDrawdown {
+  /** `trough / peak - 1`: a fraction in [-1, 0]; 0 when the values never fall. */
+  value: number;
+  /** ISO-8601 UTC timestamp of the peak before the worst fall; null when there is none. */
+  peak: string | null;
+  /** ISO-8601 UTC timestamp of the trough; null when there is none. */
+  trough: string | null;
+  /** First time the value got back to the peak after the trough; null if never. */
+  recovery: string | null;
+}
+
+/** Least-squares line through a column (`trend` in the API). */
+export interface Trend {
+  /** Slope in value units per day. */
+  slope_per_day: number;
+  /** Coefficient of determination in [0, 1]; null when the values are constant. */
+  r2: number | null;
+}
+
+/** Pearson correlation of the columns on their common timestamps. */
+export interface Correlation {
+  /** Column names, the order of the matrix' rows and columns. */
+  columns: string[];
+  /** `matrix[i][j]`; null where fewer than 3 common points or a constant column. */
+  matrix: (number | null)[][];
+}
+
+/**
+ * Per-column analytics beside {@linkcode ColumnStats} (see `analytics.ts`).
+ * A statistic that means nothing for a column is null, and `null_reasons`
+ * says why, keyed by the statistic's name.
+ */
+export interface ColumnAnalytics {
+  /** `last / first - 1`. */
+  return_total: number | null;
+  /** Compound annual growth rate; only when the span is at least 30 days. */
+  cagr: number | null;
+  /** Sample stddev of log returns x sqrt(periods per year). */
+  volatility_annualized: number | null;
+  /** The worst fall from a running peak. */
+  max_drawdown: MaxDrawdown | null;
+  /** Mean / sample stddev of simple returns x sqrt(periods per year); risk-free rate 0. */
+  sharpe_like: number | null;
+  /** Least-squares slope per day and R squared. */
+  trend: Trend | null;
+  /** Points with |robust z| > 3.5 (median and median absolute deviation). */
+  outliers: number | null;
+  /** Why a statistic above is null, keyed by its name. */
+  null_reasons: Record<string, string>;
+}
+
+/** Series-level analytics beside {@linkcode Summary} (see `analytics.ts`). */
+export interface SeriesAnalytics {
+  /** What returns are annualized with, inferred from the median interval. */
+  periods_per_year: number | null;
+  /** Per-column analytics, in column order. */
+  columns: Record<string, ColumnAnalytics>;
+  /** Pearson matrix of the columns; null when there are too many columns. */
+  correlation: Correlation | null;
+  /** Why a series-level statistic is null, keyed by its name. */
+  null_reasons: Record<string, string>;
+}

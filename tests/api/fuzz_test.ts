@@ -42,7 +42,7 @@ const knownIds: string[] = [];
 
 // Paths may hold a "{known:N}" placeholder, replaced when the request is sent
 // by the N-th known id (modulo), so counterexamples stay readable data.
-const KNOWN = /\{known:(\d+)\}/;
+const KNOWN = /\{known:(\d+)\}/g;
 
 function pathArbitrary(): fc.Arbitrary<string> {
   const id = fc.oneof(
@@ -97,7 +97,10 @@ function pathArbitrary(): fc.Arbitrary<string> {
 const queryArbitrary = fc.array(
   fc.tuple(
     fc.oneof(
-      fc.constantFrom("name", "limit", "cursor", "status", "format", "from", "to", "points"),
+      fc.constantFrom(
+        ..."name limit cursor status format from to points every agg transform ids normalize"
+          .split(" "),
+      ),
       hostileString({ maxLength: 20 }),
     ),
     fc.oneof(
@@ -116,6 +119,18 @@ const queryArbitrary = fc.array(
       {
         weight: 1,
         arbitrary: fc.constantFrom("djE6MDE5MGY1YjgtM2M0ZS03YTFiLThmMDAtNWMyZDllNmIxYTIw", "v1:"),
+      },
+      {
+        // The analytics parameters' values, and known ids for /v1/compare.
+        weight: 3,
+        arbitrary: fc.oneof(
+          fc.constantFrom(
+            ..."1m 1h 4h 1w 1mo ohlc sum count mean first none diff zscore drawdown cumsum"
+              .split(" "),
+            ..."rolling_mean:3 rolling_std:2 rolling_max:10000 ewm_mean:0.5 ewm_mean:1".split(" "),
+          ),
+          fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `{known:${a}},{known:${b}}`),
+        ),
       },
       { weight: 4, arbitrary: hostileString({ maxLength: 120 }) },
       { weight: 1, arbitrary: fc.integer({ min: 1000, max: 3000 }).map((n) => "q".repeat(n)) },
@@ -222,6 +237,7 @@ const requestArbitrary: fc.Arbitrary<FuzzRequest> = fc.oneof(
         fc.nat().map((index) => `/v1/reports/{known:${index}}/series`),
         fc.nat().map((index) => `/v1/reports/{known:${index}}`),
         fc.constant("/v1/reports"),
+        fc.constant("/v1/compare"),
       ),
       query: queryArbitrary,
       headers: headersArbitrary,
@@ -268,11 +284,15 @@ const requestArbitrary: fc.Arbitrary<FuzzRequest> = fc.oneof(
 let sent = 0;
 
 async function send(world: TestWorld, request: FuzzRequest): Promise<void> {
-  const path = request.path.replace(
-    KNOWN,
-    (_, index) => knownIds.length === 0 ? "none" : knownIds[Number(index) % knownIds.length],
-  );
-  const search = new URLSearchParams(request.query).toString();
+  const known = (text: string) =>
+    text.replace(
+      KNOWN,
+      (_, index) => knownIds.length === 0 ? "none" : knownIds[Number(index) % knownIds.length],
+    );
+  const path = known(request.path);
+  const search = new URLSearchParams(
+    request.query.map(([name, value]) => [name, known(value)]),
+  ).toString();
   const headers = new Headers();
   for (const [name, value] of request.headers) headers.append(name, value);
   const response = await world.app.request(

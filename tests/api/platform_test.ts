@@ -98,6 +98,7 @@ Deno.test("GET /openapi.json is an OpenAPI 3.1 document covering every operation
     .map((operation) => operation.operationId)
     .sort();
   assert.deepEqual(operations, [
+    "compareReports",
     "createReport",
     "deleteReport",
     "getHealth",

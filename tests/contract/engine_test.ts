@@ -4,8 +4,10 @@ import {
   listen,
   migrateDatabase,
   openDatabase,
+  pingDatabase,
   querySql,
   schemaVersion,
+  StorageError,
 } from "../../db/mod.ts";
 import { MIGRATIONS as POSTGRES } from "../../db/postgres/migrations/mod.ts";
 import { MIGRATIONS as SQLITE } from "../../db/sqlite/migrations/mod.ts";
@@ -81,6 +83,32 @@ Deno.test({
       stop();
     } finally {
       await closeDatabase(db);
+    }
+  },
+});
+
+Deno.test({
+  name: "sslmode in the URL is honoured: require refuses a server without TLS, disable connects",
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using database = await testDatabase();
+    const url = new URL(database.url);
+    // The test servers (a private cluster, the CI service) run without TLS.
+    url.searchParams.set("sslmode", "require");
+    const strict = await openDatabase(url.toString(), { migrate: false });
+    try {
+      const refused = await pingDatabase(strict).then(() => undefined, (error) => error);
+      assert.ok(refused instanceof StorageError, "sslmode=require must not fall back to plain TCP");
+      assert.match(String(refused.cause), /SSL|TLS/i);
+    } finally {
+      await closeDatabase(strict);
+    }
+    url.searchParams.set("sslmode", "disable");
+    const plain = await openDatabase(url.toString(), { migrate: false });
+    try {
+      await pingDatabase(plain);
+    } finally {
+      await closeDatabase(plain);
     }
   },
 });

@@ -1,9 +1,32 @@
 import assert from "node:assert/strict";
 import { enqueueReport } from "../../db/jobs_repo.ts";
 import { closeDatabase, openDatabase, querySql } from "../../db/mod.ts";
+import { record } from "../helpers/engines.ts";
 import { generateCsv } from "../helpers/generate.ts";
 import { pollReport } from "../helpers/poll.ts";
 import { makeDataDir, runCli, startServer } from "../helpers/server_process.ts";
+
+/**
+ * Writes a queued report whose job points at an upload that is not stored,
+ * as a process would leave it; `status` then overrides the report's state.
+ */
+async function queueWithoutUpload(
+  path: string,
+  id: string,
+  options: { bytes: number; status?: string },
+): Promise<void> {
+  const db = await openDatabase(path);
+  try {
+    await enqueueReport(db, { ...record(id, "queued"), rowCounts: null, summary: null }, {
+      job: { uploadId: `missing-${id}`, format: "csv", bytes: options.bytes, nameFromBody: false },
+    });
+    if (options.status !== undefined) {
+      await querySql(db, "UPDATE reports SET status = ? WHERE id = ?", [options.status, id]);
+    }
+  } finally {
+    await closeDatabase(db);
+  }
+}
 
 Deno.test("e2e: a second process on the same SQLite file refuses to start and touches nothing", async () => {
   await using first = await startServer({ env: { REPORTD_WORKERS: "1" } });
@@ -45,24 +68,8 @@ Deno.test("e2e: a persistent storage error fails the job after its attempts; the
   const dataDir = await makeDataDir();
   try {
     // A queued job whose upload is missing: every attempt to read it fails.
-    const db = await openDatabase(`${dataDir}/reportd.db`);
     const id = "0190f5b8-0000-7000-8000-0000000000e6";
-    const now = new Date().toISOString();
-    await enqueueReport(db, {
-      id,
-      name: "vanished upload",
-      status: "queued",
-      source: { kind: "upload", format: "csv" },
-      rowCounts: null,
-      summary: null,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      queuedAt: now,
-      startedAt: null,
-      finishedAt: null,
-    }, { job: { uploadId: "gone", format: "csv", bytes: 1000, nameFromBody: false } });
-    await closeDatabase(db);
+    await queueWithoutUpload(`${dataDir}/reportd.db`, id, { bytes: 1000 });
 
     await using server = await startServer({ dataDir, env: { REPORTD_JOB_ATTEMPTS: "3" } });
     const health = await fetch(`${server.baseUrl}/healthz`);
@@ -84,25 +91,8 @@ Deno.test("e2e: a start that cannot bind its port recovers no job", async () => 
   const dataDir = await makeDataDir();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const db = await openDatabase(`${dataDir}/reportd.db`);
     const id = "0190f5b8-0000-7000-8000-0000000000e7";
-    const now = new Date().toISOString();
-    await enqueueReport(db, {
-      id,
-      name: "left processing",
-      status: "queued",
-      source: { kind: "upload", format: "csv" },
-      rowCounts: null,
-      summary: null,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      queuedAt: now,
-      startedAt: null,
-      finishedAt: null,
-    }, { job: { uploadId: "u", format: "csv", bytes: 0, nameFromBody: false } });
-    await querySql(db, "UPDATE reports SET status = 'processing' WHERE id = ?", [id]);
-    await closeDatabase(db);
+    await queueWithoutUpload(`${dataDir}/reportd.db`, id, { bytes: 0, status: "processing" });
 
     const failed = await runCli(["serve"], {
       env: {

@@ -122,6 +122,17 @@ export async function launchBrowser(
 }
 
 /**
+ * The errors a page logged that no test expected: everything but the
+ * browser's own line for an API call that answered 4xx (a test that
+ * provokes a problem document expects that line).
+ */
+export function unexpectedErrors(errors: readonly string[]): string[] {
+  return errors.filter((text) =>
+    !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text)
+  );
+}
+
+/**
  * Throws unless a PNG shows something: many colours, and no single colour
  * covering nearly all of it (a blank or single-colour page fails).
  */

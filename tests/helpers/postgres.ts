@@ -106,14 +106,31 @@ export async function startPrivateCluster(): Promise<PrivateCluster | undefined>
   if (Deno.uid() === 0) {
     await new Deno.Command("chown", { args: ["postgres:postgres", dir] }).output();
   }
-  const port = freePort();
   const data = `${dir}/data`;
-  await run(initdb, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
+  let port = 0;
+  const options = () =>
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
     "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
-  const start = () => run(pgCtl, ["-D", data, "-o", options, "-l", `${dir}/log`, "-w", "start"]);
+  const start = () => run(pgCtl, ["-D", data, "-o", options(), "-l", `${dir}/log`, "-w", "start"]);
   const stop = () => run(pgCtl, ["-D", data, "-m", "fast", "-w", "stop"]);
-  await start();
+  try {
+    await run(initdb, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+    // Another process on this shared machine may take the free port between
+    // our look and the server's bind: then try another.
+    for (let attempt = 1;; attempt++) {
+      port = freePort();
+      try {
+        await start();
+        break;
+      } catch (error) {
+        const log = await Deno.readTextFile(`${dir}/log`).catch(() => "");
+        if (attempt >= 5 || !log.includes("Address already in use")) throw error;
+      }
+    }
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dir,

@@ -7,22 +7,14 @@
  * @module
  */
 
+import { commandSucceeds } from "./command.ts";
+
 /** True when the environment demands the check (CI). */
 export const PROMTOOL_REQUIRED: boolean = Deno.env.get("REPORTD_REQUIRE_PROMTOOL") === "1";
 
 /** Whether `promtool` can be run. */
-export async function promtoolAvailable(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("promtool", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
+export function promtoolAvailable(): Promise<boolean> {
+  return commandSucceeds("promtool", ["--version"]);
 }
 
 /** What promtool said about the metrics text. */

@@ -26,6 +26,7 @@ Deno.test("loadConfig applies the documented defaults", () => {
     jobAttempts: 3,
     queueMax: 1000,
     maxInflightUploads: 4,
+    seriesCacheBytes: 256 * 1024 * 1024,
     failedRetentionMs: 7 * 86_400_000,
     shutdownTimeoutMs: 10_000,
     providers: {
@@ -88,6 +89,7 @@ Deno.test("loadConfig reads every variable", () => {
     REPORTD_JOB_ATTEMPTS: "5",
     REPORTD_QUEUE_MAX: "10",
     REPORTD_MAX_INFLIGHT_UPLOADS: "2",
+    REPORTD_SERIES_CACHE_MB: "0",
     REPORTD_FAILED_RETENTION: "12h",
     REPORTD_SHUTDOWN_TIMEOUT: "1500ms",
     REPORTD_PROVIDER_MAX_DAYS: "30",
@@ -140,6 +142,7 @@ Deno.test("loadConfig reads every variable", () => {
     jobAttempts: 5,
     queueMax: 10,
     maxInflightUploads: 2,
+    seriesCacheBytes: 0,
     failedRetentionMs: 12 * 3_600_000,
     shutdownTimeoutMs: 1500,
     providers: {

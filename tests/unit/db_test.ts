@@ -11,24 +11,8 @@ import {
   StorageError,
 } from "../../db/mod.ts";
 import { MIGRATIONS } from "../../db/sqlite/migrations/mod.ts";
-import { getReport, insertReport, type ReportRecord } from "../../db/reports_repo.ts";
-
-function record(id: string, status: ReportRecord["status"] = "ready"): ReportRecord {
-  return {
-    id,
-    name: `report ${id}`,
-    status,
-    source: { kind: "upload", format: "csv" },
-    rowCounts: { received: 1 },
-    summary: { points: 1 },
-    error: null,
-    createdAt: "2020-01-01T00:00:00.000Z",
-    updatedAt: "2020-01-01T00:00:00.000Z",
-    queuedAt: "2020-01-01T00:00:00.000Z",
-    startedAt: "2020-01-01T00:00:00.000Z",
-    finishedAt: "2020-01-01T00:00:00.000Z",
-  };
-}
+import { getReport, insertReport } from "../../db/reports_repo.ts";
+import { record } from "../helpers/engines.ts";
 
 async function tempDatabase() {
   const dir = await Deno.makeTempDir({ prefix: "reportd-db-test-" });

@@ -11,32 +11,53 @@
  * again, which still shows more detail than the overview did. Double-click or
  * "Reset zoom" returns to the overview, which is kept.
  *
- * uPlot itself is loaded by its own `<script>` (a separately cached asset)
- * and found on `globalThis`; only its types are imported here.
+ * The view (resampling, transform, log scale; view_state.ts) goes with every
+ * request. Columns of very different scale get y axes of their own
+ * (`scaleGroups` in chart_plan.ts), and lines break where the report found a
+ * gap (`breakAtGaps`), rather than draw a straight line across it.
+ *
+ * The uPlot pieces it shares with the other charts are in plot.ts.
  *
  * @module
  */
 import type uPlot from "uplot";
 import { apiJson } from "./api.ts";
 import {
+  breakAtGaps,
+  columnRanges,
+  type GapSpan,
   type PlanContext,
   planSeries,
+  scaleGroups,
   secondAxisColumn,
   type SeriesPlan,
   seriesUrl,
   type TimeRange,
+  type ValueRange,
 } from "./chart_plan.ts";
 import { h } from "./dom.ts";
-import { formatCompact, formatNumber, formatTick, plural } from "./format.ts";
+import { formatNumber, plural } from "./format.ts";
+import {
+  legendValue,
+  PALETTE,
+  timeAxis,
+  timeSeries,
+  uPlotClass,
+  utcDates,
+  valueAxis,
+} from "./plot.ts";
 import type { Report, Summary, UplotData } from "./types.ts";
+import { type ChartView, EVERY_SECONDS, viewColumns } from "./view_state.ts";
 
-/** Colours that stay distinct for the common kinds of colour blindness (Okabe and Ito). */
-const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"];
+/** uPlot's distribution number of a logarithmic scale. */
+const LOG_DISTRIBUTION = 3;
 
-function uPlotClass(): typeof uPlot {
-  const constructor = (globalThis as unknown as { uPlot?: typeof uPlot }).uPlot;
-  if (constructor === undefined) throw new Error("uPlot did not load");
-  return constructor;
+/** Options of {@linkcode ReportChart}. */
+export interface ReportChartOptions {
+  /** Resampling, transform and scale; the stored points, linear, when absent. */
+  view?: ChartView;
+  /** Told the visible time range after every zoom (undefined: the whole series). */
+  onRange?(range: TimeRange | undefined): void;
 }
 
 /** The chart of one report, with its toolbar; {@linkcode ReportChart.destroy} when done. */
@@ -45,8 +66,14 @@ export class ReportChart {
   readonly #columns: string[];
   readonly #canvas: HTMLElement;
   readonly #status: HTMLElement;
-  readonly #full: TimeRange;
+  #full: TimeRange;
+  readonly #view: ChartView;
+  readonly #gaps: GapSpan[];
+  readonly #onRange: ((range: TimeRange | undefined) => void) | undefined;
   #plot: uPlot | undefined;
+  #linearOnly: string[] = [];
+  /** Rows of nulls each drawn dataset got at gaps (not points of the series). */
+  readonly #breaks = new WeakMap<UplotData, number>();
   #overview: UplotData | undefined;
   #loadedKey = "";
   #aborter: AbortController | undefined;
@@ -55,9 +82,19 @@ export class ReportChart {
   #destroyed = false;
 
   /** Builds the figure inside `container`; call {@linkcode ReportChart.load} to draw. */
-  constructor(container: HTMLElement, report: Report & { summary: Summary }) {
+  constructor(
+    container: HTMLElement,
+    report: Report & { summary: Summary },
+    options: ReportChartOptions = {},
+  ) {
     this.#report = report;
-    this.#columns = Object.keys(report.summary.columns);
+    this.#view = options.view ?? {};
+    this.#onRange = options.onRange;
+    this.#columns = viewColumns(Object.keys(report.summary.columns), this.#view);
+    this.#gaps = report.summary.gaps.largest.map((gap) => ({
+      from: Date.parse(gap.from) / 1000,
+      to: Date.parse(gap.to) / 1000,
+    }));
     this.#full = {
       min: Date.parse(report.summary.start) / 1000,
       max: Date.parse(report.summary.end) / 1000,
@@ -94,6 +131,11 @@ export class ReportChart {
     const plan = planSeries(this.#full, this.#context());
     const data = await this.#fetch(plan);
     if (data === undefined || this.#destroyed) return;
+    // Resampled buckets are stamped with their start, which lies before the
+    // first point and the last (a week starts on Monday): the whole range is
+    // the overview's, or a zoom test would take it for a zoomed one.
+    const times = data[0];
+    if (times.length > 0) this.#full = { min: times[0], max: times[times.length - 1] };
     this.#overview = data;
     this.#plot = this.#create(data);
     this.#show(data, plan);
@@ -106,10 +148,11 @@ export class ReportChart {
     const plot = this.#plot;
     if (plot === undefined || this.#overview === undefined) return;
     this.#aborter?.abort();
-    this.#loadedKey = seriesUrl(this.#report.id, planSeries(this.#full, this.#context()));
+    this.#loadedKey = this.#url(planSeries(this.#full, this.#context()));
     plot.setData(this.#overview, false);
     plot.setScale("x", { ...this.#full });
     this.#show(this.#overview, { points: this.#width() });
+    this.#onRange?.(undefined);
   }
 
   /** Stops requests and observers and removes the plot. */
@@ -122,12 +165,29 @@ export class ReportChart {
   }
 
   #context(): PlanContext {
+    const { summary } = this.#report;
+    const every = this.#view.every;
+    if (every === undefined) {
+      return {
+        full: this.#full,
+        totalPoints: summary.points,
+        intervalSeconds: summary.interval_median_s,
+        width: this.#width(),
+      };
+    }
+    // Resampled: at most one point per bucket, and no more than stored.
+    const seconds = EVERY_SECONDS[every];
+    const buckets = Math.floor((this.#full.max - this.#full.min) / seconds) + 1;
     return {
       full: this.#full,
-      totalPoints: this.#report.summary.points,
-      intervalSeconds: this.#report.summary.interval_median_s,
+      totalPoints: Math.min(summary.points, buckets),
+      intervalSeconds: Math.max(seconds, summary.interval_median_s ?? 0),
       width: this.#width(),
     };
+  }
+
+  #url(plan: SeriesPlan): string {
+    return seriesUrl(this.#report.id, plan, this.#view);
   }
 
   #width(): number {
@@ -144,11 +204,19 @@ export class ReportChart {
     this.#aborter?.abort();
     const aborter = new AbortController();
     this.#aborter = aborter;
-    const url = seriesUrl(this.#report.id, plan);
+    const url = this.#url(plan);
     this.#loadedKey = url;
     this.#canvas.setAttribute("aria-busy", "true");
     try {
-      return await apiJson<UplotData>(url, { signal: aborter.signal });
+      const data = await apiJson<UplotData>(url, { signal: aborter.signal });
+      // The median-interval threshold only describes the points as stored.
+      const stored = plan.points === undefined && this.#view.every === undefined;
+      const broken = breakAtGaps(data, {
+        gaps: this.#gaps,
+        thresholdSeconds: stored ? this.#report.summary.gaps.threshold_s : null,
+      });
+      this.#breaks.set(broken, broken[0].length - data[0].length);
+      return broken;
     } catch (error) {
       if (aborter.signal.aborted) return undefined;
       this.#status.textContent = (error as Error).message;
@@ -161,49 +229,55 @@ export class ReportChart {
 
   #create(data: UplotData): uPlot {
     const UPlot = uPlotClass();
-    const second = secondAxisColumn(this.#columns);
+    // Bars from zero suit raw volumes; a transformed volume can be negative.
+    const bars = this.#view.transform === undefined ? secondAxisColumn(this.#columns) : undefined;
+    const ranges = columnRanges(data);
+    const groups = scaleGroups(this.#columns, ranges);
+    const scaleOf = new Map<number, string>();
+    groups.forEach((members, group) => members.forEach((index) => scaleOf.set(index, `y${group}`)));
+    // Returns and drawdowns are fractions: read as percentages.
+    const percent = this.#view.transform === "pct_change" || this.#view.transform === "drawdown";
     const series: uPlot.Series[] = [
-      { label: "Time (UTC)" },
+      timeSeries(),
       ...this.#columns.map((column, index): uPlot.Series => {
         const colour = PALETTE[index % PALETTE.length];
-        const onSecond = column === second;
+        const onBars = column === bars;
         return {
           label: column,
           stroke: colour,
-          width: onSecond ? 0 : 1.5,
-          scale: onSecond ? "second" : "y",
-          fill: onSecond ? `${colour}55` : undefined,
-          paths: onSecond ? UPlot.paths.bars?.({ size: [0.6, 24] }) : undefined,
+          width: onBars ? 0 : 1.5,
+          scale: scaleOf.get(index),
+          fill: onBars ? `${colour}55` : undefined,
+          paths: onBars ? UPlot.paths.bars?.({ size: [0.6, 24] }) : undefined,
           points: { show: false },
-          value: (_plot, value) => value === null ? "--" : formatNumber(value),
+          value: legendValue(percent),
         };
       }),
     ];
-    const axes: uPlot.Axis[] = [
-      {
-        space: 64,
-        values: (_plot, splits, _axis, _space, increment) =>
-          splits.map((split, index) => formatTick(split, { increment, first: index === 0 })),
-      },
-      { scale: "y", values: compactValues },
-    ];
-    if (second !== undefined) {
-      axes.push({ scale: "second", side: 1, grid: { show: false }, values: compactValues });
-    }
+    const { axes, scales, logScales, linearOnly } = yAxes(this.#columns, {
+      groups,
+      ranges,
+      bars,
+      log: this.#view.log === true,
+      percent,
+    });
+    this.#canvas.dataset.scales = groups
+      .map((members) => members.map((index) => this.#columns[index]).join(","))
+      .join("|");
+    this.#canvas.dataset.logScales = logScales.join(",");
+    this.#linearOnly = linearOnly;
     const options: uPlot.Options = {
       width: this.#width(),
       height: this.#height(),
       series,
       axes,
-      scales: {
-        x: { time: true },
-        // Bars start at zero, or their heights would not compare.
-        second: { range: (_plot, _min, max) => [0, max * 1.05] },
-      },
+      scales,
       // Times are UTC throughout the page, as the API returns them.
-      tzDate: (seconds) => UPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"),
+      tzDate: utcDates(UPlot),
       cursor: {
         drag: { x: true, y: false },
+        // The drawdown chart below shows the cursor at the same time.
+        sync: { key: `report-${this.#report.id}` },
         // uPlot's own double-click resets to the data it holds, which after a
         // zoom is only the zoomed range; reset to the overview instead.
         bind: {
@@ -286,7 +360,8 @@ export class ReportChart {
     const visible = visibleRange(plot);
     if (plot === undefined || visible === undefined) return;
     const plan = planSeries(visible, this.#context());
-    if (seriesUrl(this.#report.id, plan) === this.#loadedKey) return;
+    this.#onRange?.(plan.from === undefined ? undefined : visible);
+    if (this.#url(plan) === this.#loadedKey) return;
     if (plan.from === undefined && this.#overview !== undefined) {
       this.reset();
       return;
@@ -301,16 +376,27 @@ export class ReportChart {
   }
 
   #show(data: UplotData, plan: SeriesPlan): void {
-    const shown = data[0].length;
+    const breaks = this.#breaks.get(data) ?? 0;
+    const shown = data[0].length - breaks;
+    this.#canvas.dataset.breaks = String(breaks);
     const total = this.#report.summary.points;
     const full = plan.points === undefined || shown >= total;
     const how = full ? "full resolution" : "downsampled to the chart width";
     this.#canvas.dataset.points = String(shown);
     this.#canvas.dataset.resolution = full ? "full" : "downsampled";
     this.#canvas.dataset.range = plan.from === undefined ? "all" : `${plan.from}/${plan.to}`;
+    const resampled = this.#view.every === undefined
+      ? ""
+      : ` Resampled to ${this.#view.every} (${this.#view.agg ?? "last"}).`;
+    const transformed = this.#view.transform === undefined
+      ? ""
+      : ` Transform: ${this.#view.transform}.`;
+    const linear = this.#linearOnly.length === 0
+      ? ""
+      : ` Linear scale for ${this.#linearOnly.join(", ")}: a log scale needs values above zero.`;
     this.#status.textContent = `Showing ${formatNumber(shown)} of ${
       plural(total, "point")
-    } (${how}).`;
+    } (${how}).${resampled}${transformed}${linear}`;
   }
 
   #fit(): void {
@@ -320,6 +406,54 @@ export class ReportChart {
     if (Math.abs(width - plot.width) < 2) return;
     plot.setSize({ width, height: this.#height() });
   }
+}
+
+/** The y axes and scales of the scale groups, and which of them are logarithmic. */
+function yAxes(
+  columns: string[],
+  options: {
+    groups: number[][];
+    ranges: ValueRange[];
+    bars: string | undefined;
+    log: boolean;
+    percent: boolean;
+  },
+): { axes: uPlot.Axis[]; scales: uPlot.Scales; logScales: string[]; linearOnly: string[] } {
+  const { groups, ranges, bars, log, percent } = options;
+  const axes: uPlot.Axis[] = [timeAxis()];
+  const scales: uPlot.Scales = { x: { time: true } };
+  const logScales: string[] = [];
+  const linearOnly: string[] = [];
+  groups.forEach((members, group) => {
+    const key = `y${group}`;
+    const names = members.map((index) => columns[index]);
+    const isBars = members.length === 1 && columns[members[0]] === bars;
+    const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
+    if (isBars) {
+      // Bars start at zero, or their heights would not compare.
+      scales[key] = { range: (_plot, _min, max) => [0, max * 1.05] };
+    } else if (log && positive) {
+      scales[key] = { distr: LOG_DISTRIBUTION, log: 10 };
+      logScales.push(key);
+    } else {
+      scales[key] = {};
+      if (log) linearOnly.push(...names);
+    }
+    axes.push(valueAxis({
+      percent,
+      log: logScales.includes(key),
+      axis: {
+        scale: key,
+        // The first axis on the left, the second on the right, and so on.
+        side: group % 2 === 0 ? 3 : 1,
+        grid: { show: group === 0 },
+        label: groups.length > 1 ? names.join(", ") : undefined,
+        labelSize: 18,
+        stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : undefined,
+      },
+    }));
+  });
+  return { axes, scales, logScales, linearOnly };
 }
 
 function visibleRange(plot: uPlot | undefined): TimeRange | undefined {
@@ -332,8 +466,4 @@ function button(label: string, onClick: () => void): HTMLButtonElement {
   const element = h("button", { type: "button", class: "secondary" }, label);
   element.addEventListener("click", onClick);
   return element;
-}
-
-function compactValues(_plot: uPlot, splits: number[]): string[] {
-  return splits.map((value) => formatCompact(value));
 }

@@ -13,21 +13,116 @@
 export const MISSING = "\u2014";
 
 /**
- * A statistic for reading: up to six significant digits, grouped, in the
- * reader's locale; `null` (no value) is a dash.
+ * A number for reading, grouped in the reader's locale; `null` (no value) is
+ * a dash. Integers are shown exactly, however large (a count of 1,616,827
+ * rows, a volume of 3,382,703): rounding them would make the page disagree
+ * with the data. Other numbers keep six significant digits, but never lose a
+ * digit of their integer part (3,382,703.4 reads "3,382,703", not
+ * "3,382,700").
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatNumber, MISSING } from "./format.ts";
- * assert.equal(formatNumber(1234567.891, "en-US"), "1,234,570");
+ * assert.equal(formatNumber(1_616_827, "en-US"), "1,616,827");
+ * assert.equal(formatNumber(1234567.891, "en-US"), "1,234,568");
+ * assert.equal(formatNumber(280.4567891, "en-US"), "280.457");
  * assert.equal(formatNumber(0.000123456789, "en-US"), "0.000123457");
  * assert.equal(formatNumber(null, "en-US"), MISSING);
  * ```
  */
 export function formatNumber(value: number | null, locale?: string): string {
   if (value === null) return MISSING;
-  return new Intl.NumberFormat(locale, { maximumSignificantDigits: 6 }).format(value);
+  if (Number.isInteger(value)) {
+    return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(value);
+  }
+  const integerDigits = Math.abs(value) < 1 ? 0 : Math.floor(Math.log10(Math.abs(value))) + 1;
+  return new Intl.NumberFormat(locale, {
+    maximumSignificantDigits: Math.min(21, Math.max(6, integerDigits)),
+  }).format(value);
+}
+
+/**
+ * A fraction as a percentage (0.0342 is "3.42%"): two decimals, or two
+ * significant digits for a share too small for two decimals to show.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatPercent, MISSING } from "./format.ts";
+ * assert.equal(formatPercent(-0.00342295, "en-US"), "-0.34%");
+ * assert.equal(formatPercent(1.5, "en-US"), "150.00%");
+ * assert.equal(formatPercent(0.0000123, "en-US"), "0.0012%");
+ * assert.equal(formatPercent(0, "en-US"), "0.00%");
+ * assert.equal(formatPercent(null, "en-US"), MISSING);
+ * ```
+ */
+export function formatPercent(fraction: number | null, locale?: string): string {
+  if (fraction === null) return MISSING;
+  const tiny = fraction !== 0 && Math.abs(fraction) < 0.0001;
+  return new Intl.NumberFormat(
+    locale,
+    tiny
+      ? { style: "percent", maximumSignificantDigits: 2 }
+      : { style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 },
+  ).format(fraction);
+}
+
+/**
+ * A dimensionless ratio (a correlation, an R squared, a Sharpe-like ratio) to a
+ * fixed number of decimals.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatRatio } from "./format.ts";
+ * assert.equal(formatRatio(0.987654, { decimals: 3, locale: "en-US" }), "0.988");
+ * assert.equal(formatRatio(-1.2, { decimals: 2, locale: "en-US" }), "-1.20");
+ * ```
+ */
+export function formatRatio(
+  value: number | null,
+  options: { decimals: number; locale?: string },
+): string {
+  if (value === null) return MISSING;
+  return new Intl.NumberFormat(options.locale, {
+    minimumFractionDigits: options.decimals,
+    maximumFractionDigits: options.decimals,
+  }).format(value);
+}
+
+/**
+ * A value on a y axis: as many decimals as the spacing of the ticks needs
+ * (ticks 0.25 apart read "0.25", "0.5", not "0.3"), and large values compact
+ * ("2.5M") so the axis stays narrow.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatAxisValue } from "./format.ts";
+ * assert.equal(formatAxisValue(0.25, { increment: 0.25, locale: "en-US" }), "0.25");
+ * assert.equal(formatAxisValue(-1_800, { increment: 200, locale: "en-US" }), "-1,800");
+ * assert.equal(formatAxisValue(2_500_000, { increment: 500_000, locale: "en-US" }), "2.5M");
+ * ```
+ */
+export function formatAxisValue(
+  value: number,
+  options: { increment: number; locale?: string },
+): string {
+  if (Math.abs(value) >= 100_000) return formatCompact(value, options.locale);
+  const decimals = decimalsOf(options.increment);
+  return new Intl.NumberFormat(options.locale, {
+    minimumFractionDigits: 0,
+    maximumFractionDigits: Math.min(20, decimals),
+  }).format(value);
+}
+
+/** Digits after the decimal point that `value` needs (0.25 needs 2), up to 12. */
+function decimalsOf(value: number): number {
+  if (!Number.isFinite(value) || value === 0) return 0;
+  const text = Math.abs(value).toFixed(12).replace(/0+$/, "");
+  const point = text.indexOf(".");
+  return point === -1 ? 0 : text.length - point - 1;
 }
 
 /**

@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 /**
  * The page's entry module: wires the forms, the list, the report view and the
- * watcher together, and routes on the URL fragment (`#/reports/<id>`), so a
- * report has a link, reloading keeps it open and the back button works.
+ * watcher together, and routes on the URL fragment (`#/reports/<id>` with the
+ * chart's settings, `#/compare?ids=...`; view_state.ts), so a report and a
+ * view of it have a link, reloading keeps them open and the back button works.
  *
  * `deno task web:build` bundles this module and its imports into
  * web/bundle/app.js, which reportd serves (docs/decisions/0013).
@@ -10,6 +11,7 @@
  * @module
  */
 import { ApiError, apiFetch, apiJson, describeProblem, UNAUTHORIZED_EVENT } from "./api.ts";
+import { CompareView } from "./compare_view.ts";
 import { announce, byId, h } from "./dom.ts";
 import { setUpImportForm } from "./import_form.ts";
 import { ReportList } from "./report_list.ts";
@@ -17,12 +19,19 @@ import { ReportView } from "./report_view.ts";
 import { askForKey, setUpSettings } from "./settings.ts";
 import { isPending, type Report } from "./types.ts";
 import { setUpUploadForm } from "./upload_form.ts";
+import { parseRoute, reportHash } from "./view_state.ts";
 import { ReportWatcher } from "./watcher.ts";
 
-const REPORT_ROUTE = /^#\/reports\/([^/]+)$/;
-
 function start(): void {
-  const view = new ReportView(byId("report", HTMLElement), { requestDelete: confirmDelete });
+  const panel = byId("report", HTMLElement);
+  const view = new ReportView(panel, {
+    requestDelete: confirmDelete,
+    onViewChange(report, chartView) {
+      // Replaced, not pushed: Back leaves the report, not each setting tried.
+      history.replaceState(null, "", reportHash(report.id, chartView));
+    },
+  });
+  const compare = new CompareView(panel);
   const watcher = new ReportWatcher({
     fetchReport: (id, signal) => apiJson<Report>(reportPath(id), { signal }),
     onChange(report) {
@@ -40,6 +49,9 @@ function start(): void {
     more: byId("load-more", HTMLButtonElement),
     message: byId("list-error", HTMLElement),
     empty: byId("list-empty", HTMLElement),
+    filter: byId("list-filter", HTMLInputElement),
+    status: byId("list-status", HTMLSelectElement),
+    matches: byId("list-matches", HTMLElement),
   }, {
     onReports: (reports) => reports.forEach((report) => watcher.watch(report)),
   });
@@ -48,12 +60,19 @@ function start(): void {
     list.upsert(report);
     watcher.watch(report);
     announce(`Report ${report.name} is ${report.status}`);
-    location.hash = `#/reports/${encodeURIComponent(report.id)}`;
+    location.hash = reportHash(report.id, {});
   }
 
   async function route(): Promise<void> {
-    const match = REPORT_ROUTE.exec(location.hash);
-    if (match === null) {
+    const target = parseRoute(location.hash);
+    if (target.kind !== "compare") compare.destroy();
+    if (target.kind === "compare") {
+      list.select(undefined);
+      view.release();
+      await compare.show(target.ids, target.every);
+      return;
+    }
+    if (target.kind === "none") {
       list.select(undefined);
       view.showMessage(
         "No report open",
@@ -61,18 +80,18 @@ function start(): void {
       );
       return;
     }
-    const id = decodeURIComponent(match[1]);
+    const { id, view: chartView } = target;
     list.select(id);
     const known = list.get(id);
     // Show what the list holds at once; a settled report never changes, so
     // only a pending one needs asking about again.
     if (known !== undefined) {
-      view.show(known, { focus: true });
+      view.show(known, { focus: true, view: chartView });
       if (!isPending(known.status)) return;
     }
     try {
       const report = await apiJson<Report>(reportPath(id));
-      view.show(report, { focus: known === undefined });
+      view.show(report, { focus: known === undefined, view: chartView });
       if (known !== undefined) list.upsert(report);
       watcher.watch(report);
     } catch (error) {

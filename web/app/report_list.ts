@@ -7,13 +7,18 @@
  * when the watcher reports a change; the list itself is never re-fetched for
  * that.
  *
+ * Two filters sit above it. The status filter asks the API (`?status=`), so
+ * "failed" finds every failed report, not only those loaded. The name filter
+ * narrows the loaded entries as one types (the API has no name search yet);
+ * while more pages exist it says so, and "Load more" keeps filtering.
+ *
  * @module
  */
 import { apiJson } from "./api.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { formatInstant, plural } from "./format.ts";
 import { statusBadge } from "./report_view.ts";
-import type { Report, ReportList as ReportPage } from "./types.ts";
+import type { Report, ReportList as ReportPage, ReportStatus } from "./types.ts";
 
 /** Reports fetched per page. */
 export const PAGE_SIZE = 20;
@@ -31,6 +36,9 @@ export class ReportList {
   readonly #message: HTMLElement;
   readonly #empty: HTMLElement;
   readonly #deps: ReportListDeps;
+  readonly #filter: HTMLInputElement;
+  readonly #status: HTMLSelectElement;
+  readonly #matches: HTMLElement;
   readonly #reports = new Map<string, Report>();
   #cursor: string | null = null;
   #selected: string | undefined;
@@ -42,6 +50,12 @@ export class ReportList {
       more: HTMLButtonElement;
       message: HTMLElement;
       empty: HTMLElement;
+      /** The name filter's text box. */
+      filter: HTMLInputElement;
+      /** The status filter's select ("" for every status). */
+      status: HTMLSelectElement;
+      /** Says how many entries the filters leave. */
+      matches: HTMLElement;
     },
     deps: ReportListDeps,
   ) {
@@ -49,8 +63,13 @@ export class ReportList {
     this.#more = elements.more;
     this.#message = elements.message;
     this.#empty = elements.empty;
+    this.#filter = elements.filter;
+    this.#status = elements.status;
+    this.#matches = elements.matches;
     this.#deps = deps;
     this.#more.addEventListener("click", () => void this.loadMore());
+    this.#filter.addEventListener("input", () => this.#applyFilter());
+    this.#status.addEventListener("change", () => void this.reload());
   }
 
   /** The report with this id, if the list holds it. */
@@ -81,6 +100,7 @@ export class ReportList {
     if (existing !== null) existing.replaceWith(item);
     else if (!known) this.#list.prepend(item);
     this.#updateEmpty();
+    this.#applyFilter();
   }
 
   /** Removes a report (after it was deleted). */
@@ -102,6 +122,7 @@ export class ReportList {
   async #load(cursor: string | undefined): Promise<void> {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (cursor !== undefined) query.set("cursor", cursor);
+    if (this.#status.value !== "") query.set("status", this.#status.value);
     this.#more.disabled = true;
     this.#list.setAttribute("aria-busy", "true");
     try {
@@ -122,7 +143,33 @@ export class ReportList {
       this.#more.disabled = false;
       this.#more.hidden = this.#cursor === null;
       this.#updateEmpty();
+      this.#applyFilter();
     }
+  }
+
+  /**
+   * Hides the entries the filters leave out: a name that does not contain
+   * the filter text (ignoring case), or a status that changed away from
+   * the one filtered for since the page was loaded.
+   */
+  #applyFilter(): void {
+    const text = this.#filter.value.trim().toLocaleLowerCase();
+    const status = this.#status.value as ReportStatus | "";
+    let shown = 0;
+    for (const item of this.#list.querySelectorAll<HTMLLIElement>("li[data-id]")) {
+      const report = this.#reports.get(item.dataset.id ?? "");
+      const match = report !== undefined &&
+        report.name.toLocaleLowerCase().includes(text) &&
+        (status === "" || report.status === status);
+      item.hidden = !match;
+      if (match) shown++;
+    }
+    const filtered = text !== "" || status !== "";
+    this.#matches.hidden = !filtered;
+    const more = this.#cursor === null ? "" : " Load more to search older reports.";
+    this.#matches.textContent = shown === 0
+      ? `No loaded report matches.${more}`
+      : `${plural(shown, "report")} shown.${more}`;
   }
 
   #item(report: Report): HTMLLIElement {
@@ -148,6 +195,8 @@ export class ReportList {
   }
 
   #updateEmpty(): void {
-    this.#empty.hidden = !(this.#reports.size === 0 && this.#message.hidden);
+    // With a status filter, no entries means none match, which #matches says.
+    this.#empty.hidden =
+      !(this.#reports.size === 0 && this.#message.hidden && this.#status.value === "");
   }
 }

@@ -11,26 +11,14 @@
  */
 import { apiFetch, describeProblem, storedApiKey } from "./api.ts";
 import { ReportChart } from "./chart.ts";
+import { chartControls } from "./chart_controls.ts";
+import { priceLikeColumns } from "./chart_plan.ts";
 import { type Child, h, replaceChildren } from "./dom.ts";
+import { DrawdownChart } from "./drawdown_chart.ts";
 import { formatDuration, formatInstant, formatNumber, MISSING, plural } from "./format.ts";
+import { formatStatistic, STATISTIC_ROWS, statisticValue } from "./statistics.ts";
 import { isPending, type Report, type ReportStatus, type Summary } from "./types.ts";
-
-/** The rows of the statistics table: field and heading. */
-export const STATISTICS: [field: keyof Summary["columns"][string], heading: string][] = [
-  ["count", "Count"],
-  ["missing", "Missing"],
-  ["min", "Minimum"],
-  ["max", "Maximum"],
-  ["mean", "Mean"],
-  ["stddev", "Standard deviation"],
-  ["p50", "Median (p50)"],
-  ["p90", "90th percentile"],
-  ["p99", "99th percentile"],
-  ["first", "First"],
-  ["last", "Last"],
-  ["change", "Change"],
-  ["change_pct", "Change (%)"],
-];
+import { type ChartView, compareHash } from "./view_state.ts";
 
 const STATUS_LABELS: Record<ReportStatus, string> = {
   queued: "Queued",
@@ -56,6 +44,8 @@ export function statusBadge(status: ReportStatus): HTMLElement {
 export interface ReportViewDeps {
   /** Asks for confirmation, deletes the report and updates the page. */
   requestDelete(report: Report): void;
+  /** The chart view changed (to put it in the URL). */
+  onViewChange(report: Report, view: ChartView): void;
 }
 
 /** The report panel. */
@@ -64,6 +54,10 @@ export class ReportView {
   readonly #deps: ReportViewDeps;
   #report: Report | undefined;
   #chart: ReportChart | undefined;
+  #drawdown: DrawdownChart | undefined;
+  /** The interval the drawdown chart was drawn at. */
+  #drawdownEvery: string | undefined;
+  #view: ChartView = {};
 
   /** A view that renders into `panel`. */
   constructor(panel: HTMLElement, deps: ReportViewDeps) {
@@ -80,32 +74,109 @@ export class ReportView {
    * Shows `report`. Showing the same report in the same status again does
    * nothing, so a poll that brings no news does not redraw the chart.
    */
-  show(report: Report, options: { focus?: boolean } = {}): void {
-    const same = this.#report?.id === report.id && this.#report.status === report.status;
+  show(report: Report, options: { focus?: boolean; view?: ChartView } = {}): void {
+    const sameReport = this.#report?.id === report.id;
+    const same = sameReport && this.#report?.status === report.status;
     this.#report = report;
-    if (same) return;
-    this.#chart?.destroy();
-    this.#chart = undefined;
+    if (same) {
+      if (options.view !== undefined) this.setView(options.view);
+      return;
+    }
+    this.#destroyCharts();
+    // A report that just became ready keeps the view its link asked for.
+    this.#view = options.view ?? (sameReport ? this.#view : {});
     this.#panel.dataset.open = "true";
     replaceChildren(this.#panel, ...this.#render(report));
     // Which report the panel shows (and in which state), for scripts and tests.
     this.#panel.dataset.reportId = report.id;
     this.#panel.dataset.status = report.status;
-    if (report.status === "ready" && report.summary !== null) {
-      const container = this.#panel.querySelector<HTMLElement>("#chart");
-      if (container !== null) {
-        this.#chart = new ReportChart(container, { ...report, summary: report.summary });
-        void this.#chart.load();
+    // The tab and the history list name the report, not just the site.
+    document.title = `${report.name} - reportd`;
+    this.#drawCharts();
+    if (options.focus) this.#panel.querySelector<HTMLElement>("#report-title")?.focus();
+  }
+
+  /**
+   * Redraws the chart with `view` (from the URL), and the controls with it
+   * when they say something else (a link was followed, not a control used).
+   */
+  setView(view: ChartView): void {
+    if (sameView(view, this.#view)) return;
+    this.#view = view;
+    const report = this.#report;
+    const controls = this.#panel.querySelector("#chart-controls");
+    if (report !== undefined && controls !== null) {
+      controls.replaceWith(chartControls(view, (next) => this.#changeView(report, next)));
+    }
+    this.#drawCharts();
+  }
+
+  #changeView(report: Report, view: ChartView): void {
+    if (sameView(view, this.#view)) return;
+    this.#view = view;
+    this.#drawCharts();
+    this.#deps.onViewChange(report, view);
+  }
+
+  #destroyCharts(): void {
+    this.#chart?.destroy();
+    this.#chart = undefined;
+    this.#drawdown?.destroy();
+    this.#drawdown = undefined;
+  }
+
+  /**
+   * Draws the price chart for the current view, and the drawdown chart
+   * under it; a drawdown already drawn at the same interval is kept (it
+   * does not depend on the transform, aggregate or scale).
+   */
+  #drawCharts(): void {
+    const every = this.#view.every;
+    const keepDrawdown = this.#drawdown !== undefined && this.#drawdownEvery === every;
+    this.#chart?.destroy();
+    this.#chart = undefined;
+    if (!keepDrawdown) {
+      this.#drawdown?.destroy();
+      this.#drawdown = undefined;
+    }
+    const report = this.#report;
+    if (report?.status !== "ready" || report.summary === null) return;
+    const ready = { ...report, summary: report.summary };
+    const container = this.#panel.querySelector<HTMLElement>("#chart-main");
+    if (container === null) return;
+    const drawdownContainer = this.#panel.querySelector<HTMLElement>("#drawdown");
+    const priceLike = priceLikeColumns(report.summary.columns);
+    if (!keepDrawdown && drawdownContainer !== null) {
+      drawdownContainer.replaceChildren();
+      if (priceLike.length > 0) {
+        this.#drawdown = new DrawdownChart(drawdownContainer, ready, {
+          columns: priceLike,
+          view: this.#view,
+        });
+        this.#drawdownEvery = every;
+        void this.#drawdown.load();
       }
     }
-    if (options.focus) this.#panel.querySelector<HTMLElement>("#report-title")?.focus();
+    // The new price chart starts unzoomed: so does the drawdown.
+    this.#drawdown?.showRange(undefined);
+    this.#chart = new ReportChart(container, ready, {
+      view: this.#view,
+      onRange: (range) => this.#drawdown?.showRange(range),
+    });
+    void this.#chart.load();
+  }
+
+  /** Forgets the report shown, when another view (the comparison) takes the panel. */
+  release(): void {
+    this.#destroyCharts();
+    this.#report = undefined;
   }
 
   /** Shows a message instead of a report (nothing chosen, or not found). */
   showMessage(title: string, text: string): void {
-    this.#chart?.destroy();
-    this.#chart = undefined;
+    this.#destroyCharts();
     this.#report = undefined;
+    document.title = "reportd";
     delete this.#panel.dataset.open;
     delete this.#panel.dataset.reportId;
     delete this.#panel.dataset.status;
@@ -127,7 +198,7 @@ export class ReportView {
       ),
       h("p", { class: "report-source" }, describeSource(report)),
       this.#actions(report),
-      ...body(report),
+      ...body(report, () => chartControls(this.#view, (view) => this.#changeView(report, view))),
     ];
   }
 
@@ -148,6 +219,13 @@ export class ReportView {
         void downloadWithKey(link.href, link.download, link);
       });
       actions.appendChild(link);
+      actions.appendChild(
+        h("a", {
+          class: "button secondary",
+          id: "compare-report",
+          href: compareHash([report.id]),
+        }, "Compare with others"),
+      );
     }
     const remove = h("button", { type: "button", class: "danger", id: "delete-report" }, "Delete");
     remove.addEventListener("click", () => this.#deps.requestDelete(report));
@@ -156,7 +234,7 @@ export class ReportView {
   }
 }
 
-function body(report: Report): Child[] {
+function body(report: Report, controls: () => HTMLElement): Child[] {
   if (isPending(report.status)) {
     return [
       h(
@@ -173,8 +251,15 @@ function body(report: Report): Child[] {
   if (summary === null) return [];
   return [
     summaryList(report, summary),
-    h("section", { id: "chart", class: "chart-section", "aria-label": "Chart" }),
+    h(
+      "section",
+      { id: "chart", class: "chart-section", "aria-label": "Chart" },
+      controls(),
+      h("div", { id: "chart-main" }),
+      h("div", { id: "drawdown" }),
+    ),
     statisticsTable(summary),
+    correlationTable(summary),
     gapsSection(summary),
     rejectedSection(report),
   ];
@@ -212,6 +297,13 @@ function summaryList(report: Report, summary: Summary): HTMLElement {
     ],
     ["Gaps", gapsText(summary)],
   ];
+  if (summary.periods_per_year !== undefined && summary.periods_per_year !== null) {
+    // What volatility and return per risk are scaled by, so the table can be checked.
+    entries.push([
+      "Annualized with",
+      `${formatNumber(summary.periods_per_year)} periods a year (from the median interval)`,
+    ]);
+  }
   if (rows !== null) {
     entries.push([
       "Rows",
@@ -236,6 +328,13 @@ function gapsText(summary: Summary): string {
 
 function statisticsTable(summary: Summary): HTMLElement {
   const columns = Object.keys(summary.columns);
+  const stats = columns.map((column) =>
+    summary.columns[column] as unknown as Record<string, unknown>
+  );
+  // A row the server did not send (an older server) is left out, not dashed.
+  const rows = STATISTIC_ROWS.filter((row) =>
+    stats.some((column) => statisticValue(column, row.path) !== undefined)
+  );
   const table = h(
     "table",
     { class: "statistics", id: "statistics" },
@@ -253,12 +352,15 @@ function statisticsTable(summary: Summary): HTMLElement {
     h(
       "tbody",
       {},
-      ...STATISTICS.map(([field, heading]) =>
+      ...rows.map((row) =>
         h(
           "tr",
-          { "data-statistic": field },
-          h("th", { scope: "row" }, heading),
-          ...columns.map((column) => h("td", {}, dataValue(summary.columns[column][field]))),
+          { "data-statistic": row.path },
+          rowHeading(row.path, row.heading, row.tip),
+          ...stats.map((column) => {
+            const value = statisticValue(column, row.path);
+            return h("td", {}, statisticCell(row.kind, value, nullReason(column, row.path)));
+          }),
         )
       ),
     ),
@@ -274,6 +376,118 @@ function statisticsTable(summary: Summary): HTMLElement {
       "aria-labelledby": "statistics-caption",
     },
     table,
+  );
+}
+
+/**
+ * A row heading with its tooltip: the explanation is a real element, shown
+ * on hover and on keyboard focus (the heading is focusable) and read out as
+ * the heading's description, not a `title` only a mouse can reach.
+ */
+function rowHeading(path: string, heading: string, tip: string | undefined): HTMLElement {
+  if (tip === undefined) return h("th", { scope: "row" }, heading);
+  const id = `tip-${path.replace(/\W/g, "-")}`;
+  const th = h(
+    "th",
+    { scope: "row", class: "has-tip", tabindex: "0", "aria-describedby": id },
+    heading,
+    h("span", { class: "tip", role: "tooltip", id }, tip),
+  );
+  // Escape hides a tooltip without moving focus (WCAG 1.4.13, dismissible).
+  th.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") th.classList.add("tip-dismissed");
+  });
+  th.addEventListener("blur", () => th.classList.remove("tip-dismissed"));
+  th.addEventListener("mouseleave", () => th.classList.remove("tip-dismissed"));
+  return th;
+}
+
+function statisticCell(
+  kind: Parameters<typeof formatStatistic>[0],
+  value: number | string | null | undefined,
+  reason: string | undefined,
+): Child {
+  if (value === null || value === undefined) {
+    return reason === undefined ? MISSING : h(
+      "span",
+      { title: reason, class: "why-missing" },
+      MISSING,
+      h("span", { class: "visually-hidden" }, ` (${reason})`),
+    );
+  }
+  if (typeof value === "string") {
+    return h("time", { datetime: value }, formatStatistic(kind, value));
+  }
+  return h("data", { value: String(value) }, formatStatistic(kind, value));
+}
+
+/** Why a statistic is null, when the API says (`null_reasons`, by statistic). */
+function nullReason(stats: Record<string, unknown>, path: string): string | undefined {
+  const reasons = stats.null_reasons;
+  if (typeof reasons !== "object" || reasons === null) return undefined;
+  const reason = (reasons as Record<string, unknown>)[path.split(".")[0]];
+  return typeof reason === "string" ? reason : undefined;
+}
+
+function correlationTable(summary: Summary): Child {
+  const correlation = summary.correlation;
+  if (Object.keys(summary.columns).length < 2 || correlation === undefined) return null;
+  if (correlation === null) {
+    const reason = summary.null_reasons?.correlation;
+    return reason === undefined ? null : h(
+      "p",
+      { class: "hint", id: "correlation-missing" },
+      `Correlation between columns not shown: ${reason}.`,
+    );
+  }
+  const { columns, matrix } = correlation;
+  return h(
+    "div",
+    {
+      class: "table-scroll",
+      tabindex: "0",
+      role: "region",
+      "aria-labelledby": "correlation-caption",
+    },
+    h(
+      "table",
+      { class: "statistics", id: "correlation" },
+      h(
+        "caption",
+        { id: "correlation-caption" },
+        "Correlation between columns ",
+        h(
+          "span",
+          { class: "caption-hint" },
+          "(Pearson, on the times both have a value: 1 rise and fall together, " +
+            "-1 opposite, 0 unrelated)",
+        ),
+      ),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("td", {}),
+          ...columns.map((column) => h("th", { scope: "col", "data-column": column }, column)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        ...columns.map((row, i) =>
+          h(
+            "tr",
+            { "data-column": row },
+            h("th", { scope: "row" }, row),
+            ...columns.map((_column, j) =>
+              h("td", {}, statisticCell("coefficient", matrix[i]?.[j] ?? null, undefined))
+            ),
+          )
+        ),
+      ),
+    ),
   );
 }
 
@@ -312,6 +526,11 @@ function rejectedSection(report: Report): Child {
       ),
     ),
   );
+}
+
+function sameView(a: ChartView, b: ChartView): boolean {
+  return a.every === b.every && a.agg === b.agg && a.transform === b.transform &&
+    (a.log ?? false) === (b.log ?? false);
 }
 
 function dataValue(value: number | null): Child {

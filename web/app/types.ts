@@ -50,6 +50,27 @@ export interface ColumnStats {
   last: number | null;
   change: number | null;
   change_pct: number | null;
+  /** `last / first - 1` (analytics fields: absent on reports made before them). */
+  return_total?: number | null;
+  /** Compound annual growth rate; spans of 30 days or more. */
+  cagr?: number | null;
+  /** Sample stddev of log returns, annualized. */
+  volatility_annualized?: number | null;
+  /** The worst fall from a running peak. */
+  max_drawdown?: {
+    value: number;
+    peak: string | null;
+    trough: string | null;
+    recovery: string | null;
+  } | null;
+  /** Mean over stddev of returns, annualized, risk-free rate 0. */
+  sharpe_like?: number | null;
+  /** Least-squares slope per day and R squared. */
+  trend?: { slope_per_day: number; r2: number | null } | null;
+  /** Points with |robust z| above 3.5. */
+  outliers?: number | null;
+  /** Why a statistic above is null, by its name. */
+  null_reasons?: Record<string, string>;
 }
 
 /** A ready report's summary. */
@@ -70,6 +91,12 @@ export interface Summary {
   };
   /** Statistics by column name. */
   columns: Record<string, ColumnStats>;
+  /** Periods per year that returns are annualized with (absent on older reports). */
+  periods_per_year?: number | null;
+  /** Pearson correlation of the columns on common times (absent on older reports). */
+  correlation?: { columns: string[]; matrix: (number | null)[][] } | null;
+  /** Why a series-level statistic is null, by its name. */
+  null_reasons?: Record<string, string>;
 }
 
 /** What happened to the rows of the input. */

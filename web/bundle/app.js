@@ -128,6 +128,655 @@ function announce(message) {
   });
 }
 
+// web/app/format.ts
+var MISSING = "\u2014";
+function formatNumber(value, locale) {
+  if (value === null) return MISSING;
+  if (Number.isInteger(value)) {
+    return new Intl.NumberFormat(locale, {
+      maximumFractionDigits: 0
+    }).format(value);
+  }
+  const integerDigits = Math.abs(value) < 1 ? 0 : Math.floor(Math.log10(Math.abs(value))) + 1;
+  return new Intl.NumberFormat(locale, {
+    maximumSignificantDigits: Math.min(21, Math.max(6, integerDigits))
+  }).format(value);
+}
+function formatPercent(fraction, locale) {
+  if (fraction === null) return MISSING;
+  const tiny = fraction !== 0 && Math.abs(fraction) < 1e-4;
+  return new Intl.NumberFormat(locale, tiny ? {
+    style: "percent",
+    maximumSignificantDigits: 2
+  } : {
+    style: "percent",
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2
+  }).format(fraction);
+}
+function formatRatio(value, options) {
+  if (value === null) return MISSING;
+  return new Intl.NumberFormat(options.locale, {
+    minimumFractionDigits: options.decimals,
+    maximumFractionDigits: options.decimals
+  }).format(value);
+}
+function formatAxisValue(value, options) {
+  if (Math.abs(value) >= 1e5) return formatCompact(value, options.locale);
+  const decimals = decimalsOf(options.increment);
+  return new Intl.NumberFormat(options.locale, {
+    minimumFractionDigits: 0,
+    maximumFractionDigits: Math.min(20, decimals)
+  }).format(value);
+}
+function decimalsOf(value) {
+  if (!Number.isFinite(value) || value === 0) return 0;
+  const text = Math.abs(value).toFixed(12).replace(/0+$/, "");
+  const point = text.indexOf(".");
+  return point === -1 ? 0 : text.length - point - 1;
+}
+function formatCompact(value, locale) {
+  return new Intl.NumberFormat(locale, {
+    notation: "compact",
+    maximumFractionDigits: 1
+  }).format(value);
+}
+function formatInstant(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const text = date.toISOString();
+  if (text.endsWith("T00:00:00.000Z")) return text.slice(0, 10);
+  const seconds = text.endsWith(".000Z") ? text.slice(11, 19) : text.slice(11, 23);
+  return `${text.slice(0, 10)} ${seconds} UTC`;
+}
+var UNITS = [
+  [
+    "d",
+    86400
+  ],
+  [
+    "h",
+    3600
+  ],
+  [
+    "min",
+    60
+  ],
+  [
+    "s",
+    1
+  ]
+];
+function formatDuration(seconds) {
+  if (seconds < 1) return `${Math.round(seconds * 1e3)} ms`;
+  const parts = [];
+  let rest = Math.round(seconds);
+  for (const [name, size] of UNITS) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)} ${name}`);
+      rest %= size;
+    } else if (parts.length > 0) {
+      break;
+    }
+  }
+  return parts.join(" ");
+}
+var DAY = 86400;
+function formatTick(seconds, options) {
+  const date = new Date(seconds * 1e3);
+  const iso = date.toISOString();
+  const { increment, first = false, locale } = options;
+  const utc = (format) => new Intl.DateTimeFormat(locale, {
+    ...format,
+    timeZone: "UTC"
+  }).format(date);
+  if (increment >= 365 * DAY - DAY) return iso.slice(0, 4);
+  if (increment >= 28 * DAY) return utc({
+    month: "short",
+    year: "numeric"
+  });
+  if (increment >= DAY) {
+    const day = utc({
+      month: "short",
+      day: "numeric"
+    });
+    return first ? `${day}
+${iso.slice(0, 4)}` : day;
+  }
+  const time = increment >= 60 ? iso.slice(11, 16) : iso.slice(11, 19);
+  return first ? `${time}
+${iso.slice(0, 10)}` : time;
+}
+function plural(count, noun, locale) {
+  const number = new Intl.NumberFormat(locale).format(count);
+  return `${number} ${count === 1 ? noun : `${noun}s`}`;
+}
+
+// web/app/plot.ts
+var PALETTE = [
+  "#0072b2",
+  "#d55e00",
+  "#009e73",
+  "#cc79a7",
+  "#e69f00",
+  "#56b4e9",
+  "#000000"
+];
+function timeAxis() {
+  return {
+    space: 64,
+    values: (_plot, splits, _axis, _space, increment) => splits.map((split, index) => formatTick(split, {
+      increment,
+      first: index === 0
+    }))
+  };
+}
+function timeSeries() {
+  return {
+    label: "Time (UTC)",
+    value: (_plot, seconds) => seconds === null ? "--" : formatInstant(new Date(seconds * 1e3).toISOString())
+  };
+}
+function utcDates(UPlot) {
+  return (seconds) => UPlot.tzDate(new Date(seconds * 1e3), "Etc/UTC");
+}
+function valueAxis(options = {}) {
+  return {
+    ...options.axis,
+    values: (_plot, splits, _axis, _space, increment) => splits.map((value) => {
+      if (options.percent) return formatPercent(value);
+      if (!options.log) return formatAxisValue(value, {
+        increment
+      });
+      return logTickLabel(value);
+    })
+  };
+}
+function logTickLabel(value, locale) {
+  if (!(value > 0)) return "";
+  const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
+  const leading = Math.round(value / magnitude);
+  if (leading !== 1 && leading !== 2 && leading !== 5) return "";
+  return formatAxisValue(value, {
+    increment: magnitude,
+    locale
+  });
+}
+function legendValue(percent = false) {
+  return (_plot, value) => value === null ? "--" : percent ? formatPercent(value) : formatNumber(value);
+}
+function uPlotClass() {
+  const constructor = globalThis.uPlot;
+  if (constructor === void 0) throw new Error("uPlot did not load");
+  return constructor;
+}
+
+// web/app/view_state.ts
+var EVERY = [
+  "1m",
+  "5m",
+  "15m",
+  "30m",
+  "1h",
+  "4h",
+  "1d",
+  "1w",
+  "1mo"
+];
+var AGG = [
+  "last",
+  "first",
+  "mean",
+  "sum",
+  "min",
+  "max",
+  "count",
+  "ohlc"
+];
+var PLAIN_TRANSFORMS = [
+  "diff",
+  "pct_change",
+  "log_return",
+  "cumsum",
+  "drawdown",
+  "zscore"
+];
+var ROLLING_TRANSFORMS = [
+  "rolling_mean",
+  "rolling_std",
+  "rolling_min",
+  "rolling_max"
+];
+var ROLLING_WINDOW = {
+  min: 2,
+  max: 1e4
+};
+var EVERY_SECONDS = {
+  "1m": 60,
+  "5m": 300,
+  "15m": 900,
+  "30m": 1800,
+  "1h": 3600,
+  "4h": 14400,
+  "1d": 86400,
+  "1w": 604800,
+  "1mo": 2592e3
+};
+var COMPARE_MAX = 10;
+function isTransform(text) {
+  if (PLAIN_TRANSFORMS.includes(text)) return true;
+  const [name, argument, ...rest] = text.split(":");
+  if (argument === void 0 || rest.length > 0) return false;
+  if (ROLLING_TRANSFORMS.includes(name)) {
+    if (!/^\d{1,5}$/.test(argument)) return false;
+    const points = Number(argument);
+    return points >= ROLLING_WINDOW.min && points <= ROLLING_WINDOW.max;
+  }
+  if (name === "ewm_mean") {
+    if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(argument)) return false;
+    const alpha = Number(argument);
+    return alpha > 0 && alpha <= 1;
+  }
+  return false;
+}
+function parseRoute(hash) {
+  const [path, search = ""] = hash.replace(/^#/, "").split("?", 2);
+  const query = new URLSearchParams(search);
+  const every = oneOf(EVERY, query.get("every"));
+  if (path === "/compare") {
+    const ids = (query.get("ids") ?? "").split(",").map((id2) => id2.trim()).filter((id2) => id2 !== "");
+    const unique = [
+      ...new Set(ids)
+    ].slice(0, COMPARE_MAX);
+    return every === void 0 ? {
+      kind: "compare",
+      ids: unique
+    } : {
+      kind: "compare",
+      ids: unique,
+      every
+    };
+  }
+  const match = /^\/reports\/([^/]+)$/.exec(path);
+  if (match === null) return {
+    kind: "none"
+  };
+  let id;
+  try {
+    id = decodeURIComponent(match[1]);
+  } catch {
+    return {
+      kind: "none"
+    };
+  }
+  const view = {};
+  if (every !== void 0) {
+    view.every = every;
+    const agg = oneOf(AGG, query.get("agg"));
+    if (agg !== void 0 && agg !== "last") view.agg = agg;
+  }
+  const transform = query.get("transform");
+  if (transform !== null && isTransform(transform)) view.transform = transform;
+  if (query.get("scale") === "log") view.log = true;
+  return {
+    kind: "report",
+    id,
+    view
+  };
+}
+function reportHash(id, view) {
+  const query = viewQuery(view);
+  if (view.log) query.set("scale", "log");
+  return `#/reports/${encodeURIComponent(id)}${queryString(query)}`;
+}
+function compareHash(ids, every) {
+  const query = new URLSearchParams();
+  if (ids.length > 0) query.set("ids", ids.join(","));
+  if (every !== void 0) query.set("every", every);
+  return `#/compare${queryString(query)}`;
+}
+function viewQuery(view) {
+  const query = new URLSearchParams();
+  if (view.every !== void 0) {
+    query.set("every", view.every);
+    if (view.agg !== void 0 && view.agg !== "last") query.set("agg", view.agg);
+  }
+  if (view.transform !== void 0) query.set("transform", view.transform);
+  return query;
+}
+function viewColumns(columns, view) {
+  if (view.every === void 0 || view.agg !== "ohlc") return columns;
+  return columns.flatMap((column) => [
+    "open",
+    "high",
+    "low",
+    "close"
+  ].map((part) => `${column}_${part}`));
+}
+function queryString(query) {
+  const text = query.toString();
+  return text === "" ? "" : `?${text}`;
+}
+function oneOf(values, value) {
+  return values.find((candidate) => candidate === value);
+}
+
+// web/app/compare_view.ts
+var COMPARE_DEFAULT_EVERY = "1d";
+var CHOICES = 100;
+var CompareView = class {
+  #panel;
+  #plot;
+  #aborter;
+  #elements;
+  /** A view that renders into `panel` (the report panel). */
+  constructor(panel) {
+    this.#panel = panel;
+  }
+  /**
+   * Shows the comparison of `ids` resampled to `every`, with the newest
+   * ready reports to choose from (asked for here, not taken from the list,
+   * which may hold only its first page, or a filtered one).
+   */
+  async show(ids, every = COMPARE_DEFAULT_EVERY) {
+    this.destroy();
+    const aborter = new AbortController();
+    this.#aborter = aborter;
+    let reports = [];
+    let listError;
+    try {
+      const query = new URLSearchParams({
+        status: "ready",
+        limit: String(CHOICES)
+      });
+      reports = (await apiJson(`/v1/reports?${query}`, {
+        signal: aborter.signal
+      })).items;
+    } catch (failure2) {
+      if (aborter.signal.aborted) return;
+      listError = failure2.message;
+    }
+    if (aborter.signal.aborted) return;
+    this.#panel.dataset.open = "true";
+    this.#panel.dataset.view = "compare";
+    document.title = "Compare reports - reportd";
+    delete this.#panel.dataset.reportId;
+    delete this.#panel.dataset.status;
+    const canvas = h("div", {
+      class: "chart-canvas",
+      id: "compare-canvas"
+    });
+    const results = h("div", {
+      id: "compare-results"
+    });
+    const status = h("p", {
+      class: "chart-status",
+      id: "compare-status",
+      role: "status"
+    });
+    const error = h("div", {
+      class: "error-box",
+      id: "compare-error",
+      role: "alert",
+      hidden: true
+    });
+    replaceChildren(this.#panel, h("p", {
+      class: "back"
+    }, h("a", {
+      href: "#/"
+    }, "Back to the reports")), h("h2", {
+      id: "report-title",
+      tabindex: "-1"
+    }, "Compare reports"), h("p", {
+      class: "report-source"
+    }, "Each line is rebased to 100 at the first time every chosen report has a value: 120 means 20% above that start."), this.#picker(ids, every, reports), error, h("figure", {
+      class: "chart",
+      "aria-labelledby": "compare-caption"
+    }, canvas, h("figcaption", {
+      id: "compare-caption"
+    }, "Rebased to 100, UTC. Select a legend entry to hide or show its line."), status), results);
+    this.#elements = {
+      canvas,
+      status,
+      error,
+      results
+    };
+    this.#draw(ids, every);
+    if (listError !== void 0) {
+      error.textContent = `Could not list the reports: ${listError}`;
+      error.hidden = false;
+    }
+  }
+  /** Stops the request and removes the plot. */
+  destroy() {
+    this.#clear();
+    this.#elements = void 0;
+    delete this.#panel.dataset.view;
+  }
+  #clear() {
+    this.#aborter?.abort();
+    this.#plot?.destroy();
+    this.#plot = void 0;
+  }
+  #draw(ids, every) {
+    const elements = this.#elements;
+    if (elements === void 0) return;
+    this.#clear();
+    elements.error.hidden = true;
+    elements.results.replaceChildren();
+    delete elements.canvas.dataset.columns;
+    delete elements.canvas.dataset.shown;
+    if (ids.length < 2) {
+      elements.status.textContent = "Choose at least two reports to compare.";
+      return;
+    }
+    elements.status.textContent = "Loading.";
+    void this.#load(ids, every, elements);
+  }
+  #picker(ids, every, reports) {
+    const known = new Set(reports.map((report) => report.id));
+    const boxes = [
+      ...ids.filter((id) => !known.has(id)).map((id) => ({
+        id,
+        name: id
+      })),
+      ...reports.map((report) => ({
+        id: report.id,
+        name: report.name
+      }))
+    ].map(({ id, name }) => h("li", {}, h("input", {
+      type: "checkbox",
+      id: `compare-${id}`,
+      name: "ids",
+      value: id,
+      checked: ids.includes(id)
+    }), h("label", {
+      for: `compare-${id}`
+    }, name)));
+    const interval = h("select", {
+      id: "compare-every",
+      name: "every"
+    }, ...EVERY.map((value) => h("option", {
+      value,
+      selected: value === every
+    }, value)));
+    const hint = h("p", {
+      class: "hint",
+      id: "compare-hint"
+    }, `Choose 2 to ${COMPARE_MAX} ready reports.`);
+    const find = h("input", {
+      id: "compare-find",
+      type: "search",
+      autocomplete: "off",
+      spellcheck: "false"
+    });
+    find.addEventListener("input", () => {
+      const text = find.value.trim().toLocaleLowerCase();
+      for (const item of boxes) {
+        const name = item.querySelector("label")?.textContent ?? "";
+        const chosen = item.querySelector("input")?.checked ?? false;
+        item.hidden = !chosen && !name.toLocaleLowerCase().includes(text);
+      }
+    });
+    const form = h("form", {
+      id: "compare-form",
+      class: "compare-form",
+      "aria-describedby": "compare-hint"
+    }, h("fieldset", {}, h("legend", {}, "Reports"), boxes.length === 0 ? null : h("div", {
+      class: "compare-find"
+    }, h("label", {
+      for: "compare-find"
+    }, "Name contains"), find), boxes.length === 0 ? h("p", {
+      class: "placeholder"
+    }, "No ready reports yet.") : h("ul", {
+      class: "compare-choices"
+    }, ...boxes)), hint, h("label", {
+      for: "compare-every"
+    }, "Align on"), interval);
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.addEventListener("change", (event) => {
+      if (event.target === find) return;
+      const chosen = [
+        ...form.querySelectorAll("input[name=ids]:checked")
+      ].map((box) => box.value);
+      if (chosen.length > COMPARE_MAX) {
+        hint.textContent = `At most ${COMPARE_MAX} reports: uncheck one to add another.`;
+        hint.classList.add("field-error");
+        return;
+      }
+      hint.classList.remove("field-error");
+      const chosenEvery = interval.value;
+      history.replaceState(null, "", compareHash(chosen, chosenEvery));
+      this.#draw(chosen, chosenEvery);
+    });
+    return form;
+  }
+  async #load(ids, every, elements) {
+    const { canvas, status, error, results } = elements;
+    const aborter = new AbortController();
+    this.#aborter = aborter;
+    const width = Math.max(200, Math.floor(canvas.clientWidth));
+    const query = new URLSearchParams({
+      ids: ids.join(","),
+      every,
+      normalize: "first",
+      format: "json",
+      points: String(width)
+    });
+    canvas.setAttribute("aria-busy", "true");
+    let body2;
+    try {
+      body2 = await apiJson(`/v1/compare?${query}`, {
+        signal: aborter.signal
+      });
+    } catch (failure2) {
+      if (aborter.signal.aborted) return;
+      error.textContent = failure2.message;
+      error.hidden = false;
+      status.textContent = "";
+      return;
+    } finally {
+      canvas.removeAttribute("aria-busy");
+    }
+    if (aborter.signal.aborted) return;
+    const names = Object.keys(body2.columns);
+    const shown = initiallyShown(names);
+    const order = [
+      ...names.filter((name) => shown.has(name)),
+      ...names.filter((name) => !shown.has(name))
+    ];
+    const UPlot = uPlotClass();
+    this.#plot = new UPlot({
+      width,
+      height: Math.round(Math.min(420, Math.max(220, width * 0.45))),
+      series: [
+        timeSeries(),
+        ...names.map((name) => ({
+          label: name,
+          stroke: PALETTE[order.indexOf(name) % PALETTE.length],
+          width: 1.5,
+          show: shown.has(name),
+          points: {
+            show: false
+          },
+          value: legendValue()
+        }))
+      ],
+      axes: [
+        timeAxis(),
+        valueAxis()
+      ],
+      scales: {
+        x: {
+          time: true
+        }
+      },
+      tzDate: utcDates(UPlot),
+      legend: {
+        live: true
+      }
+    }, [
+      body2.timestamps,
+      ...names.map((name) => body2.columns[name])
+    ], canvas);
+    canvas.dataset.columns = names.join("|");
+    canvas.dataset.shown = names.filter((name) => shown.has(name)).join("|");
+    canvas.dataset.points = String(body2.timestamps.length);
+    status.textContent = `${plural(ids.length, "report")} on ${plural(body2.timestamps.length, "common time")} (${every}).`;
+    results.replaceChildren(resultsTable(body2, names));
+  }
+};
+function resultsTable(body2, names) {
+  const last = (values) => {
+    for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i];
+    return null;
+  };
+  return h("div", {
+    class: "table-scroll",
+    tabindex: "0",
+    role: "region",
+    "aria-labelledby": "compare-results-caption"
+  }, h("table", {
+    class: "statistics",
+    id: "compare-table"
+  }, h("caption", {
+    id: "compare-results-caption"
+  }, "At the last common time"), h("thead", {}, h("tr", {}, h("th", {
+    scope: "col"
+  }, "Line"), h("th", {
+    scope: "col"
+  }, "Rebased value"), h("th", {
+    scope: "col"
+  }, "Change since the start"))), h("tbody", {}, ...names.map((name) => {
+    const value = last(body2.columns[name]);
+    return h("tr", {
+      "data-column": name
+    }, h("th", {
+      scope: "row"
+    }, name), h("td", {}, value === null ? MISSING : h("data", {
+      value
+    }, formatNumber(value))), h("td", {}, formatPercent(value === null ? null : value / 100 - 1)));
+  }))));
+}
+function initiallyShown(names) {
+  const byReport = /* @__PURE__ */ new Map();
+  for (const name of names) {
+    const report = name.slice(0, name.lastIndexOf("."));
+    byReport.set(report, [
+      ...byReport.get(report) ?? [],
+      name
+    ]);
+  }
+  const shown = /* @__PURE__ */ new Set();
+  for (const columns of byReport.values()) {
+    const close = columns.find((name) => /\.(adj[ _]?)?close$/i.test(name));
+    for (const name of close === void 0 ? columns : [
+      close
+    ]) shown.add(name);
+  }
+  return shown;
+}
+
 // web/app/forms.ts
 function clearErrors(form, alertBox) {
   alertBox.hidden = true;
@@ -234,13 +883,13 @@ async function setUpImportForm(deps) {
   }
   if (providers.length === 0) return false;
   const form = byId("import-form", HTMLFormElement);
-  const select = byId("import-provider", HTMLSelectElement);
+  const select2 = byId("import-provider", HTMLSelectElement);
   const note = byId("import-provider-note", HTMLElement);
   const alertBox = byId("import-error", HTMLElement);
   const submit = byId("import-submit", HTMLButtonElement);
   const end = byId("import-end", HTMLInputElement);
   const start2 = byId("import-start", HTMLInputElement);
-  replaceChildren(select, ...providers.map((provider) => h("option", {
+  replaceChildren(select2, ...providers.map((provider) => h("option", {
     value: provider.name
   }, provider.name)));
   const now = /* @__PURE__ */ new Date();
@@ -249,11 +898,11 @@ async function setUpImportForm(deps) {
   end.value = end.max;
   start2.value = new Date(yearAgo).toISOString().slice(0, 10);
   function describeProvider() {
-    const provider = providers.find((candidate) => candidate.name === select.value);
+    const provider = providers.find((candidate) => candidate.name === select2.value);
     if (provider === void 0) return;
     note.textContent = provider.reachable ? provider.description : `${provider.description}. Not answering at the moment; tried again in ${provider.retryAfterSeconds} s.`;
   }
-  select.addEventListener("change", describeProvider);
+  select2.addEventListener("change", describeProvider);
   describeProvider();
   onSubmit(form, {
     alertBox,
@@ -287,91 +936,6 @@ async function setUpImportForm(deps) {
   return true;
 }
 
-// web/app/format.ts
-var MISSING = "\u2014";
-function formatNumber(value, locale) {
-  if (value === null) return MISSING;
-  return new Intl.NumberFormat(locale, {
-    maximumSignificantDigits: 6
-  }).format(value);
-}
-function formatCompact(value, locale) {
-  return new Intl.NumberFormat(locale, {
-    notation: "compact",
-    maximumFractionDigits: 1
-  }).format(value);
-}
-function formatInstant(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const text = date.toISOString();
-  if (text.endsWith("T00:00:00.000Z")) return text.slice(0, 10);
-  const seconds = text.endsWith(".000Z") ? text.slice(11, 19) : text.slice(11, 23);
-  return `${text.slice(0, 10)} ${seconds} UTC`;
-}
-var UNITS = [
-  [
-    "d",
-    86400
-  ],
-  [
-    "h",
-    3600
-  ],
-  [
-    "min",
-    60
-  ],
-  [
-    "s",
-    1
-  ]
-];
-function formatDuration(seconds) {
-  if (seconds < 1) return `${Math.round(seconds * 1e3)} ms`;
-  const parts = [];
-  let rest = Math.round(seconds);
-  for (const [name, size] of UNITS) {
-    if (rest >= size && parts.length < 2) {
-      parts.push(`${Math.floor(rest / size)} ${name}`);
-      rest %= size;
-    } else if (parts.length > 0) {
-      break;
-    }
-  }
-  return parts.join(" ");
-}
-var DAY = 86400;
-function formatTick(seconds, options) {
-  const date = new Date(seconds * 1e3);
-  const iso = date.toISOString();
-  const { increment, first = false, locale } = options;
-  const utc = (format) => new Intl.DateTimeFormat(locale, {
-    ...format,
-    timeZone: "UTC"
-  }).format(date);
-  if (increment >= 365 * DAY - DAY) return iso.slice(0, 4);
-  if (increment >= 28 * DAY) return utc({
-    month: "short",
-    year: "numeric"
-  });
-  if (increment >= DAY) {
-    const day = utc({
-      month: "short",
-      day: "numeric"
-    });
-    return first ? `${day}
-${iso.slice(0, 4)}` : day;
-  }
-  const time = increment >= 60 ? iso.slice(11, 16) : iso.slice(11, 19);
-  return first ? `${time}
-${iso.slice(0, 10)}` : time;
-}
-function plural(count, noun, locale) {
-  const number = new Intl.NumberFormat(locale).format(count);
-  return `${number} ${count === 1 ? noun : `${noun}s`}`;
-}
-
 // web/app/chart_plan.ts
 var FULL_RESOLUTION_MAX = 1e4;
 function planSeries(visible, context) {
@@ -380,8 +944,8 @@ function planSeries(visible, context) {
   if (visible.min <= full.min && visible.max >= full.max) return {
     points
   };
-  const span = Math.max(visible.max - visible.min, 1e-3);
-  const pad = Math.max(span * 0.02, 2 * (context.intervalSeconds ?? 0));
+  const span2 = Math.max(visible.max - visible.min, 1e-3);
+  const pad = Math.max(span2 * 0.02, 2 * (context.intervalSeconds ?? 0));
   const min = Math.max(full.min, visible.min - pad);
   const max = Math.min(full.max, visible.max + pad);
   const fullSpan = full.max - full.min;
@@ -395,10 +959,11 @@ function planSeries(visible, context) {
     points
   };
 }
-function seriesUrl(reportId, plan) {
+function seriesUrl(reportId, plan, view = {}) {
   const query = new URLSearchParams({
     format: "uplot"
   });
+  for (const [name, value] of viewQuery(view)) query.set(name, value);
   if (plan.from !== void 0) query.set("from", plan.from);
   if (plan.to !== void 0) query.set("to", plan.to);
   if (plan.points !== void 0) query.set("points", String(plan.points));
@@ -406,34 +971,123 @@ function seriesUrl(reportId, plan) {
 }
 function secondAxisColumn(columns) {
   if (columns.length < 2) return void 0;
-  return columns.find((column) => column.toLowerCase() === "volume");
+  return columns.find(isVolume);
+}
+var SCALE_FACTOR = 10;
+function scaleGroups(columns, ranges) {
+  const groups = [];
+  columns.forEach((column, index) => {
+    const range = ranges[index] ?? null;
+    const bars = columns.length > 1 && isVolume(column);
+    const home = bars ? void 0 : groups.find((group) => !group.bars && fits(group, range));
+    if (home === void 0) {
+      groups.push({
+        members: [
+          index
+        ],
+        range,
+        narrowest: range === null ? Infinity : span(range),
+        bars
+      });
+    } else {
+      home.members.push(index);
+      home.range = union(home.range, range);
+      if (range !== null) home.narrowest = Math.min(home.narrowest, span(range));
+    }
+  });
+  return groups.map((group) => group.members);
+}
+function fits(group, column) {
+  if (group.range === null || column === null) return true;
+  const widened = union(group.range, column);
+  return span(widened) <= SCALE_FACTOR * Math.min(group.narrowest, span(column));
+}
+function union(a, b) {
+  if (a === null) return b;
+  if (b === null) return a;
+  return {
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max)
+  };
+}
+function span(range) {
+  const height = range.max - range.min;
+  return height > 0 ? height : Math.max(Math.abs(range.max) * 0.01, Number.MIN_VALUE);
+}
+function columnRanges(data) {
+  return data.slice(1).map((values) => {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const value of values) {
+      if (value === null || !Number.isFinite(value)) continue;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    return min <= max ? {
+      min,
+      max
+    } : null;
+  });
+}
+function breakAtGaps(data, options) {
+  const times = data[0];
+  const threshold = options.thresholdSeconds ?? Infinity;
+  const gaps = [
+    ...options.gaps
+  ].sort((a, b) => a.from - b.from);
+  const breaks = [];
+  let next = 0;
+  for (let i = 0; i + 1 < times.length; i++) {
+    const left = times[i];
+    const right = times[i + 1];
+    while (next < gaps.length && gaps[next].to <= left) next++;
+    const enclosed = next < gaps.length && gaps[next].from >= left && gaps[next].to <= right;
+    if (enclosed || right - left > threshold) breaks.push(i);
+  }
+  if (breaks.length === 0) return data;
+  return data.map((values, column) => {
+    const out = [];
+    let at = 0;
+    for (const index of breaks) {
+      for (; at <= index; at++) out.push(values[at]);
+      out.push(column === 0 ? (times[index] + times[index + 1]) / 2 : null);
+    }
+    for (; at < values.length; at++) out.push(values[at]);
+    return out;
+  });
+}
+function priceLikeColumns(columns) {
+  const positive = Object.keys(columns).filter((column) => {
+    const min = columns[column].min;
+    return min !== null && min > 0 && !isVolume(column);
+  });
+  const close = positive.find((column) => /^(adj[ _]?)?close$/i.test(column));
+  return close === void 0 ? positive : [
+    close
+  ];
+}
+function isVolume(column) {
+  return column.toLowerCase() === "volume";
 }
 function isoSeconds(seconds) {
   return new Date(seconds * 1e3).toISOString();
 }
 
 // web/app/chart.ts
-var PALETTE = [
-  "#0072b2",
-  "#d55e00",
-  "#009e73",
-  "#cc79a7",
-  "#e69f00",
-  "#56b4e9",
-  "#000000"
-];
-function uPlotClass() {
-  const constructor = globalThis.uPlot;
-  if (constructor === void 0) throw new Error("uPlot did not load");
-  return constructor;
-}
+var LOG_DISTRIBUTION = 3;
 var ReportChart = class {
   #report;
   #columns;
   #canvas;
   #status;
   #full;
+  #view;
+  #gaps;
+  #onRange;
   #plot;
+  #linearOnly = [];
+  /** Rows of nulls each drawn dataset got at gaps (not points of the series). */
+  #breaks = /* @__PURE__ */ new WeakMap();
   #overview;
   #loadedKey = "";
   #aborter;
@@ -441,9 +1095,15 @@ var ReportChart = class {
   #resize;
   #destroyed = false;
   /** Builds the figure inside `container`; call {@linkcode ReportChart.load} to draw. */
-  constructor(container, report) {
+  constructor(container, report, options = {}) {
     this.#report = report;
-    this.#columns = Object.keys(report.summary.columns);
+    this.#view = options.view ?? {};
+    this.#onRange = options.onRange;
+    this.#columns = viewColumns(Object.keys(report.summary.columns), this.#view);
+    this.#gaps = report.summary.gaps.largest.map((gap) => ({
+      from: Date.parse(gap.from) / 1e3,
+      to: Date.parse(gap.to) / 1e3
+    }));
     this.#full = {
       min: Date.parse(report.summary.start) / 1e3,
       max: Date.parse(report.summary.end) / 1e3
@@ -473,6 +1133,11 @@ var ReportChart = class {
     const plan = planSeries(this.#full, this.#context());
     const data = await this.#fetch(plan);
     if (data === void 0 || this.#destroyed) return;
+    const times = data[0];
+    if (times.length > 0) this.#full = {
+      min: times[0],
+      max: times[times.length - 1]
+    };
     this.#overview = data;
     this.#plot = this.#create(data);
     this.#show(data, plan);
@@ -484,7 +1149,7 @@ var ReportChart = class {
     const plot = this.#plot;
     if (plot === void 0 || this.#overview === void 0) return;
     this.#aborter?.abort();
-    this.#loadedKey = seriesUrl(this.#report.id, planSeries(this.#full, this.#context()));
+    this.#loadedKey = this.#url(planSeries(this.#full, this.#context()));
     plot.setData(this.#overview, false);
     plot.setScale("x", {
       ...this.#full
@@ -492,6 +1157,7 @@ var ReportChart = class {
     this.#show(this.#overview, {
       points: this.#width()
     });
+    this.#onRange?.(void 0);
   }
   /** Stops requests and observers and removes the plot. */
   destroy() {
@@ -502,12 +1168,27 @@ var ReportChart = class {
     this.#plot?.destroy();
   }
   #context() {
+    const { summary } = this.#report;
+    const every = this.#view.every;
+    if (every === void 0) {
+      return {
+        full: this.#full,
+        totalPoints: summary.points,
+        intervalSeconds: summary.interval_median_s,
+        width: this.#width()
+      };
+    }
+    const seconds = EVERY_SECONDS[every];
+    const buckets = Math.floor((this.#full.max - this.#full.min) / seconds) + 1;
     return {
       full: this.#full,
-      totalPoints: this.#report.summary.points,
-      intervalSeconds: this.#report.summary.interval_median_s,
+      totalPoints: Math.min(summary.points, buckets),
+      intervalSeconds: Math.max(seconds, summary.interval_median_s ?? 0),
       width: this.#width()
     };
+  }
+  #url(plan) {
+    return seriesUrl(this.#report.id, plan, this.#view);
   }
   #width() {
     return Math.max(200, Math.floor(this.#canvas.clientWidth));
@@ -519,13 +1200,20 @@ var ReportChart = class {
     this.#aborter?.abort();
     const aborter = new AbortController();
     this.#aborter = aborter;
-    const url = seriesUrl(this.#report.id, plan);
+    const url = this.#url(plan);
     this.#loadedKey = url;
     this.#canvas.setAttribute("aria-busy", "true");
     try {
-      return await apiJson(url, {
+      const data = await apiJson(url, {
         signal: aborter.signal
       });
+      const stored = plan.points === void 0 && this.#view.every === void 0;
+      const broken = breakAtGaps(data, {
+        gaps: this.#gaps,
+        thresholdSeconds: stored ? this.#report.summary.gaps.threshold_s : null
+      });
+      this.#breaks.set(broken, broken[0].length - data[0].length);
+      return broken;
     } catch (error) {
       if (aborter.signal.aborted) return void 0;
       this.#status.textContent = error.message;
@@ -537,21 +1225,24 @@ var ReportChart = class {
   }
   #create(data) {
     const UPlot = uPlotClass();
-    const second = secondAxisColumn(this.#columns);
+    const bars = this.#view.transform === void 0 ? secondAxisColumn(this.#columns) : void 0;
+    const ranges = columnRanges(data);
+    const groups = scaleGroups(this.#columns, ranges);
+    const scaleOf = /* @__PURE__ */ new Map();
+    groups.forEach((members, group) => members.forEach((index) => scaleOf.set(index, `y${group}`)));
+    const percent = this.#view.transform === "pct_change" || this.#view.transform === "drawdown";
     const series = [
-      {
-        label: "Time (UTC)"
-      },
+      timeSeries(),
       ...this.#columns.map((column, index) => {
         const colour = PALETTE[index % PALETTE.length];
-        const onSecond = column === second;
+        const onBars = column === bars;
         return {
           label: column,
           stroke: colour,
-          width: onSecond ? 0 : 1.5,
-          scale: onSecond ? "second" : "y",
-          fill: onSecond ? `${colour}55` : void 0,
-          paths: onSecond ? UPlot.paths.bars?.({
+          width: onBars ? 0 : 1.5,
+          scale: scaleOf.get(index),
+          fill: onBars ? `${colour}55` : void 0,
+          paths: onBars ? UPlot.paths.bars?.({
             size: [
               0.6,
               24
@@ -560,56 +1251,36 @@ var ReportChart = class {
           points: {
             show: false
           },
-          value: (_plot, value) => value === null ? "--" : formatNumber(value)
+          value: legendValue(percent)
         };
       })
     ];
-    const axes = [
-      {
-        space: 64,
-        values: (_plot, splits, _axis, _space, increment) => splits.map((split, index) => formatTick(split, {
-          increment,
-          first: index === 0
-        }))
-      },
-      {
-        scale: "y",
-        values: compactValues
-      }
-    ];
-    if (second !== void 0) {
-      axes.push({
-        scale: "second",
-        side: 1,
-        grid: {
-          show: false
-        },
-        values: compactValues
-      });
-    }
+    const { axes, scales, logScales, linearOnly } = yAxes(this.#columns, {
+      groups,
+      ranges,
+      bars,
+      log: this.#view.log === true,
+      percent
+    });
+    this.#canvas.dataset.scales = groups.map((members) => members.map((index) => this.#columns[index]).join(",")).join("|");
+    this.#canvas.dataset.logScales = logScales.join(",");
+    this.#linearOnly = linearOnly;
     const options = {
       width: this.#width(),
       height: this.#height(),
       series,
       axes,
-      scales: {
-        x: {
-          time: true
-        },
-        // Bars start at zero, or their heights would not compare.
-        second: {
-          range: (_plot, _min, max) => [
-            0,
-            max * 1.05
-          ]
-        }
-      },
+      scales,
       // Times are UTC throughout the page, as the API returns them.
-      tzDate: (seconds) => UPlot.tzDate(new Date(seconds * 1e3), "Etc/UTC"),
+      tzDate: utcDates(UPlot),
       cursor: {
         drag: {
           x: true,
           y: false
+        },
+        // The drawdown chart below shows the cursor at the same time.
+        sync: {
+          key: `report-${this.#report.id}`
         },
         // uPlot's own double-click resets to the data it holds, which after a
         // zoom is only the zoomed range; reset to the overview instead.
@@ -690,7 +1361,8 @@ var ReportChart = class {
     const visible = visibleRange(plot);
     if (plot === void 0 || visible === void 0) return;
     const plan = planSeries(visible, this.#context());
-    if (seriesUrl(this.#report.id, plan) === this.#loadedKey) return;
+    this.#onRange?.(plan.from === void 0 ? void 0 : visible);
+    if (this.#url(plan) === this.#loadedKey) return;
     if (plan.from === void 0 && this.#overview !== void 0) {
       this.reset();
       return;
@@ -702,14 +1374,19 @@ var ReportChart = class {
     this.#show(data, plan);
   }
   #show(data, plan) {
-    const shown = data[0].length;
+    const breaks = this.#breaks.get(data) ?? 0;
+    const shown = data[0].length - breaks;
+    this.#canvas.dataset.breaks = String(breaks);
     const total = this.#report.summary.points;
     const full = plan.points === void 0 || shown >= total;
     const how = full ? "full resolution" : "downsampled to the chart width";
     this.#canvas.dataset.points = String(shown);
     this.#canvas.dataset.resolution = full ? "full" : "downsampled";
     this.#canvas.dataset.range = plan.from === void 0 ? "all" : `${plan.from}/${plan.to}`;
-    this.#status.textContent = `Showing ${formatNumber(shown)} of ${plural(total, "point")} (${how}).`;
+    const resampled = this.#view.every === void 0 ? "" : ` Resampled to ${this.#view.every} (${this.#view.agg ?? "last"}).`;
+    const transformed = this.#view.transform === void 0 ? "" : ` Transform: ${this.#view.transform}.`;
+    const linear = this.#linearOnly.length === 0 ? "" : ` Linear scale for ${this.#linearOnly.join(", ")}: a log scale needs values above zero.`;
+    this.#status.textContent = `Showing ${formatNumber(shown)} of ${plural(total, "point")} (${how}).${resampled}${transformed}${linear}`;
   }
   #fit() {
     const plot = this.#plot;
@@ -722,6 +1399,63 @@ var ReportChart = class {
     });
   }
 };
+function yAxes(columns, options) {
+  const { groups, ranges, bars, log, percent } = options;
+  const axes = [
+    timeAxis()
+  ];
+  const scales = {
+    x: {
+      time: true
+    }
+  };
+  const logScales = [];
+  const linearOnly = [];
+  groups.forEach((members, group) => {
+    const key = `y${group}`;
+    const names = members.map((index) => columns[index]);
+    const isBars = members.length === 1 && columns[members[0]] === bars;
+    const positive = members.every((index) => (ranges[index]?.min ?? 0) > 0);
+    if (isBars) {
+      scales[key] = {
+        range: (_plot, _min, max) => [
+          0,
+          max * 1.05
+        ]
+      };
+    } else if (log && positive) {
+      scales[key] = {
+        distr: LOG_DISTRIBUTION,
+        log: 10
+      };
+      logScales.push(key);
+    } else {
+      scales[key] = {};
+      if (log) linearOnly.push(...names);
+    }
+    axes.push(valueAxis({
+      percent,
+      log: logScales.includes(key),
+      axis: {
+        scale: key,
+        // The first axis on the left, the second on the right, and so on.
+        side: group % 2 === 0 ? 3 : 1,
+        grid: {
+          show: group === 0
+        },
+        label: groups.length > 1 ? names.join(", ") : void 0,
+        labelSize: 18,
+        stroke: groups.length > 1 ? PALETTE[members[0] % PALETTE.length] : void 0
+      }
+    }));
+  });
+  return {
+    axes,
+    scales,
+    logScales,
+    linearOnly
+  };
+}
 function visibleRange(plot) {
   const scale = plot?.scales.x;
   if (typeof scale?.min !== "number" || typeof scale.max !== "number") return void 0;
@@ -738,8 +1472,490 @@ function button(label, onClick) {
   element.addEventListener("click", onClick);
   return element;
 }
-function compactValues(_plot, splits) {
-  return splits.map((value) => formatCompact(value));
+
+// web/app/chart_controls.ts
+var AGG_LABELS = {
+  last: "Last value",
+  first: "First value",
+  mean: "Mean",
+  sum: "Sum",
+  min: "Minimum",
+  max: "Maximum",
+  count: "Count",
+  ohlc: "Open, high, low, close"
+};
+var TRANSFORM_LABELS = {
+  diff: "Difference from previous",
+  pct_change: "Change from previous (return)",
+  log_return: "Log return",
+  cumsum: "Running total",
+  drawdown: "Fall from running high (drawdown)",
+  zscore: "Standard score (z)",
+  rolling_mean: "Rolling mean",
+  rolling_std: "Rolling standard deviation",
+  rolling_min: "Rolling minimum",
+  rolling_max: "Rolling maximum",
+  ewm_mean: "Exponential moving average"
+};
+var DEFAULT_WINDOW = 20;
+var DEFAULT_ALPHA = "0.1";
+function chartControls(view, onChange) {
+  const every = select("chart-every", [
+    [
+      "",
+      "As stored"
+    ],
+    ...EVERY.map((value) => [
+      value,
+      value
+    ])
+  ], view.every ?? "");
+  const agg = select("chart-agg", AGG.map((value) => [
+    value,
+    AGG_LABELS[value]
+  ]), view.agg ?? "last");
+  const [transformName, argument] = (view.transform ?? "").split(":");
+  const transform = select("chart-transform", [
+    [
+      "",
+      "None"
+    ],
+    ...[
+      ...PLAIN_TRANSFORMS,
+      ...ROLLING_TRANSFORMS,
+      "ewm_mean"
+    ].map((value) => [
+      value,
+      TRANSFORM_LABELS[value]
+    ])
+  ], transformName);
+  const windowInput = h("input", {
+    id: "chart-window",
+    type: "number",
+    min: ROLLING_WINDOW.min,
+    max: ROLLING_WINDOW.max,
+    step: 1,
+    inputmode: "numeric",
+    value: transformName.startsWith("rolling_") ? argument : String(DEFAULT_WINDOW),
+    "aria-describedby": "chart-argument-error"
+  });
+  const alphaInput = h("input", {
+    id: "chart-alpha",
+    type: "number",
+    min: 1e-3,
+    max: 1,
+    step: 0.01,
+    inputmode: "decimal",
+    value: transformName === "ewm_mean" ? argument : DEFAULT_ALPHA,
+    "aria-describedby": "chart-argument-error"
+  });
+  const log = h("input", {
+    id: "chart-log",
+    type: "checkbox",
+    checked: view.log === true
+  });
+  const error = h("p", {
+    id: "chart-argument-error",
+    class: "field-error",
+    hidden: true
+  });
+  const windowField = field("chart-window", "Window (points)", windowInput);
+  const alphaField = field("chart-alpha", "Smoothing (0 to 1)", alphaInput);
+  function current() {
+    const next = {};
+    if (every.value !== "") {
+      next.every = every.value;
+      if (agg.value !== "last") next.agg = agg.value;
+    }
+    const name = transform.value;
+    windowInput.removeAttribute("aria-invalid");
+    alphaInput.removeAttribute("aria-invalid");
+    error.hidden = true;
+    if (name !== "") {
+      const input = name === "ewm_mean" ? alphaInput : windowInput;
+      const written = name.startsWith("rolling_") || name === "ewm_mean" ? `${name}:${input.value.trim()}` : name;
+      if (!isTransform(written)) {
+        input.setAttribute("aria-invalid", "true");
+        error.textContent = name === "ewm_mean" ? "The smoothing factor must be above 0 and at most 1" : `The window must be a whole number from ${ROLLING_WINDOW.min} to ${ROLLING_WINDOW.max}`;
+        error.hidden = false;
+        return void 0;
+      }
+      next.transform = written;
+    }
+    if (log.checked) next.log = true;
+    return next;
+  }
+  function sync() {
+    agg.disabled = every.value === "";
+    windowField.hidden = !transform.value.startsWith("rolling_");
+    alphaField.hidden = transform.value !== "ewm_mean";
+  }
+  const form = h("form", {
+    class: "chart-controls",
+    id: "chart-controls",
+    "aria-label": "Chart view"
+  }, field("chart-every", "Resample to", every), field("chart-agg", "Per interval", agg), field("chart-transform", "Transform", transform), windowField, alphaField, h("div", {
+    class: "control control-check"
+  }, log, h("label", {
+    for: "chart-log"
+  }, "Log scale")), error);
+  form.addEventListener("submit", (event) => event.preventDefault());
+  form.addEventListener("change", () => {
+    sync();
+    const next = current();
+    if (next !== void 0) onChange(next);
+  });
+  sync();
+  return form;
+}
+function select(id, options, chosen) {
+  return h("select", {
+    id,
+    name: id
+  }, ...options.map(([value, label]) => h("option", {
+    value,
+    selected: value === chosen
+  }, label)));
+}
+function field(id, label, control) {
+  return h("div", {
+    class: "control"
+  }, h("label", {
+    for: id
+  }, label), control);
+}
+
+// web/app/drawdown_chart.ts
+var COLOUR = "#d55e00";
+var DrawdownChart = class {
+  #report;
+  #columns;
+  #view;
+  #canvas;
+  #status;
+  #plot;
+  #aborter;
+  #resize;
+  #destroyed = false;
+  /** Builds the figure in `container` for `columns` (price-like ones). */
+  constructor(container, report, options) {
+    this.#report = report;
+    this.#columns = options.columns;
+    const every = options.view?.every;
+    this.#view = every === void 0 ? {
+      transform: "drawdown"
+    } : {
+      every,
+      transform: "drawdown"
+    };
+    this.#canvas = h("div", {
+      class: "chart-canvas drawdown-canvas",
+      id: "drawdown-canvas"
+    });
+    this.#status = h("p", {
+      class: "chart-status",
+      id: "drawdown-status"
+    });
+    container.replaceChildren(h("figure", {
+      class: "chart drawdown",
+      "aria-labelledby": "drawdown-caption"
+    }, h("h3", {
+      id: "drawdown-title"
+    }, "Drawdown"), this.#canvas, h("figcaption", {
+      id: "drawdown-caption"
+    }, `How far ${this.#columns.join(", ")} stood below ${this.#columns.length === 1 ? "its" : "their"} highest value so far (0% at a new high). Shown because every value is above zero, as prices are.`), this.#status));
+  }
+  /** Fetches the drawdown series and draws it. */
+  async load() {
+    this.#aborter = new AbortController();
+    const width = this.#width();
+    const url = seriesUrl(this.#report.id, {
+      points: width
+    }, this.#view);
+    let data;
+    try {
+      data = await apiJson(url, {
+        signal: this.#aborter.signal
+      });
+    } catch (error) {
+      if (!this.#aborter.signal.aborted) this.#status.textContent = error.message;
+      return;
+    }
+    if (this.#destroyed) return;
+    const all = Object.keys(this.#report.summary.columns);
+    const picked = [
+      data[0],
+      ...this.#columns.map((column) => data[all.indexOf(column) + 1] ?? [])
+    ];
+    const gaps = this.#report.summary.gaps.largest.map((gap) => ({
+      from: Date.parse(gap.from) / 1e3,
+      to: Date.parse(gap.to) / 1e3
+    }));
+    const drawn = breakAtGaps(picked, {
+      gaps
+    });
+    this.#plot = this.#create(drawn);
+    this.#canvas.dataset.points = String(data[0].length);
+    this.#canvas.dataset.columns = this.#columns.join(",");
+    this.#canvas.dataset.range = "all";
+    this.#canvas.dataset.min = String(Math.min(0, ...picked.slice(1).flatMap((values) => values.filter((value) => value !== null))));
+    this.#resize = new ResizeObserver(() => {
+      const plot = this.#plot;
+      if (plot !== void 0 && Math.abs(this.#width() - plot.width) >= 2) {
+        plot.setSize({
+          width: this.#width(),
+          height: this.#height()
+        });
+      }
+    });
+    this.#resize.observe(this.#canvas);
+  }
+  /** Shows `range` (the price chart's zoom), or everything when undefined. */
+  showRange(range) {
+    const plot = this.#plot;
+    if (plot === void 0) return;
+    const times = plot.data[0];
+    plot.setScale("x", range ?? {
+      min: times[0],
+      max: times[times.length - 1]
+    });
+    this.#canvas.dataset.range = range === void 0 ? "all" : `${range.min}/${range.max}`;
+  }
+  /** Stops the request and removes the plot. */
+  destroy() {
+    this.#destroyed = true;
+    this.#aborter?.abort();
+    this.#resize?.disconnect();
+    this.#plot?.destroy();
+  }
+  #width() {
+    return Math.max(200, Math.floor(this.#canvas.clientWidth));
+  }
+  #height() {
+    return Math.round(Math.min(200, Math.max(120, this.#width() * 0.2)));
+  }
+  #create(data) {
+    const UPlot = uPlotClass();
+    return new UPlot({
+      width: this.#width(),
+      height: this.#height(),
+      series: [
+        timeSeries(),
+        ...this.#columns.map((column) => ({
+          label: `${column} drawdown`,
+          stroke: COLOUR,
+          fill: `${COLOUR}33`,
+          width: 1,
+          points: {
+            show: false
+          },
+          value: legendValue(true)
+        }))
+      ],
+      axes: [
+        timeAxis(),
+        valueAxis({
+          percent: true,
+          axis: {
+            size: 64
+          }
+        })
+      ],
+      scales: {
+        x: {
+          time: true
+        },
+        // From the deepest fall (at least -1%) up to zero: a new high is the top edge.
+        y: {
+          range: (_plot, min) => [
+            Math.min(min * 1.05, -0.01),
+            0
+          ]
+        }
+      },
+      tzDate: utcDates(UPlot),
+      cursor: {
+        sync: {
+          key: `report-${this.#report.id}`
+        },
+        drag: {
+          x: false,
+          y: false
+        }
+      },
+      legend: {
+        live: true
+      }
+    }, data, this.#canvas);
+  }
+};
+
+// web/app/statistics.ts
+var STATISTIC_ROWS = [
+  {
+    path: "count",
+    heading: "Count",
+    kind: "count"
+  },
+  {
+    path: "missing",
+    heading: "Missing",
+    kind: "count"
+  },
+  {
+    path: "min",
+    heading: "Minimum",
+    kind: "value"
+  },
+  {
+    path: "max",
+    heading: "Maximum",
+    kind: "value"
+  },
+  {
+    path: "mean",
+    heading: "Mean",
+    kind: "value"
+  },
+  {
+    path: "stddev",
+    heading: "Standard deviation",
+    kind: "value"
+  },
+  {
+    path: "p50",
+    heading: "Median (p50)",
+    kind: "value"
+  },
+  {
+    path: "p90",
+    heading: "90th percentile",
+    kind: "value"
+  },
+  {
+    path: "p99",
+    heading: "99th percentile",
+    kind: "value"
+  },
+  {
+    path: "first",
+    heading: "First",
+    kind: "value"
+  },
+  {
+    path: "last",
+    heading: "Last",
+    kind: "value"
+  },
+  {
+    path: "change",
+    heading: "Change",
+    kind: "value"
+  },
+  {
+    path: "change_pct",
+    heading: "Change (%)",
+    kind: "percent"
+  },
+  {
+    path: "return_total",
+    heading: "Total return",
+    kind: "fraction",
+    tip: "How much the last value is above or below the first, as a share of the first."
+  },
+  {
+    path: "cagr",
+    heading: "Yearly growth (CAGR)",
+    kind: "fraction",
+    tip: "The steady yearly growth rate that turns the first value into the last one. Only for spans of at least 30 days."
+  },
+  {
+    path: "volatility_annualized",
+    heading: "Volatility (yearly)",
+    kind: "fraction",
+    tip: "How much the value typically moves, scaled to a year: the spread of its log returns between points."
+  },
+  {
+    path: "max_drawdown.value",
+    heading: "Worst fall",
+    kind: "fraction",
+    tip: "The deepest fall from a previous high to a later low (the maximum drawdown)."
+  },
+  {
+    path: "max_drawdown.peak",
+    heading: "Worst fall: from",
+    kind: "instant",
+    tip: "When the high before the worst fall was reached."
+  },
+  {
+    path: "max_drawdown.trough",
+    heading: "Worst fall: to",
+    kind: "instant",
+    tip: "When the worst fall reached its low."
+  },
+  {
+    path: "max_drawdown.recovery",
+    heading: "Worst fall: recovered",
+    kind: "instant",
+    tip: "When the value first got back to the earlier high; a dash if it has not yet."
+  },
+  {
+    path: "sharpe_like",
+    heading: "Return per risk",
+    kind: "ratio",
+    tip: "The average return divided by how much returns vary, per year, with no risk-free rate: like a Sharpe ratio, but not one."
+  },
+  {
+    path: "trend.slope_per_day",
+    heading: "Trend per day",
+    kind: "value",
+    tip: "How much the best straight line through the values rises (or falls) per day."
+  },
+  {
+    path: "trend.r2",
+    heading: "Trend fit (R\xB2)",
+    kind: "coefficient",
+    tip: "How well that straight line fits: 1 is a perfect line, 0 no line at all."
+  },
+  {
+    path: "outliers",
+    heading: "Outliers",
+    kind: "count",
+    tip: "Points far from the median: more than 3.5 robust standard deviations away (by the median absolute deviation)."
+  }
+];
+function statisticValue(stats, path) {
+  let value = stats;
+  for (const key of path.split(".")) {
+    if (value === null) return null;
+    if (typeof value !== "object" || !(key in value)) return void 0;
+    value = value[key];
+  }
+  if (value === null || typeof value === "number" || typeof value === "string") return value;
+  return void 0;
+}
+function formatStatistic(kind, value, options = {}) {
+  const { locale } = options;
+  if (value === null || value === void 0) return MISSING;
+  if (typeof value === "string") return kind === "instant" ? formatInstant(value) : value;
+  switch (kind) {
+    case "percent":
+      return formatPercent(value / 100, locale);
+    case "fraction":
+      return formatPercent(value, locale);
+    case "ratio":
+      return formatRatio(value, {
+        decimals: 2,
+        locale
+      });
+    case "coefficient":
+      return formatRatio(value, {
+        decimals: 3,
+        locale
+      });
+    default:
+      return formatNumber(value, locale);
+  }
 }
 
 // web/app/types.ts
@@ -748,60 +1964,6 @@ function isPending(status) {
 }
 
 // web/app/report_view.ts
-var STATISTICS = [
-  [
-    "count",
-    "Count"
-  ],
-  [
-    "missing",
-    "Missing"
-  ],
-  [
-    "min",
-    "Minimum"
-  ],
-  [
-    "max",
-    "Maximum"
-  ],
-  [
-    "mean",
-    "Mean"
-  ],
-  [
-    "stddev",
-    "Standard deviation"
-  ],
-  [
-    "p50",
-    "Median (p50)"
-  ],
-  [
-    "p90",
-    "90th percentile"
-  ],
-  [
-    "p99",
-    "99th percentile"
-  ],
-  [
-    "first",
-    "First"
-  ],
-  [
-    "last",
-    "Last"
-  ],
-  [
-    "change",
-    "Change"
-  ],
-  [
-    "change_pct",
-    "Change (%)"
-  ]
-];
 var STATUS_LABELS = {
   queued: "Queued",
   processing: "Processing",
@@ -822,6 +1984,10 @@ var ReportView = class {
   #deps;
   #report;
   #chart;
+  #drawdown;
+  /** The interval the drawdown chart was drawn at. */
+  #drawdownEvery;
+  #view = {};
   /** A view that renders into `panel`. */
   constructor(panel, deps) {
     this.#panel = panel;
@@ -836,32 +2002,101 @@ var ReportView = class {
    * nothing, so a poll that brings no news does not redraw the chart.
    */
   show(report, options = {}) {
-    const same = this.#report?.id === report.id && this.#report.status === report.status;
+    const sameReport = this.#report?.id === report.id;
+    const same = sameReport && this.#report?.status === report.status;
     this.#report = report;
-    if (same) return;
-    this.#chart?.destroy();
-    this.#chart = void 0;
+    if (same) {
+      if (options.view !== void 0) this.setView(options.view);
+      return;
+    }
+    this.#destroyCharts();
+    this.#view = options.view ?? (sameReport ? this.#view : {});
     this.#panel.dataset.open = "true";
     replaceChildren(this.#panel, ...this.#render(report));
     this.#panel.dataset.reportId = report.id;
     this.#panel.dataset.status = report.status;
-    if (report.status === "ready" && report.summary !== null) {
-      const container = this.#panel.querySelector("#chart");
-      if (container !== null) {
-        this.#chart = new ReportChart(container, {
-          ...report,
-          summary: report.summary
+    document.title = `${report.name} - reportd`;
+    this.#drawCharts();
+    if (options.focus) this.#panel.querySelector("#report-title")?.focus();
+  }
+  /**
+   * Redraws the chart with `view` (from the URL), and the controls with it
+   * when they say something else (a link was followed, not a control used).
+   */
+  setView(view) {
+    if (sameView(view, this.#view)) return;
+    this.#view = view;
+    const report = this.#report;
+    const controls = this.#panel.querySelector("#chart-controls");
+    if (report !== void 0 && controls !== null) {
+      controls.replaceWith(chartControls(view, (next) => this.#changeView(report, next)));
+    }
+    this.#drawCharts();
+  }
+  #changeView(report, view) {
+    if (sameView(view, this.#view)) return;
+    this.#view = view;
+    this.#drawCharts();
+    this.#deps.onViewChange(report, view);
+  }
+  #destroyCharts() {
+    this.#chart?.destroy();
+    this.#chart = void 0;
+    this.#drawdown?.destroy();
+    this.#drawdown = void 0;
+  }
+  /**
+   * Draws the price chart for the current view, and the drawdown chart
+   * under it; a drawdown already drawn at the same interval is kept (it
+   * does not depend on the transform, aggregate or scale).
+   */
+  #drawCharts() {
+    const every = this.#view.every;
+    const keepDrawdown = this.#drawdown !== void 0 && this.#drawdownEvery === every;
+    this.#chart?.destroy();
+    this.#chart = void 0;
+    if (!keepDrawdown) {
+      this.#drawdown?.destroy();
+      this.#drawdown = void 0;
+    }
+    const report = this.#report;
+    if (report?.status !== "ready" || report.summary === null) return;
+    const ready = {
+      ...report,
+      summary: report.summary
+    };
+    const container = this.#panel.querySelector("#chart-main");
+    if (container === null) return;
+    const drawdownContainer = this.#panel.querySelector("#drawdown");
+    const priceLike = priceLikeColumns(report.summary.columns);
+    if (!keepDrawdown && drawdownContainer !== null) {
+      drawdownContainer.replaceChildren();
+      if (priceLike.length > 0) {
+        this.#drawdown = new DrawdownChart(drawdownContainer, ready, {
+          columns: priceLike,
+          view: this.#view
         });
-        void this.#chart.load();
+        this.#drawdownEvery = every;
+        void this.#drawdown.load();
       }
     }
-    if (options.focus) this.#panel.querySelector("#report-title")?.focus();
+    this.#drawdown?.showRange(void 0);
+    this.#chart = new ReportChart(container, ready, {
+      view: this.#view,
+      onRange: (range) => this.#drawdown?.showRange(range)
+    });
+    void this.#chart.load();
+  }
+  /** Forgets the report shown, when another view (the comparison) takes the panel. */
+  release() {
+    this.#destroyCharts();
+    this.#report = void 0;
   }
   /** Shows a message instead of a report (nothing chosen, or not found). */
   showMessage(title, text) {
-    this.#chart?.destroy();
-    this.#chart = void 0;
+    this.#destroyCharts();
     this.#report = void 0;
+    document.title = "reportd";
     delete this.#panel.dataset.open;
     delete this.#panel.dataset.reportId;
     delete this.#panel.dataset.status;
@@ -889,7 +2124,7 @@ var ReportView = class {
         class: "report-source"
       }, describeSource(report)),
       this.#actions(report),
-      ...body(report)
+      ...body(report, () => chartControls(this.#view, (view) => this.#changeView(report, view)))
     ];
   }
   #actions(report) {
@@ -909,6 +2144,13 @@ var ReportView = class {
         void downloadWithKey(link.href, link.download, link);
       });
       actions.appendChild(link);
+      actions.appendChild(h("a", {
+        class: "button secondary",
+        id: "compare-report",
+        href: compareHash([
+          report.id
+        ])
+      }, "Compare with others"));
     }
     const remove = h("button", {
       type: "button",
@@ -920,7 +2162,7 @@ var ReportView = class {
     return actions;
   }
 };
-function body(report) {
+function body(report, controls) {
   if (isPending(report.status)) {
     return [
       h("p", {
@@ -937,8 +2179,13 @@ function body(report) {
       id: "chart",
       class: "chart-section",
       "aria-label": "Chart"
-    }),
+    }, controls(), h("div", {
+      id: "chart-main"
+    }), h("div", {
+      id: "drawdown"
+    })),
     statisticsTable(summary),
+    correlationTable(summary),
     gapsSection(summary),
     rejectedSection(report)
   ];
@@ -973,6 +2220,12 @@ function summaryList(report, summary) {
       gapsText(summary)
     ]
   ];
+  if (summary.periods_per_year !== void 0 && summary.periods_per_year !== null) {
+    entries.push([
+      "Annualized with",
+      `${formatNumber(summary.periods_per_year)} periods a year (from the median interval)`
+    ]);
+  }
   if (rows !== null) {
     entries.push([
       "Rows",
@@ -995,6 +2248,8 @@ function gapsText(summary) {
 }
 function statisticsTable(summary) {
   const columns = Object.keys(summary.columns);
+  const stats = columns.map((column) => summary.columns[column]);
+  const rows = STATISTIC_ROWS.filter((row) => stats.some((column) => statisticValue(column, row.path) !== void 0));
   const table = h("table", {
     class: "statistics",
     id: "statistics"
@@ -1005,17 +2260,96 @@ function statisticsTable(summary) {
   }, "Statistic"), ...columns.map((column) => h("th", {
     scope: "col",
     "data-column": column
-  }, column)))), h("tbody", {}, ...STATISTICS.map(([field, heading]) => h("tr", {
-    "data-statistic": field
-  }, h("th", {
-    scope: "row"
-  }, heading), ...columns.map((column) => h("td", {}, dataValue(summary.columns[column][field])))))));
+  }, column)))), h("tbody", {}, ...rows.map((row) => h("tr", {
+    "data-statistic": row.path
+  }, rowHeading(row.path, row.heading, row.tip), ...stats.map((column) => {
+    const value = statisticValue(column, row.path);
+    return h("td", {}, statisticCell(row.kind, value, nullReason(column, row.path)));
+  })))));
   return h("div", {
     class: "table-scroll",
     tabindex: "0",
     role: "region",
     "aria-labelledby": "statistics-caption"
   }, table);
+}
+function rowHeading(path, heading, tip) {
+  if (tip === void 0) return h("th", {
+    scope: "row"
+  }, heading);
+  const id = `tip-${path.replace(/\W/g, "-")}`;
+  const th = h("th", {
+    scope: "row",
+    class: "has-tip",
+    tabindex: "0",
+    "aria-describedby": id
+  }, heading, h("span", {
+    class: "tip",
+    role: "tooltip",
+    id
+  }, tip));
+  th.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") th.classList.add("tip-dismissed");
+  });
+  th.addEventListener("blur", () => th.classList.remove("tip-dismissed"));
+  th.addEventListener("mouseleave", () => th.classList.remove("tip-dismissed"));
+  return th;
+}
+function statisticCell(kind, value, reason) {
+  if (value === null || value === void 0) {
+    return reason === void 0 ? MISSING : h("span", {
+      title: reason,
+      class: "why-missing"
+    }, MISSING, h("span", {
+      class: "visually-hidden"
+    }, ` (${reason})`));
+  }
+  if (typeof value === "string") {
+    return h("time", {
+      datetime: value
+    }, formatStatistic(kind, value));
+  }
+  return h("data", {
+    value: String(value)
+  }, formatStatistic(kind, value));
+}
+function nullReason(stats, path) {
+  const reasons = stats.null_reasons;
+  if (typeof reasons !== "object" || reasons === null) return void 0;
+  const reason = reasons[path.split(".")[0]];
+  return typeof reason === "string" ? reason : void 0;
+}
+function correlationTable(summary) {
+  const correlation = summary.correlation;
+  if (Object.keys(summary.columns).length < 2 || correlation === void 0) return null;
+  if (correlation === null) {
+    const reason = summary.null_reasons?.correlation;
+    return reason === void 0 ? null : h("p", {
+      class: "hint",
+      id: "correlation-missing"
+    }, `Correlation between columns not shown: ${reason}.`);
+  }
+  const { columns, matrix } = correlation;
+  return h("div", {
+    class: "table-scroll",
+    tabindex: "0",
+    role: "region",
+    "aria-labelledby": "correlation-caption"
+  }, h("table", {
+    class: "statistics",
+    id: "correlation"
+  }, h("caption", {
+    id: "correlation-caption"
+  }, "Correlation between columns ", h("span", {
+    class: "caption-hint"
+  }, "(Pearson, on the times both have a value: 1 rise and fall together, -1 opposite, 0 unrelated)")), h("thead", {}, h("tr", {}, h("td", {}), ...columns.map((column) => h("th", {
+    scope: "col",
+    "data-column": column
+  }, column)))), h("tbody", {}, ...columns.map((row, i) => h("tr", {
+    "data-column": row
+  }, h("th", {
+    scope: "row"
+  }, row), ...columns.map((_column, j) => h("td", {}, statisticCell("coefficient", matrix[i]?.[j] ?? null, void 0))))))));
 }
 function gapsSection(summary) {
   if (summary.gaps.largest.length === 0) return null;
@@ -1033,6 +2367,9 @@ function rejectedSection(report) {
   }, h("summary", {}, `${plural(rows.rejected, "rejected row")}`), rows.rejected_examples.length === 0 ? null : h("ul", {}, ...rows.rejected_examples.map((example) => h("li", {}, h("span", {
     class: "line"
   }, `Line ${example.line}: `), example.reason))));
+}
+function sameView(a, b) {
+  return a.every === b.every && a.agg === b.agg && a.transform === b.transform && (a.log ?? false) === (b.log ?? false);
 }
 function dataValue(value) {
   if (value === null) return MISSING;
@@ -1093,6 +2430,9 @@ var ReportList = class {
   #message;
   #empty;
   #deps;
+  #filter;
+  #status;
+  #matches;
   #reports = /* @__PURE__ */ new Map();
   #cursor = null;
   #selected;
@@ -1102,8 +2442,13 @@ var ReportList = class {
     this.#more = elements.more;
     this.#message = elements.message;
     this.#empty = elements.empty;
+    this.#filter = elements.filter;
+    this.#status = elements.status;
+    this.#matches = elements.matches;
     this.#deps = deps;
     this.#more.addEventListener("click", () => void this.loadMore());
+    this.#filter.addEventListener("input", () => this.#applyFilter());
+    this.#status.addEventListener("change", () => void this.reload());
   }
   /** The report with this id, if the list holds it. */
   get(id) {
@@ -1130,6 +2475,7 @@ var ReportList = class {
     if (existing !== null) existing.replaceWith(item);
     else if (!known) this.#list.prepend(item);
     this.#updateEmpty();
+    this.#applyFilter();
   }
   /** Removes a report (after it was deleted). */
   remove(id) {
@@ -1150,6 +2496,7 @@ var ReportList = class {
       limit: String(PAGE_SIZE)
     });
     if (cursor !== void 0) query.set("cursor", cursor);
+    if (this.#status.value !== "") query.set("status", this.#status.value);
     this.#more.disabled = true;
     this.#list.setAttribute("aria-busy", "true");
     try {
@@ -1170,7 +2517,28 @@ var ReportList = class {
       this.#more.disabled = false;
       this.#more.hidden = this.#cursor === null;
       this.#updateEmpty();
+      this.#applyFilter();
     }
+  }
+  /**
+   * Hides the entries the filters leave out: a name that does not contain
+   * the filter text (ignoring case), or a status that changed away from
+   * the one filtered for since the page was loaded.
+   */
+  #applyFilter() {
+    const text = this.#filter.value.trim().toLocaleLowerCase();
+    const status = this.#status.value;
+    let shown = 0;
+    for (const item of this.#list.querySelectorAll("li[data-id]")) {
+      const report = this.#reports.get(item.dataset.id ?? "");
+      const match = report !== void 0 && report.name.toLocaleLowerCase().includes(text) && (status === "" || report.status === status);
+      item.hidden = !match;
+      if (match) shown++;
+    }
+    const filtered = text !== "" || status !== "";
+    this.#matches.hidden = !filtered;
+    const more = this.#cursor === null ? "" : " Load more to search older reports.";
+    this.#matches.textContent = shown === 0 ? `No loaded report matches.${more}` : `${plural(shown, "report")} shown.${more}`;
   }
   #item(report) {
     const points = report.summary === null ? null : plural(report.summary.points, "point");
@@ -1191,7 +2559,7 @@ var ReportList = class {
     return this.#list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
   }
   #updateEmpty() {
-    this.#empty.hidden = !(this.#reports.size === 0 && this.#message.hidden);
+    this.#empty.hidden = !(this.#reports.size === 0 && this.#message.hidden && this.#status.value === "");
   }
 };
 
@@ -1308,13 +2676,13 @@ function setUpUploadForm(deps) {
     deps.onUploaded(report);
   });
 }
-function localError(title, field) {
+function localError(title, field2) {
   return new ApiError({
     type: "about:blank",
     title,
     status: 0,
     errors: [
-      field
+      field2
     ]
   });
 }
@@ -1448,11 +2816,15 @@ function defaultSchedule(run, ms) {
 }
 
 // web/app/mod.ts
-var REPORT_ROUTE = /^#\/reports\/([^/]+)$/;
 function start() {
-  const view = new ReportView(byId("report", HTMLElement), {
-    requestDelete: confirmDelete
+  const panel = byId("report", HTMLElement);
+  const view = new ReportView(panel, {
+    requestDelete: confirmDelete,
+    onViewChange(report, chartView) {
+      history.replaceState(null, "", reportHash(report.id, chartView));
+    }
   });
+  const compare = new CompareView(panel);
   const watcher = new ReportWatcher({
     fetchReport: (id, signal) => apiJson(reportPath(id), {
       signal
@@ -1471,7 +2843,10 @@ function start() {
     list: byId("report-list", HTMLOListElement),
     more: byId("load-more", HTMLButtonElement),
     message: byId("list-error", HTMLElement),
-    empty: byId("list-empty", HTMLElement)
+    empty: byId("list-empty", HTMLElement),
+    filter: byId("list-filter", HTMLInputElement),
+    status: byId("list-status", HTMLSelectElement),
+    matches: byId("list-matches", HTMLElement)
   }, {
     onReports: (reports) => reports.forEach((report) => watcher.watch(report))
   });
@@ -1479,28 +2854,37 @@ function start() {
     list.upsert(report);
     watcher.watch(report);
     announce(`Report ${report.name} is ${report.status}`);
-    location.hash = `#/reports/${encodeURIComponent(report.id)}`;
+    location.hash = reportHash(report.id, {});
   }
   async function route() {
-    const match = REPORT_ROUTE.exec(location.hash);
-    if (match === null) {
+    const target = parseRoute(location.hash);
+    if (target.kind !== "compare") compare.destroy();
+    if (target.kind === "compare") {
+      list.select(void 0);
+      view.release();
+      await compare.show(target.ids, target.every);
+      return;
+    }
+    if (target.kind === "none") {
       list.select(void 0);
       view.showMessage("No report open", "Choose a report from the list, or upload a file to make one.");
       return;
     }
-    const id = decodeURIComponent(match[1]);
+    const { id, view: chartView } = target;
     list.select(id);
     const known = list.get(id);
     if (known !== void 0) {
       view.show(known, {
-        focus: true
+        focus: true,
+        view: chartView
       });
       if (!isPending(known.status)) return;
     }
     try {
       const report = await apiJson(reportPath(id));
       view.show(report, {
-        focus: known === void 0
+        focus: known === void 0,
+        view: chartView
       });
       if (known !== void 0) list.upsert(report);
       watcher.watch(report);
