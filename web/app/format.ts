@@ -254,3 +254,24 @@ export function plural(count: number, noun: string, locale?: string): string {
   const number = new Intl.NumberFormat(locale).format(count);
   return `${number} ${count === 1 ? noun : `${noun}s`}`;
 }
+
+/**
+ * A log-scale tick's label: the value to its own magnitude when it is a 1,
+ * 2 or 5 of its decade, else nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logTickLabel } from "./format.ts";
+ * assert.equal(logTickLabel(0.2, { locale: "en-US" }), "0.2");
+ * assert.equal(logTickLabel(0.7, { locale: "en-US" }), "");
+ * assert.equal(logTickLabel(5000, { locale: "en-US" }), "5,000");
+ * ```
+ */
+export function logTickLabel(value: number, options: { locale?: string } = {}): string {
+  if (!(value > 0)) return "";
+  const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
+  const leading = Math.round(value / magnitude);
+  if (leading !== 1 && leading !== 2 && leading !== 5) return "";
+  return formatAxisValue(value, { increment: magnitude, locale: options.locale });
+}

@@ -17,6 +17,7 @@ import {
   formatNumber,
   formatPercent,
   formatTick,
+  logTickLabel,
 } from "./format.ts";
 
 /** Colours that stay distinct for the common kinds of colour blindness (Okabe and Ito). */
@@ -72,27 +73,6 @@ export function valueAxis(
         return logTickLabel(value);
       }),
   };
-}
-
-/**
- * A log-scale tick's label: the value to its own magnitude when it is a 1,
- * 2 or 5 of its decade, else nothing.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { logTickLabel } from "./plot.ts";
- * assert.equal(logTickLabel(0.2, "en-US"), "0.2");
- * assert.equal(logTickLabel(0.7, "en-US"), "");
- * assert.equal(logTickLabel(5000, "en-US"), "5,000");
- * ```
- */
-export function logTickLabel(value: number, locale?: string): string {
-  if (!(value > 0)) return "";
-  const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
-  const leading = Math.round(value / magnitude);
-  if (leading !== 1 && leading !== 2 && leading !== 5) return "";
-  return formatAxisValue(value, { increment: magnitude, locale });
 }
 
 /** How the hover legend writes a value: a dash for none, a percentage for a fraction. */

@@ -251,6 +251,16 @@ function plural(count, noun, locale) {
   const number = new Intl.NumberFormat(locale).format(count);
   return `${number} ${count === 1 ? noun : `${noun}s`}`;
 }
+function logTickLabel(value, options = {}) {
+  if (!(value > 0)) return "";
+  const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
+  const leading = Math.round(value / magnitude);
+  if (leading !== 1 && leading !== 2 && leading !== 5) return "";
+  return formatAxisValue(value, {
+    increment: magnitude,
+    locale: options.locale
+  });
+}
 
 // web/app/plot.ts
 var PALETTE = [
@@ -291,16 +301,6 @@ function valueAxis(options = {}) {
       return logTickLabel(value);
     })
   };
-}
-function logTickLabel(value, locale) {
-  if (!(value > 0)) return "";
-  const magnitude = 10 ** Math.floor(Math.log10(value) + 1e-9);
-  const leading = Math.round(value / magnitude);
-  if (leading !== 1 && leading !== 2 && leading !== 5) return "";
-  return formatAxisValue(value, {
-    increment: magnitude,
-    locale
-  });
 }
 function legendValue(percent = false) {
   return (_plot, value) => value === null ? "--" : percent ? formatPercent(value) : formatNumber(value);
