@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import denoConfig from "./deno.json" with { type: "json" };
 import {
   closeDatabase,
@@ -36,7 +37,11 @@ import {
 } from "./services/config.ts";
 import { configureLogging, getLogger, resetLogging } from "./services/telemetry/logger.ts";
 import { startApiKeys } from "./services/api_keys.ts";
-import { serveGuarded } from "./services/connection_guard.ts";
+import {
+  defaultMaxConnections,
+  freeDescriptors,
+  serveGuarded,
+} from "./services/connection_guard.ts";
 import { runKeysCommand } from "./services/key_commands.ts";
 import { startTelemetry, type Telemetry } from "./services/telemetry/mod.ts";
 
@@ -200,6 +205,9 @@ async function serve(config: Config): Promise<number> {
     return storageFailure(error);
   }
   const telemetry = startTelemetryFor(config);
+  // Counted once the database is open, before workers and connections take any.
+  const maxConnections = config.security.maxConnections ??
+    defaultMaxConnections(freeDescriptors(dirname(config.databasePath)));
   log.info("Database {database} ({engine}) at schema version {to}", {
     database: db.location,
     engine: db.engine,
@@ -278,16 +286,26 @@ async function serve(config: Config): Promise<number> {
     },
   });
   // Deno.serve behind a guard that cuts off clients too slow to send a
-  // request head (slow-loris) or silent for too long: services/connection_guard.ts.
+  // request head (slow-loris) or idle for too long, and caps connections:
+  // services/connection_guard.ts.
   const server = serveGuarded({
     hostname: config.host,
     port: config.port,
     headersTimeoutMs: config.security.headersTimeoutMs,
     idleTimeoutMs: config.security.idleTimeoutMs,
+    maxConnections,
     onListen: ({ hostname, port }) => {
-      log.info("Listening on http://{hostname}:{port}", { hostname, port });
+      log.info("Listening on http://{hostname}:{port} (at most {max} connections)", {
+        hostname,
+        port,
+        max: maxConnections,
+      });
     },
   }, app.fetch);
+  telemetry.observeConnections({
+    open: () => server.connections,
+    refused: () => server.refused,
+  });
 
   // Only now, with the port bound (a second instance that cannot bind has
   // exited by now), does the queue sweep leftovers and start claiming.

@@ -40,6 +40,8 @@ export interface StartServerOptions {
   dataDir?: string;
   /** Give up waiting for the "Listening" line after this many ms (default 30 s). */
   startTimeoutMs?: number;
+  /** Run it with this open-file limit (`prlimit --nofile`), soft and hard. */
+  openFileLimit?: number;
 }
 
 /** Runs `deno run -P main.ts <args>` to completion and returns its output. */
@@ -75,8 +77,13 @@ export async function makeDataDir(): Promise<string> {
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await makeDataDir();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...RUN_ARGS, "serve"],
+  // prlimit execs in place, so the child's pid stays reportd's.
+  const limit = options.openFileLimit === undefined
+    ? []
+    : ["prlimit", `--nofile=${options.openFileLimit}:${options.openFileLimit}`];
+  const command = [...limit, Deno.execPath(), ...RUN_ARGS, "serve"];
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
     cwd: REPO_ROOT,
     env: {
       NO_COLOR: "1",
