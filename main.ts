@@ -1,12 +1,13 @@
 /**
  * reportd's command-line entry: `serve` (default), `migrate`, `healthcheck`,
- * `--help`, `--version`.
+ * `keys`, `copy-to-postgres`, `--help`, `--version`.
  *
  * This is the only module that reads the environment, opens the database for
  * real and handles signals; everything below it receives what it needs.
  *
  * @module
  */
+import { dirname } from "node:path";
 import denoConfig from "./deno.json" with { type: "json" };
 import {
   closeDatabase,
@@ -21,10 +22,12 @@ import {
 import { countReportsByStatus } from "./db/reports_repo.ts";
 import { vacuumDatabase } from "./db/space.ts";
 import { DiskSpace } from "./services/disk_space.ts";
+import { copyDatabase, CopyError } from "./db/copy.ts";
 import { createApp } from "./routes/mod.ts";
 import { InflightRequests } from "./routes/middleware/inflight.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
+import { InstanceRegistry } from "./services/instances.ts";
 import { Importer } from "./services/imports.ts";
 import { createProviders } from "./services/providers/mod.ts";
 import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/build_info.ts";
@@ -37,7 +40,11 @@ import {
 } from "./services/config.ts";
 import { configureLogging, getLogger, resetLogging } from "./services/telemetry/logger.ts";
 import { startApiKeys } from "./services/api_keys.ts";
-import { serveGuarded } from "./services/connection_guard.ts";
+import {
+  defaultMaxConnections,
+  freeDescriptors,
+  serveGuarded,
+} from "./services/connection_guard.ts";
 import { databasePathProblem, explainStartupError } from "./services/startup_errors.ts";
 import { runKeysCommand } from "./services/key_commands.ts";
 import { startTelemetry, type Telemetry } from "./services/telemetry/mod.ts";
@@ -55,6 +62,8 @@ Commands:
   vacuum       Rewrite the database compactly, giving free space back (stop the server first)
   healthcheck  GET /healthz on the configured port; exit 0 when healthy, 1 otherwise
   keys         Manage API keys: keys create --scopes read,write --name ci | list | revoke <id>
+  copy-to-postgres  Copy the SQLite database at REPORTD_DB into the empty PostgreSQL
+               database at REPORTD_DATABASE_URL, verified by counts and checksums
 
 Options:
   -h, --help     Show this help
@@ -105,7 +114,9 @@ export async function main(args: string[]): Promise<number> {
     console.log(formatVersion(VERSION, Deno.env.get(BUILD_COMMIT_VARIABLE)));
     return 0;
   }
-  if (!["serve", "migrate", "vacuum", "healthcheck", "keys"].includes(command)) {
+  if (
+    !["serve", "migrate", "vacuum", "healthcheck", "keys", "copy-to-postgres"].includes(command)
+  ) {
     console.error(`Unknown command ${JSON.stringify(command)}; see reportd --help`);
     return 2;
   }
@@ -132,6 +143,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(unusable);
     return 1;
   }
+  if (command === "copy-to-postgres") return await copyToPostgres(config);
   try {
     if (command === "keys") return await keys(config, args.slice(1));
     await configureLogging({
@@ -264,6 +276,9 @@ async function serve(config: Config): Promise<number> {
     return storageFailure(error);
   }
   const telemetry = startTelemetryFor(config);
+  // Counted once the database is open, before workers and connections take any.
+  const maxConnections = config.security.maxConnections ??
+    defaultMaxConnections(freeDescriptors(dirname(config.databasePath)));
   log.info("Database {database} ({engine}) at schema version {to}", {
     database: db.location,
     engine: db.engine,
@@ -296,10 +311,18 @@ async function serve(config: Config): Promise<number> {
     db,
     providers: createProviders({ config: config.providers, maxBytes: config.maxBodyBytes }),
   });
+  // One name per process: the jobs it holds (`locked_by`) and its heartbeat.
+  const instanceId = `pid-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // Each instance enforces its share of the rate limits, from the number of
+  // live instances (services/instances.ts: no database round trip per request).
+  // SQLite's process lock makes this process the only one: nothing to share.
+  const instances = db.exclusive ? undefined : new InstanceRegistry({ db, id: instanceId });
+  await instances?.start();
   // Workers parse and compute; the queue feeds them from the database.
   const pool = new WorkerPool({ size: config.workers });
   const queue = new JobQueue({
     db,
+    holder: instanceId,
     pool,
     importer,
     maxAttempts: config.jobAttempts,
@@ -327,7 +350,11 @@ async function serve(config: Config): Promise<number> {
     security: {
       ...config.security,
       keys: access.keys,
-      rateLimits: { read: config.security.rateRead, write: config.security.rateWrite },
+      rateLimits: {
+        read: config.security.rateRead,
+        write: config.security.rateWrite,
+        share: instances === undefined ? undefined : () => instances.share(),
+      },
       body: {
         timeoutMs: config.security.bodyTimeoutMs,
         minBytesPerSecond: config.security.bodyMinBytesPerSecond,
@@ -368,16 +395,26 @@ async function serve(config: Config): Promise<number> {
   });
 
   // Deno.serve behind a guard that cuts off clients too slow to send a
-  // request head (slow-loris) or silent for too long: services/connection_guard.ts.
+  // request head (slow-loris) or idle for too long, and caps connections:
+  // services/connection_guard.ts.
   const server = serveGuarded({
     hostname: config.host,
     port: config.port,
     headersTimeoutMs: config.security.headersTimeoutMs,
     idleTimeoutMs: config.security.idleTimeoutMs,
+    maxConnections,
     onListen: ({ hostname, port }) => {
-      log.info("Listening on http://{hostname}:{port}", { hostname, port });
+      log.info("Listening on http://{hostname}:{port} (at most {max} connections)", {
+        hostname,
+        port,
+        max: maxConnections,
+      });
     },
   }, app.fetch);
+  telemetry.observeConnections({
+    open: () => server.connections,
+    refused: () => server.refused,
+  });
 
   // Only now, with the port bound (a second instance that cannot bind has
   // exited by now), does the queue sweep leftovers and start claiming.
@@ -411,6 +448,7 @@ async function serve(config: Config): Promise<number> {
   log.info("Drained: {finished} job(s) finished, {requeued} requeued for the next start", {
     ...drained,
   });
+  await instances?.stop();
   // Before the database closes: the final metrics push still reads its size.
   await telemetry.shutdown();
   space?.stop();
@@ -469,6 +507,52 @@ async function keys(config: Config, args: string[]): Promise<number> {
     return await runKeysCommand(db, args);
   } finally {
     await closeDatabase(db);
+  }
+}
+
+/**
+ * `copy-to-postgres`: the way up from one machine (docs/scaling.md). The
+ * source is opened with its process lock, so a serving instance must be
+ * stopped first (one line says so); the target must be empty. Progress and
+ * the verification go to stdout, a failure is one line on stderr.
+ */
+async function copyToPostgres(config: Config): Promise<number> {
+  if (config.databaseUrl === undefined) {
+    console.error("copy-to-postgres needs REPORTD_DATABASE_URL: the empty PostgreSQL database");
+    return 1;
+  }
+  const problem = databasePermissionProblem(config.databaseUrl);
+  if (problem !== undefined) {
+    console.error(problem);
+    return 1;
+  }
+  try {
+    await Deno.stat(config.databasePath);
+  } catch {
+    console.error(`There is no SQLite database at ${config.databasePath} (REPORTD_DB)`);
+    return 1;
+  }
+  const opened: Database[] = [];
+  try {
+    const source = await openDatabase(config.databasePath);
+    opened.push(source);
+    const target = await openDatabase(config.databaseUrl, { poolSize: 2 });
+    opened.push(target);
+    console.log(`Copying ${source.location} into ${target.location}`);
+    const copied = await copyDatabase(source, target, {
+      onTable: ({ table, rows, sha256 }) =>
+        console.log(`  ${table.padEnd(17)} ${String(rows).padStart(9)} rows  sha256 ${sha256}`),
+    });
+    const rows = copied.reduce((sum, table) => sum + table.rows, 0);
+    console.log(`Copied and verified ${rows} rows in ${copied.length} tables`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof StorageError) && !(error instanceof CopyError)) throw error;
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    console.error(`copy-to-postgres: ${error.message}${cause}`);
+    return 1;
+  } finally {
+    for (const db of opened) await closeDatabase(db);
   }
 }
 

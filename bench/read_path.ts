@@ -1,24 +1,38 @@
 /**
- * Read-path benchmark: throughput of `GET /v1/reports/{id}` with telemetry
- * off and on, measured in the same run, against the issue's budget (logging,
- * metrics and tracing together cost at most 15% of the throughput).
+ * Read-path benchmark: throughput of `GET /v1/reports/{id}` as `main.ts serve`
+ * ships it and as the app runs with telemetry off and on, next to a bare
+ * `Deno.serve`, measured in the same run, against issue 15's goals:
  *
- * Each mode of bench/read_path_server.ts (bare `Deno.serve`, telemetry off,
- * on, on without access lines, on with OTLP export) runs as a process of its
- * own on loopback, and
+ * 1. `shipped` (the real `main.ts serve` process with its defaults: the
+ *    connection guard, access lines, metrics and spans, rate limiting with a
+ *    limit too high to refuse, no API keys) at least 0.5x `bare`;
+ * 2. `on` (telemetry) costs at most 15% of `off`;
+ * 3. `healthz` (`GET /healthz` of the same shipped process) at least 0.8x
+ *    `bare`;
+ * 4. p99 under 5 ms for `shipped`.
+ *
+ * `shipped` and `healthz` run `deno run -P main.ts serve` as a subprocess;
+ * the other modes of bench/read_path_server.ts (bare `Deno.serve`, telemetry
+ * off, on, on without access lines, on with OTLP export) run the app in a
+ * harness process of their own, on loopback, and
  * `wrk` (Debian's `wrk` package: one C thread, so it takes one core and the
  * server the other) loads it with 32 connections. The modes take turns for
  * several rounds, so a slow moment of the machine hits them alike; the
  * median round counts.
  *
  * Usage: deno task bench:read-path [--seconds=10] [--rounds=3] [--connections=32]
- *   [--modes=bare,off,on,quiet,otlp] [--database=sqlite|postgres|postgres://...]
+ *   [--modes=bare,shipped,healthz,off,on,quiet,otlp] [--database=sqlite|postgres|postgres://...]
  * Results: docs/benchmarks.md. Timings belong here, never in tests.
  *
  * @module
  */
 import { benchDatabase, databaseChoice } from "./database.ts";
-import { type Mode, MODES } from "./read_path_server.ts";
+import { MODES as HARNESS_MODES } from "./read_path_server.ts";
+import { startShipped } from "./shipped_server.ts";
+
+/** Every mode: the harness's, plus the shipped process on two paths. */
+const MODES = [...HARNESS_MODES, "shipped", "healthz"] as const;
+type Mode = (typeof MODES)[number];
 
 interface Options {
   seconds: number;
@@ -45,7 +59,7 @@ function parseOptions(args: string[]): Options {
     seconds: 10,
     rounds: 3,
     connections: 32,
-    modes: [...MODES],
+    modes: ["bare", "shipped", "healthz", "off", "on", "quiet"],
     database: databaseChoice(args),
   };
   for (const arg of args) {
@@ -82,8 +96,14 @@ function startSinkCollector(): Deno.HttpServer<Deno.NetAddr> {
   });
 }
 
-async function startBenchServer(mode: Mode, dir: string, collector: string, database: string) {
+async function startBenchServer(
+  mode: Mode,
+  dir: string,
+  collector: string,
+  database: string,
+): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
   const postgres = await benchDatabase(database);
+  if (mode === "shipped" || mode === "healthz") return shippedTarget(mode, postgres);
   const location = postgres?.url ?? `${dir}/${mode}-${crypto.randomUUID()}.db`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-P=test", SERVER, mode, location, collector],
@@ -116,6 +136,25 @@ async function startBenchServer(mode: Mode, dir: string, collector: string, data
       child.kill("SIGTERM");
       await child.status;
       await drained;
+      await postgres?.[Symbol.asyncDispose]();
+    },
+  };
+}
+
+async function shippedTarget(
+  mode: "shipped" | "healthz",
+  postgres: ({ url: string } & AsyncDisposable) | undefined,
+) {
+  const server = await startShipped(
+    postgres === undefined ? {} : { REPORTD_DATABASE_URL: postgres.url },
+  );
+  return {
+    pid: server.pid,
+    url: mode === "shipped"
+      ? `${server.baseUrl}/v1/reports/${server.reportId}`
+      : `${server.baseUrl}/healthz`,
+    async stop(): Promise<void> {
+      await server.stop();
       await postgres?.[Symbol.asyncDispose]();
     },
   };
@@ -180,6 +219,7 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const options = parseOptions(Deno.args);
   await requireWrk();
+  console.error(`load average: ${Deno.loadavg().map((n) => n.toFixed(2)).join(", ")}`);
   const dir = await Deno.makeTempDir({ prefix: "reportd-bench-" });
   const collector = startSinkCollector();
   const results = new Map<Mode, Measurement[]>(MODES.map((mode) => [mode, []]));
@@ -236,6 +276,34 @@ async function main(): Promise<void> {
         (errors > 0 ? ` ${errors} errors` : ""),
     );
   }
+  printGoals(results);
+}
+
+/** Issue 15's goals 1 to 4, each a median of per-round ratios (rounds alternate modes). */
+function printGoals(results: Map<Mode, Measurement[]>): void {
+  const ratio = (mode: Mode, base: Mode): number => {
+    const a = results.get(mode)!, b = results.get(base)!;
+    const rounds = Math.min(a.length, b.length);
+    if (rounds === 0) return NaN;
+    return median(
+      Array.from({ length: rounds }, (_, i) => a[i].requestsPerSecond / b[i].requestsPerSecond),
+    );
+  };
+  const p99 = (mode: Mode) => median(results.get(mode)!.map((m) => m.p99Ms));
+  const verdict = (met: boolean) => (met ? "met" : "NOT met");
+  const shipped = ratio("shipped", "bare");
+  const telemetry = 1 - ratio("on", "off");
+  const healthz = ratio("healthz", "bare");
+  console.log("\nGoals (median of per-round ratios):");
+  console.log(`1. shipped / bare = ${shipped.toFixed(2)} (>= 0.5: ${verdict(shipped >= 0.5)})`);
+  console.log(
+    `2. telemetry cost (1 - on / off) = ${(telemetry * 100).toFixed(1)}% ` +
+      `(<= 15%: ${verdict(telemetry <= 0.15)})`,
+  );
+  console.log(`3. healthz / bare = ${healthz.toFixed(2)} (>= 0.8: ${verdict(healthz >= 0.8)})`);
+  console.log(
+    `4. shipped p99 = ${p99("shipped").toFixed(2)} ms (< 5 ms: ${verdict(p99("shipped") < 5)})`,
+  );
 }
 
 if (import.meta.main) await main();

@@ -9,6 +9,7 @@ import type { Database } from "./mod.ts";
 import type { ListOptions, ReportRecord, ReportStatus, StoredSeries } from "./types.ts";
 
 export type { JsonObject, ListOptions, ReportRecord, ReportStatus, StoredSeries } from "./types.ts";
+export { REPORTS_CHANNEL } from "./types.ts";
 
 /**
  * Inserts a report and, when given, its series, in one transaction: a reader
@@ -44,7 +45,11 @@ export function getReportOwner(db: Database, id: string): Promise<string | null 
   return db.repositories.getReportOwner(id);
 }
 
-/** Deletes a report, its series, job and raw upload. Returns whether it existed. */
+/**
+ * Deletes a report, its series, job and raw upload. Returns whether it
+ * existed; when it did, {@linkcode REPORTS_CHANNEL} announces its id to every
+ * process using the database once the delete is committed.
+ */
 export function deleteReport(db: Database, id: string): Promise<boolean> {
   return db.repositories.deleteReport(id);
 }

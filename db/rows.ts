@@ -8,6 +8,7 @@
 import type {
   ApiKeyRecord,
   ClaimedJob,
+  JobFormat,
   JobLease,
   JsonObject,
   ReportRecord,
@@ -100,13 +101,14 @@ export function toFloat64Array(bytes: Uint8Array): Float64Array {
 export interface JobRow {
   report_id: string;
   upload_id: string;
-  format: "csv" | "json";
+  format: JobFormat;
   /** PostgreSQL's bigint may come back as a string. */
   bytes: number | string;
   attempts: number;
   name_from_body: number;
   traceparent: string | null;
   import_source: string | null;
+  parse_options: string | null;
 }
 
 /** A claimed job from its row (with `attempts` already counting this claim) and lease. */
@@ -120,6 +122,7 @@ export function toClaimedJob(row: JobRow, lease: JobLease): ClaimedJob {
     nameFromBody: row.name_from_body === 1,
     traceparent: row.traceparent,
     importSource: row.import_source === null ? null : JSON.parse(row.import_source),
+    parseOptions: row.parse_options === null ? null : JSON.parse(row.parse_options),
     lease,
   };
 }

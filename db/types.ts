@@ -63,7 +63,7 @@ export interface ListOptions {
 export interface ClaimedJob {
   reportId: string;
   uploadId: string;
-  format: "csv" | "json";
+  format: JobFormat;
   /** Size of the raw upload. */
   bytes: number;
   /** Attempts including this one, counted across every instance. */
@@ -74,6 +74,8 @@ export interface ClaimedJob {
   traceparent: string | null;
   /** For an import job, the provider source to fetch (instead of an upload). */
   importSource: JsonObject | null;
+  /** The client's parse options (`?delimiter=` and the others), or null. */
+  parseOptions: JsonObject | null;
   /**
    * The fencing token of this claim: completing, failing, requeueing and
    * renewing succeed only while the job still carries it. A new claim (after
@@ -100,15 +102,20 @@ export interface ClaimOptions {
   leaseMs: number;
 }
 
+/** How a job's bytes are encoded. */
+export type JobFormat = "csv" | "json" | "ndjson" | "parquet";
+
 /** A job to create together with its report. */
 export interface NewJob {
   uploadId: string;
-  format: "csv" | "json";
+  format: JobFormat;
   bytes: number;
   nameFromBody: boolean;
   traceparent?: string;
   /** For an import job: the provider source; the upload is then empty. */
   importSource?: JsonObject;
+  /** The client's parse options, when it gave any. */
+  parseOptions?: JsonObject;
 }
 
 /** An Idempotency-Key to record with a new report. */
@@ -183,6 +190,13 @@ export interface SweepOptions {
    * (SQLite's process lock), at start.
    */
   everything?: boolean;
+  /**
+   * Jobs the sweeping instance is running right now: their leases are left
+   * to its heartbeat (a late beat of a living instance is no reason to take
+   * its job away). A job it holds but no longer runs (its completion failed)
+   * is swept like anyone's.
+   */
+  running?: readonly string[];
 }
 
 /** An API key as stored. */
@@ -208,6 +222,16 @@ export interface CachedAnswer {
   fetchedAt: string;
   /** ISO-8601 UTC; after it the answer is stale. */
   expiresAt: string;
+}
+
+/** Options for `heartbeatInstance`. */
+export interface HeartbeatOptions {
+  /** This instance's id (the jobs' `locked_by`). */
+  id: string;
+  /** Now, ISO-8601 UTC. */
+  now: string;
+  /** Instances whose last heartbeat is older than this are no longer alive; ISO-8601 UTC. */
+  staleBefore: string;
 }
 
 /** What `migrateDatabase` did. */
@@ -267,6 +291,9 @@ export interface Repositories {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   hasApiKeys(): Promise<boolean>;
   revokeApiKey(id: string, now: string): Promise<boolean>;
+  // Live instances.
+  heartbeatInstance(options: HeartbeatOptions): Promise<number>;
+  removeInstance(id: string): Promise<void>;
   // The upstream cache.
   getCachedAnswer(provider: string, key: string): Promise<CachedAnswer | undefined>;
   putCachedAnswer(provider: string, entry: CachedAnswer & { key: string }): Promise<void>;
@@ -311,3 +338,9 @@ export interface SpaceResult {
 
 /** The notification channel on which queued jobs are announced to every instance. */
 export const JOBS_CHANNEL = "reportd_jobs";
+
+/**
+ * The notification channel on which deleted reports are announced (payload:
+ * the report id), so every instance drops them from its in-memory caches.
+ */
+export const REPORTS_CHANNEL = "reportd_reports";

@@ -12,7 +12,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Database } from "../db/mod.ts";
 import type { Config } from "../services/config.ts";
 import { AppError } from "../services/errors.ts";
-import { type ReportsContext, seriesBytes } from "../services/reports.ts";
+import { type ReportsContext, seriesBytes, watchDeletions } from "../services/reports.ts";
 import { UploadSlots } from "../services/uploads.ts";
 import { ReportCache } from "../services/report_cache.ts";
 import type { Importer } from "../services/imports.ts";
@@ -90,7 +90,13 @@ export interface SecurityOptions {
   /** Believe `X-Forwarded-For` for the client address. */
   trustProxy?: boolean;
   /** Per-client budgets; without them nothing is rate-limited. */
-  rateLimits?: { read: RateLimit; write: RateLimit; maxBuckets?: number };
+  rateLimits?: {
+    read: RateLimit;
+    write: RateLimit;
+    maxBuckets?: number;
+    /** This instance's share of the budgets (1/N of N live instances; default 1). */
+    share?: () => number;
+  };
   /** Exact origins allowed by CORS. */
   corsOrigins?: readonly string[];
   /** Send `Strict-Transport-Security`. */
@@ -186,6 +192,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     space: deps.space,
     now: deps.now,
   };
+  // Caches are per instance; deletes on any instance reach them through the
+  // database. The app lives as long as its database: never unsubscribed.
+  watchDeletions(reports);
   registerReportRoutes(app, { reports });
   registerCompareRoutes(app, { reports });
   if (deps.importer !== undefined) registerProviderRoutes(app, { importer: deps.importer });

@@ -13,9 +13,16 @@ import { currentTraceparent } from "../services/telemetry/tracing.ts";
 import { seriesToCsv } from "../services/series/csv_out.ts";
 import { seriesToJson, seriesToUplot } from "../services/series/json_out.ts";
 import { parseTimestamp } from "../services/series/timestamps.ts";
-import { ColumnarUploadSchema, RowUploadSchema } from "../services/series/upload_schema.ts";
+import {
+  ColumnarUploadSchema,
+  PandasRecordsSchema,
+  PandasSplitSchema,
+  RowUploadSchema,
+} from "../services/series/upload_schema.ts";
 import { ImportRequestSchema } from "../services/providers/import_schema.ts";
 import type { Series, UploadFormat } from "../services/series/types.ts";
+import { validateParseOptions } from "../services/series/dialect.ts";
+import { CONTENT_ENCODINGS, type ContentEncoding } from "../services/uploads.ts";
 import { parseTransform, type Transform } from "../services/series/transforms.ts";
 import { readSeriesView } from "../services/reports/series_view.ts";
 import { fieldErrors, problemObject, slugForKind } from "./middleware/problem.ts";
@@ -69,7 +76,26 @@ const createReportRoute = createRoute({
           }),
         },
         "application/json": {
-          schema: z.union([ColumnarUploadSchema, RowUploadSchema, ImportRequestSchema]),
+          schema: z.union([
+            ColumnarUploadSchema,
+            RowUploadSchema,
+            PandasRecordsSchema,
+            PandasSplitSchema,
+            ImportRequestSchema,
+          ]),
+        },
+        "application/x-ndjson": {
+          schema: z.string().meta({
+            description: "One JSON object per line, keys as in pandas' orient=records",
+            example: '{"Date":"2020-01-10","Close":1.5}\n{"Date":"2020-01-11","Close":null}\n',
+          }),
+        },
+        "application/vnd.apache.parquet": {
+          schema: z.string().meta({
+            format: "binary",
+            description: "A TIMESTAMP or DATE column and numeric columns; Snappy, gzip, " +
+              "Zstandard, Brotli or LZ4. Other column types are named in a 422",
+          }),
         },
       },
     },
@@ -89,7 +115,7 @@ const createReportRoute = createRoute({
         "header is malformed",
     ),
     413: problemContent("The body, or its number of lines, exceeds the limit"),
-    415: problemContent("The content type is not text/csv or application/json"),
+    415: problemContent("The content type or the Content-Encoding is not supported"),
     422: problemContent(
       "Visibly unusable (bad CSV header, no data rows, not a JSON object), or an " +
         "Idempotency-Key reused with a different body",
@@ -191,10 +217,20 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
       "header",
     );
     const length = c.req.header("content-length");
+    const parse = validateParseOptions({
+      delimiter: query.delimiter,
+      decimal: query.decimal,
+      thousands: query.thousands,
+      timeColumn: query.time_column,
+      dateFormat: query.date_format,
+      timezone: query.timezone,
+    });
     const { report, replayed } = await reports.createReport(context, {
       body: c.req.raw.body,
       format: uploadFormat(c),
       name: query.name,
+      parse,
+      contentEncoding: contentEncoding(c),
       declaredBytes: length === undefined ? undefined : Number(length),
       idempotencyKey: headers["idempotency-key"],
       // Our server span (a child of the caller's, if any): the job's span links to it.
@@ -314,20 +350,41 @@ function selfLink(id: string): string {
 const MEDIA_TYPES: Record<string, UploadFormat> = {
   "text/csv": "csv",
   "application/json": "json",
+  "application/x-ndjson": "ndjson",
+  "application/vnd.apache.parquet": "parquet",
 };
 
-/** Rejects anything but UTF-8 CSV or JSON before a byte of the body is read. */
+/** Rejects unknown media types and encodings before a byte of the body is read. */
 async function requireUploadFormat(c: Context, next: () => Promise<void>): Promise<void> {
   uploadFormat(c);
+  contentEncoding(c);
   await next();
+}
+
+/** The upload's Content-Encoding; anything but gzip, br or identity is a 415 (RFC 9110). */
+function contentEncoding(c: Context): ContentEncoding | undefined {
+  const header = c.req.header("content-encoding");
+  if (header === undefined) return undefined;
+  const value = header.trim().toLowerCase();
+  if (!(CONTENT_ENCODINGS as readonly string[]).includes(value)) {
+    throw new AppError(
+      "unsupported_media_type",
+      `Content-Encoding ${JSON.stringify(header)} is not supported; send gzip, br or none`,
+    );
+  }
+  return value as ContentEncoding;
 }
 
 // Strict on purpose: each parameter once, well-formed, and only those that
 // mean something here (`charset`, which must be UTF-8, and CSV's `header`).
 // A lenient parser is where two components start to disagree about a body.
+// CSV may say utf-16: Excel's "Unicode text" is UTF-16 with a byte order
+// mark, and the mark (not the label) decides how it is decoded.
 const MEDIA_TYPE_PARAMETERS: Record<UploadFormat, Record<string, RegExp>> = {
-  csv: { charset: /^utf-8$/, header: /^(present|absent)$/ },
+  csv: { charset: /^(utf-8|utf-16|utf-16le|utf-16be)$/, header: /^(present|absent)$/ },
   json: { charset: /^utf-8$/ },
+  ndjson: { charset: /^utf-8$/ },
+  parquet: {},
 };
 
 function uploadFormat(c: Context): UploadFormat {
@@ -347,7 +404,8 @@ function uploadFormat(c: Context): UploadFormat {
     throw new AppError(
       "unsupported_media_type",
       `Content-Type ${JSON.stringify(header)} is not supported; ` +
-        "send text/csv or application/json in UTF-8",
+        "send text/csv, application/json, application/x-ndjson or " +
+        "application/vnd.apache.parquet",
     );
   }
   return format;

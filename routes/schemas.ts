@@ -163,6 +163,39 @@ const SummarySchema = z.object({
   }),
 }).meta({ id: "Summary" });
 
+/** How an upload was read: `source.dialect`. */
+export const SourceDialectSchema = z.object({
+  encoding: z.string().optional().meta({
+    description: "Text encoding from the byte order mark: utf-8, utf-8-bom, utf-16le or " +
+      "utf-16be (text formats)",
+    example: "utf-8",
+  }),
+  delimiter: z.string().optional().meta({ description: "CSV field separator", example: ";" }),
+  decimal: z.string().optional().meta({ description: "CSV decimal mark", example: "," }),
+  thousands: z.string().nullable().optional().meta({
+    description: "CSV thousands separator, or null",
+  }),
+  shape: z.string().optional().meta({
+    description: "JSON layout: columnar, points, records, split (pandas `orient` names) or " +
+      "ndjson",
+    example: "records",
+  }),
+  time_column: z.string().meta({ description: "Where the times came from", example: "Date" }),
+  time_format: z.string().meta({
+    description: "`iso8601/epoch`, the strftime pattern used, or `parquet` (typed column)",
+    example: "%d.%m.%Y",
+  }),
+  timezone: z.string().nullable().meta({
+    description: "IANA zone applied to times without an offset",
+    example: "Europe/Berlin",
+  }),
+  detected: z.array(z.string()).meta({
+    description: "Which fields were detected rather than given as parameters",
+    example: ["delimiter", "decimal", "time_column", "time_format"],
+  }),
+  notes: z.array(z.string()).optional().meta({ description: "What was guessed, in words" }),
+}).meta({ id: "SourceDialect" });
+
 /** A report resource. */
 export const ReportSchema = z.object({
   id: z.string().meta({ format: "uuid", example: "0190f5b8-3c4e-7a1b-8f00-5c2d9e6b1a20" }),
@@ -171,7 +204,11 @@ export const ReportSchema = z.object({
   created_at: isoTime,
   updated_at: isoTime,
   source: z.union([
-    z.object({ kind: z.literal("upload"), format: z.enum(["csv", "json"]) }),
+    z.object({
+      kind: z.literal("upload"),
+      format: z.enum(["csv", "json", "ndjson", "parquet"]),
+      dialect: SourceDialectSchema.optional(),
+    }),
     z.object({
       kind: z.literal("provider"),
       provider: z.enum(["stooq", "url"]),
@@ -183,6 +220,7 @@ export const ReportSchema = z.object({
       cache: z.enum(["hit", "miss", "stale"]).nullable().meta({
         description: "Whether the upstream cache answered; null until fetched",
       }),
+      dialect: SourceDialectSchema.optional(),
     }),
   ]),
   rows: RowCountsSchema.nullable(),
@@ -257,6 +295,13 @@ export const CreateHeadersSchema = z.object({
         "(200) for 24 hours; the same key with another body is a 422",
       example: "upload-2026-11-27-001",
     }),
+  "content-encoding": z.string().optional().meta({
+    param: { name: "content-encoding", in: "header" },
+    description: "`gzip` or `br` (or `identity`): decompressed while it streams; the size " +
+      "and row limits apply to the decompressed bytes, so a small bomb is a 413 early. " +
+      "Anything else is a 415",
+    example: "gzip",
+  }),
 });
 
 /** Query of `POST /v1/reports`. */
@@ -265,6 +310,46 @@ export const CreateQuerySchema = z.object({
     param: { name: "name", in: "query" },
     description: "Report name (1..200 characters); for JSON it wins over the body's name",
     example: "AVGO daily close",
+  }),
+  delimiter: z.string().max(8).optional().meta({
+    param: { name: "delimiter", in: "query" },
+    description: "CSV field separator: `,` `;` `|` or `tab`. Detected from the first lines " +
+      "when absent",
+    example: ";",
+  }),
+  decimal: z.string().max(8).optional().meta({
+    param: { name: "decimal", in: "query" },
+    description: "CSV decimal mark, `.` or `,`. A decimal comma is detected in `;` and TAB " +
+      "files when no value has a decimal point",
+    example: ",",
+  }),
+  thousands: z.string().max(8).optional().meta({
+    param: { name: "thousands", in: "query" },
+    description: "CSV thousands separator to drop from numbers: `,` `.` `'` or a space " +
+      '(`"1,234.50"` with `thousands=,`)',
+    example: ",",
+  }),
+  time_column: z.string().max(200).optional().meta({
+    param: { name: "time_column", in: "query" },
+    description: "The time column (CSV, Parquet) or key (JSON records, split, NDJSON). " +
+      "Default: the first named timestamp, time, date, datetime or t in any case, else the " +
+      "first column when 95% of its first 1,000 cells read as times",
+    example: "Date",
+  }),
+  date_format: z.string().max(100).optional().meta({
+    param: { name: "date_format", in: "query" },
+    description: "strftime-style pattern of the times: %Y %m %d %H %M %S %f %z %b and %%. " +
+      "Without it, ISO-8601 and epoch numbers are read, and common day-first or month-first " +
+      "patterns are detected when only one fits; an ambiguous one (03/04/2020) is a 422 " +
+      "naming this parameter",
+    example: "%d.%m.%Y %H:%M",
+  }),
+  timezone: z.string().max(64).optional().meta({
+    param: { name: "timezone", in: "query" },
+    description: "IANA zone of date-times written without an offset. At DST changes a " +
+      "repeated time is the earlier instant and a skipped time moves forward by the gap " +
+      "(RFC 5545, Temporal 'compatible'). Dates without a time stay UTC midnight",
+    example: "Europe/Berlin",
   }),
 });
 

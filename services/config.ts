@@ -111,8 +111,13 @@ export interface SecurityConfig {
   hsts: boolean;
   /** Longest time to receive a request's head, in ms (0: no connection guard). */
   headersTimeoutMs: number;
-  /** A connection with no bytes either way for this long is closed, in ms. */
+  /** A connection with no request in flight for this long is closed, in ms. */
   idleTimeoutMs: number;
+  /**
+   * Connections open at once; more are closed as soon as accepted. Undefined:
+   * derived from the open-file limit (services/connection_guard.ts).
+   */
+  maxConnections: number | undefined;
   /** Time a request body gets before the minimum rate applies, in ms. */
   bodyTimeoutMs: number;
   /** Each byte received extends the body deadline by 1/rate seconds (0: no extension). */
@@ -242,6 +247,10 @@ export const ENVIRONMENT_VARIABLES = {
   REPORTD_HSTS: { default: "false", description: "Send Strict-Transport-Security" },
   REPORTD_HEADERS_TIMEOUT: { default: "10s", description: "Time to send a request head (0: off)" },
   REPORTD_IDLE_TIMEOUT: { default: "60s", description: "Close connections silent this long" },
+  REPORTD_MAX_CONNECTIONS: {
+    default: "",
+    description: "Connections open at once (default: free descriptors - 128, at most 1024)",
+  },
   REPORTD_BODY_TIMEOUT: { default: "30s", description: "Time a request body gets at first" },
   REPORTD_BODY_MIN_RATE: { default: "16384", description: "Bytes/s that extend the body time" },
   REPORTD_HANDLER_TIMEOUT: { default: "30s", description: "Longest handler time, uploads aside" },
@@ -468,6 +477,7 @@ const ConfigSchema = z.object({
   REPORTD_HSTS: booleanSetting(),
   REPORTD_HEADERS_TIMEOUT: durationSetting(),
   REPORTD_IDLE_TIMEOUT: durationSetting().pipe(z.number().min(1000, "expected at least 1s")),
+  REPORTD_MAX_CONNECTIONS: integerSetting(1, 10_000_000).optional(),
   REPORTD_BODY_TIMEOUT: durationSetting().pipe(z.number().min(1000, "expected at least 1s")),
   REPORTD_BODY_MIN_RATE: integerSetting(0, 1024 * MIB),
   REPORTD_HANDLER_TIMEOUT: durationSetting().pipe(z.number().min(1000, "expected at least 1s")),
@@ -505,6 +515,7 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
       "REPORTD_STOOQ_API_KEY",
       "OTEL_EXPORTER_OTLP_ENDPOINT",
       "REPORTD_API_KEYS_FILE",
+      "REPORTD_MAX_CONNECTIONS",
       "REPORTD_DATABASE_URL",
     ]
   ) {
@@ -576,6 +587,7 @@ export function loadConfig(env: Partial<Record<string, string>>): Config {
       hsts: values.REPORTD_HSTS,
       headersTimeoutMs: values.REPORTD_HEADERS_TIMEOUT,
       idleTimeoutMs: values.REPORTD_IDLE_TIMEOUT,
+      maxConnections: values.REPORTD_MAX_CONNECTIONS,
       bodyTimeoutMs: values.REPORTD_BODY_TIMEOUT,
       bodyMinBytesPerSecond: values.REPORTD_BODY_MIN_RATE,
       handlerTimeoutMs: values.REPORTD_HANDLER_TIMEOUT,

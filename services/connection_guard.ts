@@ -1,34 +1,40 @@
 /**
- * A connection guard in front of `Deno.serve`: request-head and idle
- * timeouts, which Deno's HTTP server does not have.
+ * A connection guard for `Deno.serve`: request-head and idle timeouts, which
+ * Deno's HTTP server does not have, a cap on open connections, and an accept
+ * loop that survives running out of file descriptors.
  *
  * `Deno.serve` (hyper underneath) waits for a request head for as long as the
  * client likes: a client that sends a header line every few seconds, or opens
  * a connection and sends nothing, holds a socket and its buffers forever. A
- * few thousand of those (a slow-loris attack) exhaust file descriptors and
- * every other client is refused. `Deno.serve` offers no option against that,
- * and the handler only runs once the head is complete, so middleware cannot
- * see it either.
+ * few thousand of those (a slow-loris attack) exhaust file descriptors, and
+ * `Deno.serve`'s accept loop then dies with `Too many open files`.
  *
- * So the public socket is ours: each accepted connection is spliced, byte for
- * byte, to the real server listening on an ephemeral loopback port, and the
- * guard watches the client's bytes for the end of each request head
- * (`\r\n\r\n`). A head must be complete `headersTimeoutMs` after it started
- * (for a new connection: after it was accepted), and a connection with no
- * bytes in either direction for `idleTimeoutMs` is closed. Neither holds a
- * worker: the guard is a few promises per connection on the main thread, and
- * nothing reaches the job pool before a whole upload is stored.
+ * So the guard owns the listening socket and the accept loop, and hands each
+ * accepted connection to hyper on its own (`serveHttpOnConnection`, the
+ * per-connection twin of the listener entry point `Deno.serve` is built on;
+ * decision 0020 says why it is used and what guards against it changing). The guard
+ * never touches a byte: it learns that a request head is complete when the
+ * handler is called (hyper calls it exactly then, for HTTP/1 and HTTP/2
+ * alike), and that an exchange is over when the response has been sent
+ * (`info.completed`). From that it keeps one deadline per connection:
  *
- * The guard does not parse HTTP beyond that. A request's head ends at the
- * first blank line after the server last answered; the server answering
- * (other than an interim `100 Continue`) makes the next client bytes a new
- * head. HTTP/2 with prior knowledge switches the connection to a plain splice
- * with the idle timeout only. Bodies are the application's business: the
- * upload path has its own deadline (services/uploads.ts).
+ * - accepted, no request yet: a complete head within `headersTimeoutMs`
+ *   (and within `idleTimeoutMs`, when that is shorter);
+ * - a request in flight: no deadline here; the handler has its own
+ *   (`REPORTD_HANDLER_TIMEOUT`, and the upload's body deadline);
+ * - nothing in flight after an answer: the next complete head within
+ *   `idleTimeoutMs` (the keep-alive idle time).
  *
- * The real server sees every connection come from 127.0.0.1; the guard keeps
- * a map from its loopback port to the client's address and hands the handler
- * the client's, so logs and rate limits see the real peer.
+ * A connection past its deadline is closed at once (hyper's connection is
+ * cancelled, not drained). One sweep a quarter of the shorter timeout apart
+ * checks every connection, so a request costs two assignments and one
+ * `then`, not a timer.
+ *
+ * One descriptor per connection: the client's socket, which hyper reads
+ * directly. A connection beyond `maxConnections` is closed as soon as it is
+ * accepted and counted (`refused`), and an accept that fails for lack of
+ * descriptors (`EMFILE`, `ENFILE`) waits and retries, doubling the wait up to
+ * a second, instead of ending the loop.
  *
  * @module
  */
@@ -40,10 +46,15 @@ export interface GuardedServeOptions {
   hostname: string;
   /** Port (0 picks a free one). */
   port: number;
-  /** Longest time to receive a request head, in ms; 0 serves without a guard. */
+  /** Longest time to receive a request head, in ms; 0 serves with plain `Deno.serve`. */
   headersTimeoutMs: number;
-  /** A connection silent both ways this long is closed, in ms. */
+  /** A connection with nothing in flight this long is closed, in ms. */
   idleTimeoutMs: number;
+  /**
+   * Connections open at once; more are closed as soon as they are accepted
+   * (default 1,024; `main.ts` derives it with {@linkcode defaultMaxConnections}).
+   */
+  maxConnections?: number;
   /** Called once listening, with the public address. */
   onListen?: (addr: Deno.NetAddr) => void;
 }
@@ -56,21 +67,72 @@ export interface GuardedServer {
   shutdown(): Promise<void>;
   /** Connections open right now (for tests and metrics). */
   readonly connections: number;
+  /** Connections closed at once because `maxConnections` were open, since the start. */
+  readonly refused: number;
 }
 
 const log = getLogger(["reportd", "http", "guard"]);
 
-const BUFFER_BYTES = 32 * 1024;
-const HEAD_END = [13, 10, 13, 10];
-// The start of HTTP/2's connection preface ("PRI * HTTP/2.0..."); no HTTP/1
-// method is called PRI.
-const HTTP2_PREFIX = new TextEncoder().encode("PRI ");
-// "HTTP/1.1 1": an interim response (100 Continue); "101" would be an
-// upgrade, which reportd never answers.
-const INTERIM_RESPONSE = new TextEncoder().encode("HTTP/1.1 1");
+/**
+ * Descriptors kept free for everything that is not a client connection: the
+ * database and its WAL, worker threads, log output, outgoing fetches to
+ * providers and the collector.
+ */
+export const RESERVED_DESCRIPTORS = 128;
 
 /**
- * Serves `handler` like `Deno.serve`, behind a connection guard when
+ * The most descriptors {@linkcode freeDescriptors} counts, so the default cap
+ * is at most 1,024 connections: counting costs 10 to 100 us per descriptor at
+ * start (measured on the 2-core development machine), and a service that
+ * expects more clients at once sets `REPORTD_MAX_CONNECTIONS` (and
+ * `ulimit -n`) to match.
+ */
+export const MAX_COUNTED_DESCRIPTORS = 1024 + RESERVED_DESCRIPTORS;
+
+/**
+ * The default connection cap, from the descriptors this process can still
+ * open: all but {@linkcode RESERVED_DESCRIPTORS} of them, and at least half.
+ * Past that the server would fail to open its own files and sockets (a
+ * provider fetch, the collector) before it failed to accept, which is the
+ * wrong way round: a refused connection costs a client a retry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultMaxConnections } from "./connection_guard.ts";
+ * assert.equal(defaultMaxConnections(1152), 1024);
+ * assert.equal(defaultMaxConnections(200), 100);
+ * ```
+ */
+export function defaultMaxConnections(free: number): number {
+  return Math.max(Math.floor(free / 2), free - RESERVED_DESCRIPTORS);
+}
+
+/**
+ * How many more descriptors this process can open, up to `limit`: it opens
+ * the directory `dir` again and again until the open-file limit (`ulimit -n`)
+ * refuses, then closes them all. Deno has no `getrlimit`, and reading
+ * `/proc/self/limits` needs `--allow-all`; this needs read access to `dir`
+ * only. (Never count with the database file itself: closing any descriptor
+ * of a file drops the process's POSIX locks on it, SQLite's included.)
+ * Returns `limit` when `dir` cannot be opened. Call it once, at start,
+ * before the server accepts anything.
+ */
+export function freeDescriptors(dir: string, limit: number = MAX_COUNTED_DESCRIPTORS): number {
+  const files: Deno.FsFile[] = [];
+  try {
+    while (files.length < limit) files.push(Deno.openSync(dir));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== "EMFILE" && code !== "ENFILE") return limit;
+  } finally {
+    for (const file of files) file.close();
+  }
+  return files.length;
+}
+
+/**
+ * Serves `handler` like `Deno.serve`, behind the connection guard when
  * `headersTimeoutMs` is above 0.
  *
  * @example
@@ -97,55 +159,85 @@ export function serveGuarded(
       addr: server.addr,
       shutdown: () => server.shutdown(),
       connections: 0,
+      refused: 0,
     };
   }
   return new ConnectionGuard(options, handler);
 }
 
-interface Connection {
-  client: Deno.TcpConn;
-  upstream?: Deno.TcpConn;
-  /** When the current head started (accept, or its first byte); undefined between heads. */
-  headStarted: number | undefined;
-  /** Bytes of `\r\n\r\n` matched so far, across reads. */
-  matched: number;
-  phase: "head" | "awaiting-response" | "splice";
-  /** No client byte seen yet (the HTTP/2 preface can only come first). */
-  fresh: boolean;
-  lastActivity: number;
-  closed: boolean;
+/** The per-connection server `serveHttpOnConnection` returns. */
+interface ConnectionServer {
+  finished: Promise<void>;
+  shutdown(): Promise<void>;
 }
+
+type ServeOnConnection = (
+  connection: Deno.TcpConn,
+  signal: AbortSignal,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  onError: (error: unknown) => Response,
+  onListen: () => void,
+) => ConnectionServer;
+
+/**
+ * Deno's per-connection HTTP entry point, or an error saying what to do
+ * without it. It is internal (`Deno[Deno.internal]`), so it is looked up
+ * once and checked, and the guard's tests fail on a Deno that changed it.
+ */
+function serveOnConnection(): ServeOnConnection {
+  const deno = Deno as unknown as Record<symbol, Record<string, unknown> | undefined>;
+  const internal = deno[(Deno as unknown as { internal: symbol }).internal];
+  const serve = internal?.serveHttpOnConnection;
+  if (typeof serve !== "function") {
+    throw new Error(
+      `Deno ${Deno.version.deno} has no per-connection HTTP server, which the connection ` +
+        "guard needs; set REPORTD_HEADERS_TIMEOUT=0 to serve without head timeouts (behind a " +
+        "proxy that has them), or run the Deno version in the Dockerfile",
+    );
+  }
+  return serve as ServeOnConnection;
+}
+
+interface Connection {
+  readonly controller: AbortController;
+  server?: ConnectionServer;
+  /** Requests whose response has not been sent yet (HTTP/2 may have several). */
+  inFlight: number;
+  /** When the connection is closed unless a request head completes (Infinity: in flight). */
+  deadline: number;
+  /** A request was answered (the deadline is the idle one, not the first head's). */
+  answered: boolean;
+}
+
+// Longest wait between accepts while descriptors are exhausted.
+const MAX_ACCEPT_BACKOFF_MS = 1000;
 
 class ConnectionGuard implements GuardedServer {
   readonly #options: GuardedServeOptions;
+  readonly #handler: Deno.ServeHandler<Deno.NetAddr>;
+  readonly #serveOn: ServeOnConnection;
   readonly #listener: Deno.TcpListener;
-  readonly #inner: Deno.HttpServer<Deno.NetAddr>;
-  readonly #clients = new Map<number, Deno.NetAddr>();
+  readonly #maxConnections: number;
   readonly #open = new Set<Connection>();
-  readonly #tasks = new Set<Promise<void>>();
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #accepting: Promise<void>;
+  #refused = 0;
   #stopping = false;
 
   constructor(options: GuardedServeOptions, handler: Deno.ServeHandler<Deno.NetAddr>) {
     this.#options = options;
-    this.#inner = Deno.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      onListen: () => {},
-    }, (request, info) =>
-      handler(request, {
-        remoteAddr: this.#clients.get(info.remoteAddr.port) ?? info.remoteAddr,
-        completed: info.completed,
-      }));
+    this.#handler = handler;
+    this.#serveOn = serveOnConnection();
+    this.#maxConnections = options.maxConnections ?? MAX_COUNTED_DESCRIPTORS - RESERVED_DESCRIPTORS;
     this.#listener = Deno.listen({ hostname: options.hostname, port: options.port });
     // One sweep for all connections instead of a timer per connection that
-    // every chunk would have to reset. A quarter of the shorter timeout keeps
-    // the cut-off within 25% of the configured time.
+    // every request would have to reset. A quarter of the shorter timeout
+    // keeps the cut-off within 25% of the configured time.
     const period = Math.max(50, Math.min(options.headersTimeoutMs, options.idleTimeoutMs) / 4);
     this.#sweeper = setInterval(() => this.#sweep(), period);
     Deno.unrefTimer(Number(this.#sweeper));
     options.onListen?.(this.#listener.addr);
-    this.#track(this.#accept());
+    this.#accepting = this.#accept();
   }
 
   get addr(): Deno.NetAddr {
@@ -156,181 +248,134 @@ class ConnectionGuard implements GuardedServer {
     return this.#open.size;
   }
 
+  get refused(): number {
+    return this.#refused;
+  }
+
   async shutdown(): Promise<void> {
     if (!this.#stopping) {
       this.#stopping = true;
       this.#listener.close();
     }
-    // The real server finishes in-flight requests and closes its side of every
-    // connection; each splice then ends and closes the client's side.
-    await this.#inner.shutdown();
-    for (const connection of this.#open) {
-      if (connection.upstream === undefined) this.#close(connection, "shutdown");
-    }
-    await Promise.allSettled([...this.#tasks]);
+    await this.#accepting;
+    // Each connection's server finishes its in-flight requests, then closes;
+    // an idle one closes at once. The sweep keeps running meanwhile, so a
+    // client that never completes its head cannot hold the shutdown.
+    await Promise.allSettled([...this.#open].map((connection) => this.#drain(connection)));
     clearInterval(this.#sweeper);
   }
 
+  async #drain(connection: Connection): Promise<void> {
+    await connection.server?.shutdown().catch(() => {});
+    await connection.server?.finished.catch(() => {});
+  }
+
   async #accept(): Promise<void> {
-    try {
-      for await (const client of this.#listener) this.#track(this.#serve(client));
-    } catch (error) {
-      if (!this.#stopping) log.error("The listener failed: {error}", { error: String(error) });
+    let backoffMs = 0;
+    while (!this.#stopping) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+        backoffMs = 0;
+      } catch (error) {
+        if (this.#stopping) return;
+        // A peer that reset its connection before it was accepted (a load
+        // balancer's health check does this all the time) fails that one
+        // accept, not the listener: take the next one at once.
+        if (
+          error instanceof Deno.errors.NotConnected ||
+          error instanceof Deno.errors.ConnectionReset ||
+          error instanceof Deno.errors.ConnectionAborted
+        ) continue;
+        backoffMs = Math.min(MAX_ACCEPT_BACKOFF_MS, Math.max(10, backoffMs * 2));
+        // Out of descriptors (the kernel keeps the connection queued until an
+        // accept succeeds): back off, never give up the listener.
+        if (backoffMs === 10 || backoffMs === MAX_ACCEPT_BACKOFF_MS) {
+          log.warn("Accepting a connection failed ({error}); retrying in {ms} ms", {
+            error: (error as { code?: string }).code ?? String(error),
+            ms: backoffMs,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        continue;
+      }
+      if (this.#open.size >= this.#maxConnections) {
+        this.#refused++;
+        closeQuietly(conn);
+        continue;
+      }
+      this.#serve(conn);
     }
   }
 
-  #track(task: Promise<void>): void {
-    this.#tasks.add(task);
-    task.finally(() => this.#tasks.delete(task));
-  }
-
-  async #serve(client: Deno.TcpConn): Promise<void> {
+  #serve(conn: Deno.TcpConn): void {
+    const { headersTimeoutMs, idleTimeoutMs } = this.#options;
     const connection: Connection = {
-      client,
-      headStarted: performance.now(),
-      matched: 0,
-      phase: "head",
-      fresh: true,
-      lastActivity: performance.now(),
-      closed: false,
+      controller: new AbortController(),
+      inFlight: 0,
+      deadline: performance.now() + Math.min(headersTimeoutMs, idleTimeoutMs),
+      answered: false,
     };
+    const onSent = () => {
+      connection.answered = true;
+      if (--connection.inFlight === 0) connection.deadline = performance.now() + idleTimeoutMs;
+    };
+    const handler = this.#handler;
     this.#open.add(connection);
-    let port: number | undefined;
     try {
-      const upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#inner.addr.port });
-      connection.upstream = upstream;
-      // Swept while connecting: #close in finally closes the new socket too.
-      if (connection.closed) return;
-      port = upstream.localAddr.port;
-      this.#clients.set(port, client.remoteAddr);
-      client.setNoDelay(true);
-      upstream.setNoDelay(true);
-      await Promise.all([
-        this.#pump(connection, client, upstream, "client"),
-        this.#pump(connection, upstream, client, "server"),
-      ]);
+      conn.setNoDelay(true);
+      connection.server = this.#serveOn(
+        conn,
+        connection.controller.signal,
+        (request, info) => {
+          connection.inFlight++;
+          connection.deadline = Infinity;
+          info.completed.then(onSent, onSent);
+          return handler(request, info);
+        },
+        onHandlerError,
+        () => {},
+      );
     } catch (error) {
-      log.debug("Connection from {address} failed: {error}", {
-        address: client.remoteAddr.hostname,
-        error: String(error),
-      });
-    } finally {
-      this.#close(connection, "done");
-      if (port !== undefined && this.#clients.get(port) === client.remoteAddr) {
-        this.#clients.delete(port);
-      }
+      // The socket was reset between accept and here.
+      log.debug("Cannot serve a connection: {error}", { error: String(error) });
       this.#open.delete(connection);
-    }
-  }
-
-  // Copies one direction until EOF; the client's bytes are watched for the
-  // end of each request head, the server's for the start of an answer.
-  async #pump(
-    connection: Connection,
-    from: Deno.TcpConn,
-    to: Deno.TcpConn,
-    side: "client" | "server",
-  ): Promise<void> {
-    const buffer = new Uint8Array(BUFFER_BYTES);
-    try {
-      while (!connection.closed) {
-        const read = await from.read(buffer);
-        if (read === null) break;
-        const chunk = buffer.subarray(0, read);
-        connection.lastActivity = performance.now();
-        if (side === "client") this.#watchClient(connection, chunk);
-        else this.#watchServer(connection, chunk);
-        await writeAll(to, chunk);
-      }
-      // Half-close: a client done sending still gets its answer.
-      if (!connection.closed) await to.closeWrite().catch(() => {});
-    } catch {
-      this.#close(connection, "error");
-    }
-    if (side === "server") this.#close(connection, "done");
-  }
-
-  #watchClient(connection: Connection, chunk: Uint8Array): void {
-    if (connection.phase === "splice") return;
-    if (connection.phase === "awaiting-response") {
-      // Body bytes, or the next pipelined request: the server's answer
-      // decides (#watchServer).
+      closeQuietly(conn);
       return;
     }
-    connection.headStarted ??= performance.now();
-    if (connection.fresh) {
-      connection.fresh = false;
-      if (startsWith(chunk, HTTP2_PREFIX)) {
-        // HTTP/2 with prior knowledge: frames, not heads; only idleness counts.
-        connection.phase = "splice";
-        connection.headStarted = undefined;
-        return;
-      }
-    }
-    for (const byte of chunk) {
-      connection.matched = byte === HEAD_END[connection.matched]
-        ? connection.matched + 1
-        : byte === 13
-        ? 1
-        : 0;
-      if (connection.matched === 4) {
-        connection.phase = "awaiting-response";
-        connection.headStarted = undefined;
-        connection.matched = 0;
-        return;
-      }
-    }
-  }
-
-  #watchServer(connection: Connection, chunk: Uint8Array): void {
-    if (connection.phase !== "awaiting-response") return;
-    if (startsWith(chunk, INTERIM_RESPONSE)) return;
-    connection.phase = "head";
-    connection.matched = 0;
+    const closed = () => {
+      this.#open.delete(connection);
+    };
+    // A client that resets mid-response rejects `finished`; that is the
+    // client's business, not an error of ours.
+    connection.server.finished.then(closed, closed);
   }
 
   #sweep(): void {
     const now = performance.now();
     for (const connection of this.#open) {
-      if (
-        connection.headStarted !== undefined &&
-        now - connection.headStarted > this.#options.headersTimeoutMs
-      ) {
-        this.#close(connection, "headers timeout");
-      } else if (now - connection.lastActivity > this.#options.idleTimeoutMs) {
-        this.#close(connection, "idle timeout");
-      }
-    }
-  }
-
-  // Closing twice is harmless (and needed: the upstream socket may appear
-  // after the connection was swept), but only the first reason is logged.
-  #close(connection: Connection, reason: string): void {
-    const first = !connection.closed;
-    connection.closed = true;
-    if (first && reason.endsWith("timeout")) {
-      log.debug("Closed a connection from {address}: {reason}", {
-        address: connection.client.remoteAddr.hostname,
-        reason,
-      });
-    }
-    for (const conn of [connection.client, connection.upstream]) {
-      try {
-        conn?.close();
-      } catch {
-        // Already closed by the other side or the other pump.
+      if (now > connection.deadline) {
+        connection.deadline = Infinity;
+        log.debug("Closed a connection: {reason}", {
+          reason: connection.answered ? "idle" : "no request head in time",
+        });
+        connection.controller.abort();
       }
     }
   }
 }
 
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+function onHandlerError(error: unknown): Response {
+  log.error("A handler failed outside the app's error handling: {error}", {
+    error: String(error),
+  });
+  return new Response("Internal Server Error", { status: 500 });
 }
 
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (bytes.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
-  return true;
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Reset by the client already.
+  }
 }

@@ -51,6 +51,12 @@ export interface RateLimiterOptions {
   maxBuckets?: number;
   /** Clock in ms, replaceable in tests (default `performance.now`). */
   now?: () => number;
+  /**
+   * This instance's share of the budgets, 0 to 1 (default: all of it). With
+   * N instances behind one balancer each enforces 1/N (services/instances.ts),
+   * so a client spread over them meets the configured rate.
+   */
+  share?: () => number;
 }
 
 interface Bucket {
@@ -89,12 +95,22 @@ export class RateLimiter {
   };
   readonly #maxBuckets: number;
   readonly #now: () => number;
+  readonly #share: () => number;
 
   /** Sets the budgets; buckets are made as clients show up. */
   constructor(options: RateLimiterOptions) {
     this.#limits = { read: options.read, write: options.write };
     this.#maxBuckets = options.maxBuckets ?? 10_000;
     this.#now = options.now ?? (() => performance.now());
+    this.#share = options.share ?? (() => 1);
+  }
+
+  // The budget this instance enforces: its share of the rate and of the
+  // burst (never below one request, or a small burst would refuse everything).
+  #limit(kind: RequestKind): RateLimit {
+    const { perSecond, burst } = this.#limits[kind];
+    const share = Math.min(1, Math.max(0, this.#share()));
+    return { perSecond: perSecond * share, burst: Math.max(1, burst * share) };
   }
 
   /** Buckets currently kept for `kind` (for tests and metrics). */
@@ -107,8 +123,8 @@ export class RateLimiter {
    * that kind is not limited.
    */
   take(kind: RequestKind, client: string): RateDecision | undefined {
-    const { perSecond, burst } = this.#limits[kind];
-    if (perSecond <= 0) return undefined;
+    if (this.#limits[kind].perSecond <= 0) return undefined;
+    const { perSecond, burst } = this.#limit(kind);
     const buckets = this.#buckets[kind];
     const now = this.#now();
     let bucket = buckets.get(client);
@@ -126,7 +142,7 @@ export class RateLimiter {
     if (allowed) bucket.tokens -= 1;
     return {
       allowed,
-      limit: burst,
+      limit: Math.floor(burst),
       remaining: Math.floor(bucket.tokens),
       resetSeconds: Math.ceil((burst - bucket.tokens) / perSecond),
       retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)),
@@ -137,7 +153,7 @@ export class RateLimiter {
   // tenth below the cap, the least recently used: those clients merely get a
   // fresh burst. Freeing a tenth at a time keeps sweeps rare under a flood.
   #evict(kind: RequestKind, now: number): void {
-    const { perSecond, burst } = this.#limits[kind];
+    const { perSecond, burst } = this.#limit(kind);
     const buckets = this.#buckets[kind];
     for (const [client, bucket] of buckets) {
       if (bucket.tokens + (now - bucket.updated) / 1000 * perSecond >= burst) {

@@ -4,8 +4,10 @@
  * A report that is `ready` or `failed` never changes again (it can only be
  * deleted), so the read path can skip SQLite for the reports people keep
  * looking at. The cache is bounded by entry count (least recently used goes
- * first) and by age, so memory stays flat and, with several instances behind
- * one database, a report deleted elsewhere disappears here within `ttlMs`.
+ * first) and by age, so memory stays flat. With several instances behind one
+ * database, a delete anywhere is announced to every instance
+ * (`watchDeletions` in services/reports.ts), and the age bound is the
+ * fallback should an announcement ever be lost.
  *
  * @module
  */
@@ -104,6 +106,12 @@ export class ReportCache<T> {
   /** The total weight of the entries held now. */
   get weight(): number {
     return this.#weight;
+  }
+
+  /** Forgets everything (after notifications may have been missed). */
+  clear(): void {
+    this.#entries.clear();
+    this.#weight = 0;
   }
 
   /** Entries held now. */

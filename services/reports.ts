@@ -14,7 +14,7 @@ import {
   type IdempotencyRecord,
   type NewJob,
 } from "../db/jobs_repo.ts";
-import type { Database } from "../db/mod.ts";
+import { type Database, listen } from "../db/mod.ts";
 import * as repo from "../db/reports_repo.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
@@ -32,8 +32,11 @@ import {
 } from "./providers/import_schema.ts";
 import { leadingJsonName } from "./series/json_name.ts";
 import { HEAD_BYTES } from "./series/preflight.ts";
+import type { ParseOptions, SourceDialect } from "./series/dialect.ts";
 import {
   type BodyDeadline,
+  type ContentEncoding,
+  decodeContentEncoding,
   peekBody,
   receiveUpload,
   type UploadSlots,
@@ -85,7 +88,7 @@ export interface ReportsContext {
 
 /** Where a report's data came from. */
 export type ReportSource =
-  | { kind: "upload"; format: UploadFormat }
+  | { kind: "upload"; format: UploadFormat; dialect?: SourceDialect }
   | (ImportSource & { kind: "provider"; cache: CacheOutcome | null });
 
 /** A failed report's reason: a problem kind, its detail and field errors. */
@@ -120,8 +123,12 @@ export interface UploadInput {
   format: UploadFormat;
   /** A name from the query string; wins over a name in a JSON body. */
   name?: string;
-  /** The Content-Length header, when sent. */
+  /** The Content-Length header, when sent (of the encoded body). */
   declaredBytes?: number;
+  /** The Content-Encoding header; the size limits apply to the decoded bytes. */
+  contentEncoding?: ContentEncoding;
+  /** Validated parse options from the query (`?delimiter=` and the others). */
+  parse?: ParseOptions;
   /** The Idempotency-Key header, when sent. */
   idempotencyKey?: string;
   /** The W3C `traceparent` of the request, linked from the job's span. */
@@ -211,6 +218,9 @@ export async function createReport(
     : withBodyDeadline(upload.body, context.bodyDeadline);
   // A body that ends early is the client's mistake: a 400 naming the cause.
   if (body !== null) body = withBodyEndCheck(body, { declaredBytes: upload.declaredBytes });
+  if (body !== null && upload.contentEncoding !== undefined) {
+    body = decodeContentEncoding(body, upload.contentEncoding);
+  }
   if (upload.format === "json") {
     if (upload.declaredBytes !== undefined && upload.declaredBytes > config.maxBodyBytes) {
       await body?.cancel();
@@ -252,6 +262,7 @@ async function storeUpload(
   try {
     received = await receiveUpload(db, body, {
       format: upload.format,
+      parse: upload.parse,
       maxBytes: config.maxBodyBytes,
       maxPoints: config.maxPoints,
       declaredBytes: upload.declaredBytes,
@@ -273,10 +284,19 @@ async function storeUpload(
       bytes: received.bytes,
       nameFromBody: upload.name === undefined && upload.format === "json",
       traceparent: upload.traceparent,
+      parseOptions: upload.parse === undefined || Object.keys(upload.parse).length === 0
+        ? undefined
+        : { ...upload.parse },
     },
-    idempotency: upload.idempotencyKey === undefined
-      ? undefined
-      : { key: upload.idempotencyKey, bodySha256: received.sha256, createdAt: now },
+    idempotency: upload.idempotencyKey === undefined ? undefined : {
+      key: upload.idempotencyKey,
+      // The same bytes read with other options are another request.
+      bodySha256: upload.parse === undefined || Object.keys(upload.parse).length === 0
+        ? received.sha256
+        : createHash("sha256").update(`${received.sha256} ${JSON.stringify(upload.parse)}`)
+          .digest("hex"),
+      createdAt: now,
+    },
   });
 }
 
@@ -395,6 +415,44 @@ async function queueReport(
   });
   context.jobs.notify();
   return { report, replayed: false };
+}
+
+/**
+ * Keeps the in-memory caches (finished reports, decoded series and their
+ * views) true to the database when several instances share it: a report
+ * deleted by any instance is dropped here as soon as the delete's
+ * notification arrives (PostgreSQL NOTIFY: milliseconds), and everything is
+ * dropped after the notification connection was lost and came back, since
+ * deletes made meanwhile went unheard. The caches' age bound (60 s) covers
+ * what neither catches. Returns a function that stops watching.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closeDatabase, openDatabase } from "../db/mod.ts";
+ * import { ReportCache } from "./report_cache.ts";
+ * import { type Report, watchDeletions } from "./reports.ts";
+ * const db = await openDatabase(":memory:");
+ * const cache = new ReportCache<Report>();
+ * const stop = watchDeletions({ db, cache });
+ * assert.equal(typeof stop, "function");
+ * stop();
+ * await closeDatabase(db);
+ * ```
+ */
+export function watchDeletions(
+  context: Pick<ReportsContext, "db" | "cache" | "seriesCache">,
+): () => void {
+  return listen(context.db, repo.REPORTS_CHANNEL, (id) => {
+    if (id === undefined) {
+      context.cache?.clear();
+      context.seriesCache?.clear();
+      return;
+    }
+    context.cache?.delete(id);
+    // The series and every view derived from it, as deleteReport does.
+    context.seriesCache?.deletePrefix(id);
+  });
 }
 
 /** Returns the report with `id`; an unknown or malformed id is `not_found`. */

@@ -17,10 +17,13 @@ import { AppError } from "./errors.ts";
 import {
   checkLineCount,
   checkUploadHead,
+  checkUploadTail,
   countLineBreaks,
   HEAD_BYTES,
   type LineCount,
+  TAIL_BYTES,
 } from "./series/preflight.ts";
+import type { ParseOptions } from "./series/dialect.ts";
 import type { UploadFormat } from "./series/types.ts";
 
 /** Bytes per stored chunk: large enough that a 50 MiB body is 50 rows. */
@@ -40,6 +43,8 @@ export interface ReceivedUpload {
 export interface ReceiveOptions {
   /** How to read the head of the body. */
   format: UploadFormat;
+  /** What the client said about the file, for the head check. */
+  parse?: ParseOptions;
   /** Largest body accepted. */
   maxBytes: number;
   /** Most data rows (checked approximately here, exactly by the worker). */
@@ -80,6 +85,9 @@ export async function receiveUpload(
   // bench/big_uploads.ts.)
   const buffer = new Uint8Array(chunkBytes);
   let filled = 0;
+  // The last chunks, holding at least TAIL_BYTES (a Parquet footer is at the end).
+  const tail: Uint8Array[] = [];
+  let tailBytes = 0;
   let total = 0;
   let seq = 0;
 
@@ -97,7 +105,7 @@ export async function receiveUpload(
       total += value.byteLength;
       if (total > maxBytes) throw tooLarge(maxBytes);
       hash.update(value);
-      if (options.format === "csv") {
+      if (options.format === "csv" || options.format === "ndjson") {
         countLineBreaks(lines, value);
         checkLineCount(lines, options);
       }
@@ -106,8 +114,15 @@ export async function receiveUpload(
         head.set(value.subarray(0, take), headLength);
         headLength += take;
         if (headLength === HEAD_BYTES) {
-          checkUploadHead(head, { format: options.format, complete: false });
+          checkUploadHead(head, { format: options.format, complete: false, parse: options.parse });
           headChecked = true;
+        }
+      }
+      if (options.format === "parquet") {
+        tail.push(value);
+        tailBytes += value.byteLength;
+        while (tail.length > 1 && tailBytes - tail[0].byteLength >= TAIL_BYTES) {
+          tailBytes -= tail.shift()!.byteLength;
         }
       }
       for (let offset = 0; offset < value.byteLength;) {
@@ -119,7 +134,15 @@ export async function receiveUpload(
       }
     }
     if (!headChecked) {
-      checkUploadHead(head.subarray(0, headLength), { format: options.format, complete: true });
+      checkUploadHead(head.subarray(0, headLength), {
+        format: options.format,
+        complete: true,
+        parse: options.parse,
+      });
+    }
+    if (tail.length > 0) {
+      const joined = concatBytes(tail, tailBytes);
+      checkUploadTail(joined.subarray(Math.max(0, joined.byteLength - TAIL_BYTES)), options);
     }
     await flush();
   } catch (error) {
@@ -128,6 +151,85 @@ export async function receiveUpload(
     throw error;
   }
   return { uploadId, bytes: total, sha256: hash.digest("hex") };
+}
+
+/** Content-Encodings an upload may use, by header value. */
+export const CONTENT_ENCODINGS = ["gzip", "br", "identity"] as const;
+
+/** One of {@linkcode CONTENT_ENCODINGS}. */
+export type ContentEncoding = (typeof CONTENT_ENCODINGS)[number];
+
+/**
+ * Decompresses a `Content-Encoding: gzip` or `br` body while it streams, so
+ * whoever reads it (and counts its bytes against the size limit) sees the
+ * decompressed bytes: a small bomb is refused with 413 as soon as its output
+ * passes the limit, having cost at most one decompressed chunk of memory.
+ * A corrupt stream is `malformed_body` (400); a client that goes away is
+ * still reported by the reader as before.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeContentEncoding } from "./uploads.ts";
+ * const gzipped = new Blob(["t,v\n0,1\n"]).stream()
+ *   .pipeThrough(new CompressionStream("gzip"));
+ * const text = await new Response(decodeContentEncoding(gzipped, "gzip")).text();
+ * assert.equal(text, "t,v\n0,1\n");
+ * ```
+ */
+export function decodeContentEncoding(
+  body: ReadableStream<Uint8Array>,
+  encoding: ContentEncoding,
+): ReadableStream<Uint8Array> {
+  if (encoding === "identity") return body;
+  let sourceFailed = false;
+  const source = body.getReader();
+  const watched = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await source.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        sourceFailed = true;
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return source.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  // Deno's DecompressionStream has "brotli" beside the standard formats; its
+  // lib types know only the standard ones, hence the casts.
+  const format = (encoding === "gzip" ? "gzip" : "brotli") as CompressionFormat;
+  const inflated = watched.pipeThrough(
+    new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
+  ).getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await inflated.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (sourceFailed || error instanceof AppError) {
+          controller.error(error);
+          return;
+        }
+        controller.error(
+          new AppError(
+            "malformed_body",
+            `The body is not valid ${encoding === "gzip" ? "gzip" : "Brotli"} data ` +
+              "(Content-Encoding)",
+            { cause: error },
+          ),
+        );
+      }
+    },
+    cancel(reason) {
+      return inflated.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** The first bytes of a body, and a stream that still yields all of it. */

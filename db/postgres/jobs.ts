@@ -113,7 +113,7 @@ export function enqueueReport(
       await execute(
         client,
         "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +
-          "import_source) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          "import_source, parse_options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         [
           report.id,
           job.uploadId,
@@ -122,6 +122,7 @@ export function enqueueReport(
           job.nameFromBody ? 1 : 0,
           job.traceparent ?? null,
           job.importSource === undefined ? null : JSON.stringify(job.importSource),
+          job.parseOptions === undefined ? null : JSON.stringify(job.parseOptions),
         ],
       );
       await client.query("SELECT pg_notify($1, $2)", [JOBS_CHANNEL, report.id]);
@@ -182,7 +183,8 @@ export function claimNextJob(
         client,
         "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_token = $2, " +
           "lease_expires_at = $3, not_before = NULL WHERE report_id = $4 RETURNING report_id, " +
-          "upload_id, format, bytes, attempts, name_from_body, traceparent, import_source",
+          "upload_id, format, bytes, attempts, name_from_body, traceparent, import_source, " +
+          "parse_options",
         [
           lease.holder,
           lease.token,
@@ -327,14 +329,15 @@ export function sweepJobs(db: Database, options: SweepOptions): Promise<SweepRes
       const reclaimed = await execute(
         client,
         "WITH expired AS (SELECT j.report_id FROM jobs j JOIN reports r ON r.id = j.report_id " +
-          "WHERE r.status = 'processing' AND ($2 OR j.lease_expires_at IS NULL " +
-          "OR j.lease_expires_at < $1) FOR UPDATE OF j, r SKIP LOCKED), " +
+          "WHERE r.status = 'processing' AND ($2 OR ((j.lease_expires_at IS NULL " +
+          "OR j.lease_expires_at < $1) AND j.report_id <> ALL($3::text[]))) " +
+          "FOR UPDATE OF j, r SKIP LOCKED), " +
           "released AS (UPDATE jobs SET locked_by = NULL, lease_token = NULL, " +
           "lease_expires_at = NULL FROM expired WHERE jobs.report_id = expired.report_id " +
           "RETURNING jobs.report_id) " +
           "UPDATE reports SET status = 'queued', started_at = NULL, updated_at = $1 " +
           "FROM released WHERE reports.id = released.report_id",
-        [options.now, all],
+        [options.now, all, options.running ?? []],
       );
       if (reclaimed > 0) await client.query("SELECT pg_notify($1, '')", [JOBS_CHANNEL]);
       const orphanChunks = await execute(

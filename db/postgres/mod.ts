@@ -19,6 +19,7 @@ import {
   postgresSizeBytes,
   queryPostgres,
 } from "./connection.ts";
+import * as instances from "./instances.ts";
 import * as jobs from "./jobs.ts";
 import * as keys from "./keys.ts";
 import * as reports from "./reports.ts";
@@ -39,6 +40,7 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
       ...reports,
       ...jobs,
       ...keys,
+      ...instances,
       ...upstreamCache,
     }),
     operations: {

@@ -13,6 +13,7 @@ import {
   toFloat64Array,
 } from "../rows.ts";
 import type { ListOptions, ReportRecord, ReportStatus, StoredSeries } from "../types.ts";
+import { REPORTS_CHANNEL } from "../types.ts";
 import {
   type Client,
   execute,
@@ -93,7 +94,11 @@ export function deleteReport(db: Database, id: string): Promise<boolean> {
           "(SELECT upload_id FROM jobs WHERE report_id = $1)",
         [id],
       );
-      return await execute(client, "DELETE FROM reports WHERE id = $1", [id]) > 0;
+      const deleted = await execute(client, "DELETE FROM reports WHERE id = $1", [id]) > 0;
+      // Sent on commit, never for a rolled-back delete: every instance's
+      // listener drops the report from its caches (services/reports.ts).
+      if (deleted) await client.query("SELECT pg_notify($1, $2)", [REPORTS_CHANNEL, id]);
+      return deleted;
     }));
 }
 

@@ -114,7 +114,7 @@ export function enqueueReport(
       statement(
         db,
         "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +
-          "import_source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          "import_source, parse_options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       ).run(
         report.id,
         job.uploadId,
@@ -123,6 +123,7 @@ export function enqueueReport(
         job.nameFromBody ? 1 : 0,
         job.traceparent ?? null,
         job.importSource === undefined ? null : JSON.stringify(job.importSource),
+        job.parseOptions === undefined ? null : JSON.stringify(job.parseOptions),
       );
       if (idempotency !== undefined) {
         statement(
@@ -150,7 +151,7 @@ export function claimNextJob(
       const row = statement(
         db,
         "SELECT j.report_id, j.upload_id, j.format, j.bytes, j.attempts, j.name_from_body, " +
-          "j.traceparent, j.import_source FROM reports r JOIN jobs j ON j.report_id = r.id " +
+          "j.traceparent, j.import_source, j.parse_options FROM reports r JOIN jobs j ON j.report_id = r.id " +
           "WHERE r.status = 'queued' AND (j.not_before IS NULL OR j.not_before <= ?) " +
           "ORDER BY r.queued_at, r.id LIMIT 1",
       ).get(options.now) as JobRow | undefined;
@@ -320,8 +321,9 @@ export function sweepJobs(db: Database, options: SweepOptions): Promise<SweepRes
         db,
         "SELECT j.report_id FROM jobs j JOIN reports r ON r.id = j.report_id " +
           "WHERE r.status = 'processing' AND " +
-          "(? = 1 OR j.lease_expires_at IS NULL OR j.lease_expires_at < ?)",
-      ).all(all, options.now) as { report_id: string }[];
+          "(? = 1 OR ((j.lease_expires_at IS NULL OR j.lease_expires_at < ?) " +
+          "AND j.report_id NOT IN (SELECT value FROM json_each(?))))",
+      ).all(all, options.now, JSON.stringify(options.running ?? [])) as { report_id: string }[];
       for (const { report_id } of expired) {
         statement(
           db,

@@ -6,7 +6,7 @@
  */
 import type { Database, OpenOptions } from "../mod.ts";
 import { bindRepositories } from "../bind.ts";
-import { JOBS_CHANNEL } from "../types.ts";
+import { JOBS_CHANNEL, REPORTS_CHANNEL } from "../types.ts";
 import {
   closeSqlite,
   migrateSqlite,
@@ -17,6 +17,7 @@ import {
   sqliteSchemaVersion,
   sqliteSizeBytes,
 } from "./connection.ts";
+import * as instances from "./instances.ts";
 import * as jobs from "./jobs.ts";
 import { reclaimSqliteSpace } from "./space.ts";
 import * as keys from "./keys.ts";
@@ -38,6 +39,7 @@ export async function openSqliteDatabase(
     ...reports,
     ...jobs,
     ...keys,
+    ...instances,
     ...upstreamCache,
   });
   return {
@@ -53,6 +55,12 @@ export async function openSqliteDatabase(
           for (const listener of listeners.get(JOBS_CHANNEL) ?? []) listener(report.id);
         }
         return result;
+      },
+      // Likewise for a deleted report, so caches listen the same way on both engines.
+      async deleteReport(id) {
+        const deleted = await repositories.deleteReport(id);
+        if (deleted) { for (const listener of listeners.get(REPORTS_CHANNEL) ?? []) listener(id); }
+        return deleted;
       },
     },
     operations: {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { ParseOptions } from "../series/dialect.ts";
 import type { UploadFormat } from "../series/types.ts";
 import type { JobFailure, JobRequest, JobResponse } from "./protocol.ts";
 
@@ -28,6 +29,8 @@ export interface PoolTask {
   body: ArrayBuffer;
   format: UploadFormat;
   maxPoints: number;
+  /** What the client said about the file. */
+  parse?: ParseOptions;
 }
 
 const DEFAULT_WORKER_URL = new URL("./worker.ts", import.meta.url);

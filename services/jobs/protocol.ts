@@ -6,6 +6,7 @@
  * @module
  */
 import type { ErrorKind, FieldError } from "../errors.ts";
+import type { ParseOptions, SourceDialect } from "../series/dialect.ts";
 import type { RowCounts, Summary, UploadFormat } from "../series/types.ts";
 
 /** Pool -> worker: process this upload. */
@@ -16,6 +17,8 @@ export interface JobRequest {
   body: ArrayBuffer;
   format: UploadFormat;
   maxPoints: number;
+  /** What the client said about the file. */
+  parse?: ParseOptions;
 }
 
 /** Worker -> pool: the processed series and its report. */
@@ -30,6 +33,8 @@ export interface JobSuccess {
   rows: RowCounts;
   summary: Summary;
   name?: string;
+  /** How the file was read, for the report's `source.dialect`. */
+  dialect?: SourceDialect;
 }
 
 /**

@@ -46,6 +46,7 @@ import type { JsonObject } from "../../db/reports_repo.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
 import type { Importer } from "../imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
+import type { SourceDialect } from "../series/dialect.ts";
 import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
 import { getLogger } from "../telemetry/logger.ts";
 import type { WorkerPool } from "./pool.ts";
@@ -201,6 +202,7 @@ export class JobQueue extends EventTarget {
       now: now.toISOString(),
       orphanUploadsBefore: new Date(now.getTime() - ORPHAN_UPLOAD_AGE_MS).toISOString(),
       everything: options.everything,
+      running: [...this.#running.keys()],
     });
     if (swept.reclaimed > 0) {
       log.warn("Requeued {reclaimed} job(s) whose lease expired (their process stopped)", {
@@ -369,8 +371,12 @@ export class JobQueue extends EventTarget {
         body: transferableBuffer(input.body),
         format: job.format,
         maxPoints,
+        parse: job.parseOptions ?? undefined,
       });
-      if (this.#stopped || this.#running.get(job.reportId)?.lost) return { outcome: "retried" };
+      if (this.#stopped) return { outcome: "retried" };
+      // A heartbeat found the lease taken while the worker ran (this process
+      // was paused past it): the result is dropped, and the log says so.
+      if (this.#running.get(job.reportId)?.lost) return this.#lostLease(job, "store the result of");
       const durationMs = Math.round(performance.now() - startedAt);
       if (response.ok) {
         const stored = await completeJob(db, job.reportId, {
@@ -384,17 +390,17 @@ export class JobQueue extends EventTarget {
               columns: response.columns.map((column) => new Float64Array(column)),
             },
             name: response.name,
-            source: input.source,
+            source: withDialect(input.source ?? { kind: "upload", format: job.format }, response),
             finishedAt: this.#now(),
           },
         });
         if (stored === "lost") return this.#lostLease(job, "complete");
+        if (stored === "gone") return this.#goneJob(job, "result");
         this.#recordDuration(durationMs);
         log.info("Job finished for report {report_id}: {points} points in {duration_ms} ms", {
           ...context,
           duration_ms: durationMs,
           points: response.summary.points,
-          stored,
         });
         return { outcome: "ready", points: response.summary.points };
       }
@@ -458,9 +464,8 @@ export class JobQueue extends EventTarget {
       ...context,
       error: describeError(error),
     });
-    if (this.#stopped || this.#running.get(job.reportId)?.lost) {
-      return { outcome: "retried", error };
-    }
+    if (this.#stopped) return { outcome: "retried", error };
+    if (this.#running.get(job.reportId)?.lost) return this.#lostLease(job, "requeue");
     try {
       if (job.attempts >= maxAttempts) {
         const detail = `Storage failed ${job.attempts} time(s) while processing this report; ` +
@@ -481,6 +486,7 @@ export class JobQueue extends EventTarget {
         notBefore,
       });
       if (requeued === "lost") return this.#lostLease(job, "requeue");
+      if (requeued === "gone") return this.#goneJob(job, "requeue");
       // Claimable from then on: look again at that moment (the poll is the fallback).
       const timer = setTimeout(() => {
         this.#retryTimers.delete(timer);
@@ -523,6 +529,17 @@ export class JobQueue extends EventTarget {
       { action, report_id: job.reportId, attempt: job.attempts },
     );
     return { outcome: "retried", error: "lease lost" };
+  }
+
+  // The job row is gone: the report was deleted meanwhile, or the instance
+  // that took the expired lease over finished it. Either way nothing is stored.
+  #goneJob(job: ClaimedJob, what: "result" | "requeue"): JobResult {
+    log.warn("Dropped the {what} of report {report_id}: its job is gone (deleted or taken over)", {
+      what,
+      report_id: job.reportId,
+      attempt: job.attempts,
+    });
+    return { outcome: "retried", error: "job gone" };
   }
 
   /**
@@ -588,4 +605,12 @@ function logSweepFailure(error: unknown): void {
 
 function logPurgeFailure(error: unknown): void {
   log.error("Purging expired data failed: {error}", { error: describeError(error) });
+}
+
+/**
+ * The report's source with `dialect` (how the file was read) added, when the
+ * worker said; an import keeps its provider fields.
+ */
+function withDialect(source: JsonObject, response: { dialect?: SourceDialect }): JsonObject {
+  return response.dialect === undefined ? source : { ...source, dialect: { ...response.dialect } };
 }

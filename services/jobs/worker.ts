@@ -16,13 +16,14 @@ import {
   transferableBuffer,
 } from "./protocol.ts";
 
-self.onmessage = (event: MessageEvent<JobRequest>) => {
+self.onmessage = async (event: MessageEvent<JobRequest>) => {
   const request = event.data;
   let processed;
   try {
-    processed = processUpload(new Uint8Array(request.body), {
+    processed = await processUpload(new Uint8Array(request.body), {
       format: request.format,
       maxPoints: request.maxPoints,
+      parse: request.parse,
     });
   } catch (error) {
     const failure: JobFailure = error instanceof AppError
@@ -55,6 +56,7 @@ self.onmessage = (event: MessageEvent<JobRequest>) => {
     rows: processed.rows,
     summary: processed.summary,
     name: processed.name,
+    dialect: processed.dialect,
   };
   self.postMessage(success, [timestamps, ...columns]);
 };

@@ -1,7 +1,7 @@
 /**
- * The pure series pipeline: parse CSV or JSON uploads, clean, summarize,
- * slice, downsample and write CSV; resample, transform and analyze. No I/O,
- * so it can run in a Web Worker.
+ * The pure series pipeline: parse CSV, JSON, NDJSON or Parquet uploads, clean,
+ * summarize, slice, downsample and write CSV; resample, transform and analyze.
+ * No I/O, so it can run in a Web Worker.
  *
  * @example Process an upload and download a chart-sized CSV
  * ```ts
@@ -9,7 +9,7 @@
  * import { downsampleSeries, processUpload, seriesToCsv } from "./mod.ts";
  * const lines = ["timestamp,v"];
  * for (let i = 0; i < 50; i++) lines.push(`${1_600_000_000 + i * 60},${i % 7}`);
- * const upload = processUpload(new TextEncoder().encode(lines.join("\n")), {
+ * const upload = await processUpload(new TextEncoder().encode(lines.join("\n")), {
  *   format: "csv",
  *   maxPoints: 1000,
  * });
@@ -41,7 +41,20 @@ export {
 export type { TextRange } from "./numbers.ts";
 export { MAX_REJECTED_EXAMPLES } from "./parse_common.ts";
 export { type CsvParseOptions, parseCsvSeries } from "./parse_csv.ts";
-export { type JsonParseOptions, parseJsonSeries } from "./parse_json.ts";
+export {
+  type JsonParseOptions,
+  type NdjsonParseOptions,
+  parseJsonSeries,
+  parseNdjsonSeries,
+} from "./parse_json.ts";
+export { type ParquetParseOptions, parseParquetSeries } from "./parse_parquet.ts";
+export {
+  MISSING_TOKENS,
+  type ParseOptions,
+  type SourceDialect,
+  TIME_COLUMN_NAMES,
+  validateParseOptions,
+} from "./dialect.ts";
 export { type ProcessOptions, processUpload } from "./process.ts";
 export {
   bucketStart,

@@ -207,6 +207,16 @@ export function quoteForMessage(text: string): string {
   return text.length > MAX_ECHO ? `"${text.slice(0, MAX_ECHO)}..."` : `"${text}"`;
 }
 
-function isBlank(c: number): boolean {
+/**
+ * True for the blanks trimmed around cells: a space or a tab (char codes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isBlank } from "./numbers.ts";
+ * assert.ok(isBlank(9) && isBlank(32) && !isBlank(65));
+ * ```
+ */
+export function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }

@@ -25,19 +25,32 @@ import {
   tooManyRows,
   validateColumnNames,
 } from "./parse_common.ts";
-import { explainTimestamp, timestampInRange } from "./timestamps.ts";
+import {
+  chooseTimeReader,
+  delimiterHint,
+  detectDecimalComma,
+  detectDelimiter,
+  findTimeColumn,
+  isMissingCell,
+  localNumber,
+  noTimeColumn,
+  type ParseOptions,
+  SAMPLE_ROWS,
+  type SourceDialect,
+  TIME_COLUMN_NAMES,
+  type TimeReader,
+} from "./dialect.ts";
+import { timestampInRange } from "./timestamps.ts";
 import type { ParsedSeries } from "./types.ts";
 
 /** Options of {@linkcode parseCsvSeries}. */
 export interface CsvParseOptions {
   /** Most data rows accepted; one more makes the upload `payload_too_large`. */
   maxPoints: number;
+  /** What the client said about the file; the rest is detected. */
+  parse?: ParseOptions;
 }
 
-/** Accepted names of the first (time) column, compared trimmed and lower-cased. */
-const TIME_COLUMN_NAMES = new Set(["timestamp", "time", "date", "t"]);
-
-const COMMA = 44;
 const QUOTE = 34;
 const CR = 13;
 const LF = 10;
@@ -59,23 +72,27 @@ const MALFORMED_UNTERMINATED = 2;
 /**
  * Parses a CSV upload into a column-oriented series.
  *
- * The header row is required: the first column must be named `timestamp`,
- * `time`, `date` or `t`, followed by at least one value column. A data row is
- * rejected (counted, with up to 10 examples) when its cell count differs from
- * the header's, its timestamp is not accepted by `timestamps.ts`, or a
- * non-empty value cell is not a finite decimal number; an empty value cell is
- * a missing value (`NaN`). Example lines are physical, 1-based lines of the
- * text (the header is line 1 unless blank lines precede it).
+ * The header row is required. The time column is the one named by
+ * `parse.timeColumn`, else the first named `timestamp`, `time`, `date`,
+ * `datetime` or `t` (any case), else the first column when its cells look
+ * like times; every other column is a value column. The delimiter, decimal
+ * mark and time format are detected when not given (see `dialect.ts`).
+ * A data row is rejected (counted, with up to 10 examples) when its cell
+ * count differs from the header's, its time is not readable, or a value cell
+ * is text that is neither a number nor a missing token (`null`, `NaN`,
+ * `N/A`, `-`, ... : see `MISSING_TOKENS`); a missing cell is `NaN`. Example
+ * lines are physical, 1-based lines of the text.
  *
- * Throws `invalid_input` for a bad header, no data rows or no valid rows, and
- * `payload_too_large` as soon as row `maxPoints + 1` is reached.
+ * Throws `invalid_input` for a bad header, ambiguous times, no data rows or
+ * no valid rows, and `payload_too_large` as soon as row `maxPoints + 1` is
+ * reached.
  *
  * @example Parse a small upload with a missing and a rejected value
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseCsvSeries } from "./parse_csv.ts";
  * const parsed = parseCsvSeries(
- *   "time,temp\n2020-01-10,1.5\n2020-01-11,\n2020-01-12,abc\n",
+ *   "time,temp\n2020-01-10,1.5\n2020-01-11,null\n2020-01-12,abc\n",
  *   { maxPoints: 100 },
  * );
  * assert.deepEqual(parsed.series.names, ["temp"]);
@@ -85,16 +102,35 @@ const MALFORMED_UNTERMINATED = 2;
  *   { line: 4, reason: 'Column "temp": "abc" is not a finite number' },
  * ]);
  * ```
+ *
+ * @example A semicolon file with decimal commas and German dates
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCsvSeries } from "./parse_csv.ts";
+ * const parsed = parseCsvSeries("Datum;Wert\n15.01.2020;1,5\n16.01.2020;2\n", {
+ *   maxPoints: 100,
+ * });
+ * assert.deepEqual([...parsed.series.columns[0]], [1.5, 2]);
+ * assert.equal(parsed.dialect?.time_format, "%d.%m.%Y");
+ * assert.deepEqual(parsed.dialect?.detected, ["delimiter", "time_column", "time_format", "decimal"]);
+ * ```
  */
 export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSeries {
   const { maxPoints } = options;
-  const scanner = new CsvScanner(text, text.charCodeAt(0) === BOM ? 1 : 0);
-  const header = readHeader(scanner);
-  const cellCount = header.length;
-  const columnCount = cellCount - 1;
-  const names = validateColumnNames(header.slice(1), { path: "header" });
+  const plan = planCsv(text, { parse: options.parse ?? {}, complete: true });
+  const scanner = plan.scanner;
+  const cellCount = plan.header.length;
+  const timeIndex = plan.timeIndex;
+  const valueCells = plan.valueCells;
+  const columnCount = valueCells.length;
+  const names = plan.names;
   // Built once so a rejection reason costs one concatenation.
-  const label = [header[0].trim(), ...names].map((name) => `Column "${name}": `);
+  const label = plan.header.map((name) => `Column "${name.trim()}": `);
+  const reader = plan.reader;
+  // ISO-8601/epoch without a zone is the common path: call the parser directly.
+  const standardTime = reader.standard;
+  const plainNumbers = plan.decimal === "." && plan.thousands === undefined;
+  const numberOptions = { decimal: plan.decimal, thousands: plan.thousands };
   scanner.fixCapacity(cellCount);
 
   let capacity = Math.min(maxPoints, scanner.estimateRows());
@@ -139,44 +175,48 @@ export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSe
     }
 
     let ms: number;
-    if (kinds[0] === PLAIN) {
-      cell.start = starts[0];
-      cell.end = ends[0];
-      ms = timestampInRange(text, cell);
+    if (kinds[timeIndex] === PLAIN) {
+      cell.start = starts[timeIndex];
+      cell.end = ends[timeIndex];
+      ms = standardTime ? timestampInRange(text, cell) : reader.read(text, cell);
     } else {
-      ms = timestampOf(scanner.cellText(0));
+      const raw = scanner.cellText(timeIndex);
+      ms = reader.read(raw, { start: 0, end: raw.length });
     }
     if (ms !== ms) {
-      const raw = scanner.cellText(0);
+      const raw = scanner.cellText(timeIndex);
       recordRejection(rejections, {
         line,
-        reason: `${label[0]}${explainTimestamp(raw)} (got ${quoteForMessage(raw.trim())})`,
+        reason: `${label[timeIndex]}${reader.explain(raw)} (got ${quoteForMessage(raw.trim())})`,
       });
       continue;
     }
 
-    let bad = 0;
-    for (let c = 1; c < cellCount; c++) {
+    let bad = -1;
+    for (let k = 0; k < columnCount; k++) {
+      const c = valueCells[k];
       let value: number;
-      if (kinds[c] === PLAIN) {
+      if (kinds[c] === PLAIN && plainNumbers) {
         cell.start = starts[c];
         cell.end = ends[c];
         value = numberInRange(text, cell);
+        // Off the fast path: only text cells get here.
+        if (value === INVALID_NUMBER && isMissingCell(text, cell)) value = NaN;
       } else {
-        value = numberOf(scanner.cellText(c));
+        value = localNumber(scanner.cellText(c), numberOptions);
       }
       if (value === INVALID_NUMBER) {
         bad = c;
         break;
       }
-      columns[c - 1][accepted] = value;
+      columns[k][accepted] = value;
     }
-    if (bad !== 0) {
+    if (bad !== -1) {
       recordRejection(rejections, {
         line,
         reason: `${label[bad]}${
           quoteForMessage(scanner.cellText(bad).trim())
-        } is not a finite number`,
+        } is not a finite number${valueHint(scanner.cellText(bad), plan)}`,
       });
       continue;
     }
@@ -184,7 +224,7 @@ export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSe
     accepted++;
   }
 
-  return finishParse({
+  const parsed = finishParse({
     timestamps,
     columns,
     names,
@@ -193,55 +233,211 @@ export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSe
     rejections,
     format: "CSV",
   });
+  parsed.dialect = plan.dialect;
+  return parsed;
+}
+
+/** A hint for a value cell that a parameter would have read. */
+function valueHint(raw: string, plan: CsvPlan): string {
+  const cell = raw.trim();
+  if (plan.decimal === "." && /^[+-]?\d+,\d+$/.test(cell) && plan.delimiter !== ",") {
+    return "; add ?decimal=, for decimal commas";
+  }
+  if (plan.thousands === undefined && /^[+-]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?$/.test(cell)) {
+    return "; add ?thousands= with the thousands separator";
+  }
+  return "";
+}
+
+/** How to read one CSV: what was given, detected, and where the data starts. */
+interface CsvPlan {
+  /** Positioned after the header row. */
+  scanner: CsvScanner;
+  header: string[];
+  names: string[];
+  timeIndex: number;
+  valueCells: Int32Array;
+  delimiter: string;
+  decimal: string;
+  thousands: string | undefined;
+  reader: TimeReader;
+  dialect: SourceDialect;
+}
+
+/**
+ * Reads the header and a sample of rows of `text` and decides how to read it.
+ * With `complete` false, `text` is the head of a longer body: only rows that
+ * end in a line break are sampled.
+ */
+function planCsv(
+  text: string,
+  options: { parse: ParseOptions; complete: boolean; seen?: string[] },
+): CsvPlan {
+  const parse = options.parse;
+  const detected: string[] = [];
+  // What is known so far, for a problem that says what was detected.
+  const seen = options.seen ?? [];
+  const start = text.charCodeAt(0) === BOM ? 1 : 0;
+  const delimiter = parse.delimiter ?? detectDelimiter(text, start);
+  if (parse.delimiter === undefined) detected.push("delimiter");
+  seen.push(
+    `delimiter ${delimiter === "\t" ? "tab" : quoteForMessage(delimiter)}` +
+      (parse.delimiter === undefined ? " (detected)" : ""),
+  );
+  const scanner = new CsvScanner(text, start, delimiter.charCodeAt(0));
+  const header = readHeader(scanner, delimiter);
+  const afterHeader = { pos: scanner.pos, line: scanner.line };
+
+  // The sample: cells of up to SAMPLE_ROWS rows with the header's width.
+  const sample: string[][] = [];
+  const sampleEnd = options.complete ? text.length : lastLineBreak(text);
+  while (sample.length < SAMPLE_ROWS && scanner.skipBlankLines() && scanner.pos < sampleEnd) {
+    scanner.readRow();
+    if (!options.complete && scanner.pos > sampleEnd) break;
+    if (scanner.malformed !== MALFORMED_NONE || scanner.cells !== header.length) continue;
+    const row: string[] = [];
+    for (let i = 0; i < header.length; i++) row.push(scanner.cellText(i));
+    sample.push(row);
+  }
+  scanner.pos = afterHeader.pos;
+  scanner.line = afterHeader.line;
+
+  const timeIndex = findTimeColumn(header, {
+    timeColumn: parse.timeColumn,
+    firstColumn: sample.map((row) => row[0]),
+  });
+  if (timeIndex === -1) {
+    throw noTimeColumn(header, { timeColumn: parse.timeColumn, delimiter, path: "header" });
+  }
+  if (parse.timeColumn === undefined) detected.push("time_column");
+  const notes: string[] = [];
+  const timeName = header[timeIndex].trim();
+  seen.push(
+    `time column ${quoteForMessage(timeName)}` +
+      (parse.timeColumn === undefined ? " (detected)" : ""),
+  );
+  if (parse.timeColumn === undefined && !isTimeName(timeName)) {
+    notes.push(
+      `The first column, ${quoteForMessage(timeName)}, was taken as the time column ` +
+        "because its cells read as times",
+    );
+  }
+  if (header.length < 2) {
+    throw headerError("The header needs at least one value column after the time column");
+  }
+  const valueIndices: number[] = [];
+  for (let i = 0; i < header.length; i++) if (i !== timeIndex) valueIndices.push(i);
+  const names = validateColumnNames(valueIndices.map((i) => header[i]), { path: "header" });
+
+  const choice = chooseTimeReader(sample.map((row) => row[timeIndex]), parse);
+  if (choice.detected) detected.push("time_format");
+
+  let decimal = parse.decimal ?? ".";
+  if (parse.decimal === undefined && delimiter !== ",") {
+    const values = sample.flatMap((row) => valueIndices.map((i) => row[i]));
+    if (detectDecimalComma(values)) {
+      decimal = ",";
+      detected.push("decimal");
+    }
+  }
+  const dialect: SourceDialect = {
+    delimiter,
+    decimal,
+    thousands: parse.thousands ?? null,
+    time_column: timeName,
+    time_format: choice.reader.format,
+    timezone: parse.timezone ?? null,
+    detected,
+  };
+  if (notes.length > 0) dialect.notes = notes;
+  return {
+    scanner,
+    header,
+    names,
+    timeIndex,
+    valueCells: Int32Array.from(valueIndices),
+    delimiter,
+    decimal,
+    thousands: parse.thousands,
+    reader: choice.reader,
+    dialect,
+  };
+}
+
+function isTimeName(name: string): boolean {
+  return TIME_COLUMN_NAMES.includes(name.toLowerCase());
+}
+
+/** Index just past the last line break of `text`, or 0. */
+function lastLineBreak(text: string): number {
+  return Math.max(text.lastIndexOf("\n"), text.lastIndexOf("\r")) + 1;
 }
 
 /** Options for {@linkcode checkCsvHead}. */
 export interface CsvHeadOptions {
   /** True when `head` is the whole body, false when more bytes follow. */
   complete: boolean;
+  /** What the client said about the file. */
+  parse?: ParseOptions;
 }
 
 /**
  * Checks the beginning of a CSV upload for the mistakes that doom it, without
- * parsing the series: a missing or wrong header, and (when `head` is the whole
- * body) no data rows. Throws the same `invalid_input` errors as
- * {@linkcode parseCsvSeries}; says nothing when the head is too short to tell.
+ * parsing the series: a missing or wrong header, no time column, times that
+ * are ambiguous or need a zone, and (when `head` is the whole body) no data
+ * rows. Throws the same `invalid_input` errors as {@linkcode parseCsvSeries};
+ * says nothing when the head is too short to tell.
  *
- * The request path calls this on the first kilobytes while the upload streams
- * into storage, so obvious errors still get an immediate 422 although the
- * series itself is parsed later, in a worker.
+ * The request path calls this on the first 64 KiB while the upload streams
+ * into storage, so these errors get an immediate 422 although the series
+ * itself is parsed later, in a worker.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { checkCsvHead } from "./parse_csv.ts";
- * assert.throws(() => checkCsvHead("when,value\n", { complete: false }), /first column/);
+ * assert.throws(() => checkCsvHead("when,value\nx,1\n", { complete: false }), /time column/);
  * assert.throws(() => checkCsvHead("t,value\n", { complete: true }), /no data rows/);
+ * assert.throws(() => checkCsvHead("date,v\n03/04/2020,1\n", { complete: true }), /date_format/);
  * checkCsvHead("t,value\n1,2\n", { complete: false }); // fine
  * ```
  */
 export function checkCsvHead(head: string, options: CsvHeadOptions): void {
-  const scanner = new CsvScanner(head, head.charCodeAt(0) === BOM ? 1 : 0);
+  const start = head.charCodeAt(0) === BOM ? 1 : 0;
   if (!options.complete) {
     // Judge the header only once a line break proves it is complete; a
     // quoted cell may hold a line break, so an unterminated one proves nothing.
+    const delimiter = options.parse?.delimiter ?? detectDelimiter(head, start);
+    const scanner = new CsvScanner(head, start, delimiter.charCodeAt(0));
     if (!scanner.skipBlankLines()) return;
-    const start = scanner.pos;
     scanner.readRow();
     const lastChar = head[scanner.pos - 1];
     const ended = lastChar === "\n" || lastChar === "\r";
     if (scanner.malformed === MALFORMED_UNTERMINATED || !ended) return;
-    scanner.pos = start;
   }
-  const header = readHeader(scanner);
-  validateColumnNames(header.slice(1), { path: "header" });
-  if (options.complete && !scanner.skipBlankLines()) {
+  const seen: string[] = [];
+  let plan: CsvPlan;
+  try {
+    plan = planCsv(head, { parse: options.parse ?? {}, complete: options.complete, seen });
+  } catch (error) {
+    // Say what was detected before it failed: the page's "how to read this
+    // file" form shows it beside the fields.
+    if (!(error instanceof AppError) || seen.length === 0) throw error;
+    throw new AppError(error.kind, error.message, {
+      errors: [...(error.errors ?? []), {
+        path: "dialect",
+        message: `Read as: ${seen.join(", ")}`,
+      }],
+      cause: error.cause,
+    });
+  }
+  if (options.complete && !plan.scanner.skipBlankLines()) {
     throw new AppError("invalid_input", "The CSV has no data rows");
   }
 }
 
-/** Reads and validates the header row, returning its raw cells. */
-function readHeader(scanner: CsvScanner): string[] {
+/** Reads the header row, returning its raw cells. */
+function readHeader(scanner: CsvScanner, delimiter: string): string[] {
   if (!scanner.skipBlankLines()) {
     throw headerError("The CSV is empty: a header row is required");
   }
@@ -251,32 +447,19 @@ function readHeader(scanner: CsvScanner): string[] {
   }
   const header: string[] = [];
   for (let i = 0; i < scanner.cells; i++) header.push(scanner.cellText(i));
-  const first = header[0].trim();
-  if (!TIME_COLUMN_NAMES.has(first.toLowerCase())) {
-    throw headerError(
-      `The first column must be named timestamp, time, date or t, not ${quoteForMessage(first)}`,
-    );
-  }
   if (header.length < 2) {
-    throw headerError("The header needs at least one value column after the timestamp");
+    const hint = delimiterHint(header, delimiter);
+    if (hint !== undefined) {
+      throw new AppError("invalid_input", hint.message, {
+        errors: [hint, { path: "header", message: "Only one column was found" }],
+      });
+    }
   }
   return header;
 }
 
 function headerError(message: string): AppError {
   return new AppError("invalid_input", message, { errors: [{ path: "header", message }] });
-}
-
-function timestampOf(cell: string): number {
-  return timestampInRange(cell, { start: 0, end: cell.length });
-}
-
-function numberOf(cell: string): number {
-  return numberInRange(cell, { start: 0, end: cell.length });
-}
-
-function isBlank(c: number): boolean {
-  return c === SPACE || c === TAB;
 }
 
 function grow(values: Float64Array, capacity: number): Float64Array {
@@ -292,6 +475,8 @@ function grow(values: Float64Array, capacity: number): Float64Array {
 class CsvScanner {
   readonly text: string;
   readonly length: number;
+  /** Char code of the field separator. */
+  readonly delimiter: number;
   pos: number;
   /** Physical line the scanner is on, 1-based. */
   line = 1;
@@ -307,10 +492,11 @@ class CsvScanner {
   /** While false, cells past the arrays' end are counted but not stored. */
   private growable = true;
 
-  constructor(text: string, pos: number) {
+  constructor(text: string, pos: number, delimiter: number) {
     this.text = text;
     this.length = text.length;
     this.pos = pos;
+    this.delimiter = delimiter;
   }
 
   /** Stops growing the cell arrays: data rows only need the header's cells. */
@@ -379,6 +565,9 @@ class CsvScanner {
   readRow(): void {
     const text = this.text;
     const length = this.length;
+    const delimiter = this.delimiter;
+    // Blanks around cells are spaces and tabs, except in a tab-separated file.
+    const tab = delimiter === TAB ? SPACE : TAB;
     let pos = this.pos;
     let cells = 0;
     let malformed = MALFORMED_NONE;
@@ -386,10 +575,11 @@ class CsvScanner {
 
     while (true) {
       let c = pos < length ? text.charCodeAt(pos) : END;
-      if (c === SPACE || c === TAB) {
+      if (c === SPACE || c === tab) {
         // Hand-edited files often put a space after the comma, before a quote.
         let ahead = pos + 1;
-        while (ahead < length && isBlank(text.charCodeAt(ahead))) ahead++;
+        let b = ahead < length ? text.charCodeAt(ahead) : END;
+        while (b === SPACE || b === tab) b = ++ahead < length ? text.charCodeAt(ahead) : END;
         if (ahead < length && text.charCodeAt(ahead) === QUOTE) {
           pos = ahead;
           c = QUOTE;
@@ -420,16 +610,16 @@ class CsvScanner {
         }
         this.countLineBreaks(start, end);
         c = pos < length ? text.charCodeAt(pos) : END;
-        while (c === SPACE || c === TAB) c = ++pos < length ? text.charCodeAt(pos) : END;
-        if (c !== COMMA && c !== CR && c !== LF && c !== END) {
+        while (c === SPACE || c === tab) c = ++pos < length ? text.charCodeAt(pos) : END;
+        if (c !== delimiter && c !== CR && c !== LF && c !== END) {
           if (malformed === MALFORMED_NONE) malformed = MALFORMED_AFTER_QUOTE;
-          while (c !== COMMA && c !== CR && c !== LF && c !== END) {
+          while (c !== delimiter && c !== CR && c !== LF && c !== END) {
             c = ++pos < length ? text.charCodeAt(pos) : END;
           }
         }
       } else {
         start = pos;
-        while (c !== COMMA && c !== CR && c !== LF && c !== END) {
+        while (c !== delimiter && c !== CR && c !== LF && c !== END) {
           c = ++pos < length ? text.charCodeAt(pos) : END;
         }
         end = pos;
@@ -443,7 +633,7 @@ class CsvScanner {
       }
       cells++;
 
-      if (c === COMMA) {
+      if (c === delimiter) {
         pos++;
         continue;
       }

@@ -8,8 +8,10 @@
 import { AppError } from "../errors.ts";
 import { analyzeSeries } from "./analytics.ts";
 import { cleanSeries } from "./clean.ts";
+import type { ParseOptions } from "./dialect.ts";
 import { parseCsvSeries } from "./parse_csv.ts";
-import { parseJsonSeries } from "./parse_json.ts";
+import { parseJsonSeries, parseNdjsonSeries } from "./parse_json.ts";
+import { parseParquetSeries } from "./parse_parquet.ts";
 import { summarizeSeries } from "./stats.ts";
 import type { ParsedSeries, ProcessedUpload, Series, Summary, UploadFormat } from "./types.ts";
 
@@ -19,13 +21,16 @@ export interface ProcessOptions {
   format: UploadFormat;
   /** Most data rows accepted (see the parsers). */
   maxPoints: number;
+  /** What the client said about the file (`?delimiter=` and the others). */
+  parse?: ParseOptions;
 }
 
 /**
  * Turns an upload body into a cleaned series, its row accounting and summary.
  *
- * The body must be UTF-8 (a byte order mark is dropped); anything else is
- * `invalid_input`. Parser errors (`invalid_input`, `malformed_body`,
+ * Text must be UTF-8 (with or without a byte order mark) or UTF-16 with a
+ * byte order mark (Excel's "Unicode text"); anything else is `invalid_input`.
+ * Parquet is binary. Parser errors (`invalid_input`, `malformed_body`,
  * `payload_too_large`) propagate unchanged.
  *
  * @example
@@ -35,7 +40,7 @@ export interface ProcessOptions {
  * const body = new TextEncoder().encode(
  *   "t,v\n2020-01-10T00:01:00Z,2\n2020-01-10T00:00:00Z,1\n2020-01-10T00:01:00Z,3\nx,4\n",
  * );
- * const result = processUpload(body, { format: "csv", maxPoints: 100 });
+ * const result = await processUpload(body, { format: "csv", maxPoints: 100 });
  * assert.deepEqual(result.rows, {
  *   received: 4,
  *   accepted: 2,
@@ -49,11 +54,23 @@ export interface ProcessOptions {
  * assert.equal(result.summary.columns.v.last, 3);
  * ```
  */
-export function processUpload(bytes: Uint8Array, options: ProcessOptions): ProcessedUpload {
-  const text = decodeUtf8(bytes);
-  const parsed: ParsedSeries = options.format === "csv"
-    ? parseCsvSeries(text, { maxPoints: options.maxPoints })
-    : parseJsonSeries(text, { maxPoints: options.maxPoints });
+export async function processUpload(
+  bytes: Uint8Array,
+  options: ProcessOptions,
+): Promise<ProcessedUpload> {
+  const parseOptions = { maxPoints: options.maxPoints, parse: options.parse };
+  let parsed: ParsedSeries;
+  if (options.format === "parquet") {
+    parsed = await parseParquetSeries(bytes, parseOptions);
+  } else {
+    const { text, encoding } = decodeText(bytes);
+    parsed = options.format === "csv"
+      ? parseCsvSeries(text, parseOptions)
+      : options.format === "ndjson"
+      ? parseNdjsonSeries(text, parseOptions)
+      : parseJsonSeries(text, parseOptions);
+    if (parsed.dialect !== undefined) parsed.dialect = { encoding, ...parsed.dialect };
+  }
   const { series, duplicates } = cleanSeries(parsed.series);
   const result: ProcessedUpload = {
     series,
@@ -67,6 +84,7 @@ export function processUpload(bytes: Uint8Array, options: ProcessOptions): Proce
     summary: withAnalytics(summarizeSeries(series), series),
   };
   if (parsed.name !== undefined) result.name = parsed.name;
+  if (parsed.dialect !== undefined) result.dialect = parsed.dialect;
   return result;
 }
 
@@ -91,10 +109,33 @@ function withAnalytics(summary: Summary, series: Series): Summary {
   return summary;
 }
 
-function decodeUtf8(bytes: Uint8Array): string {
+/**
+ * Decodes an upload's text by its byte order mark: UTF-16 LE or BE when it
+ * has one, else UTF-8 (the decoder drops a UTF-8 mark). Without a mark,
+ * UTF-16 cannot be told from binary, so it is not guessed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeText } from "./process.ts";
+ * const utf16 = Uint8Array.of(0xff, 0xfe, 0x74, 0x00, 0x2c, 0x00, 0x76, 0x00);
+ * assert.deepEqual(decodeText(utf16), { text: "t,v", encoding: "utf-16le" });
+ * ```
+ */
+export function decodeText(bytes: Uint8Array): { text: string; encoding: string } {
+  let encoding = "utf-8";
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) encoding = "utf-16le";
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = "utf-16be";
+  else if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) encoding = "utf-8-bom";
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    const label = encoding === "utf-8-bom" ? "utf-8" : encoding;
+    return { text: new TextDecoder(label, { fatal: true }).decode(bytes), encoding };
   } catch (error) {
-    throw new AppError("invalid_input", "The body is not valid UTF-8", { cause: error });
+    const name = encoding.startsWith("utf-16") ? "UTF-16" : "UTF-8";
+    throw new AppError(
+      "invalid_input",
+      `The body is not valid ${name}; send UTF-8, or UTF-16 with a byte order mark`,
+      { cause: error },
+    );
   }
 }

@@ -18,6 +18,19 @@
  */
 
 import { INVALID_NUMBER, numberInRange, type TextRange } from "./numbers.ts";
+import type { ZoneConverter } from "./time_formats.ts";
+
+/** Options of {@linkcode timestampInRange} and {@linkcode explainTimestamp}. */
+export interface ZoneOptions {
+  /**
+   * Reads date-times without an offset as wall-clock times of this zone
+   * instead of rejecting them. Dates without a time stay UTC midnight: a
+   * date names a day, and a daily series should stay on day boundaries.
+   */
+  zone?: ZoneConverter;
+}
+
+const NO_ZONE: ZoneOptions = {};
 
 /** The outcome of {@linkcode parseTimestamp}. */
 export type TimestampResult =
@@ -113,7 +126,11 @@ export function parseTimestamp(value: unknown): TimestampResult {
  * assert.ok(Number.isNaN(timestampInRange(line, { start: 0, end: 19 })));
  * ```
  */
-export function timestampInRange(text: string, range: TextRange): number {
+export function timestampInRange(
+  text: string,
+  range: TextRange,
+  options: ZoneOptions = NO_ZONE,
+): number {
   let start = range.start;
   let end = range.end;
   while (start < end && isBlank(text.charCodeAt(start))) start++;
@@ -121,7 +138,9 @@ export function timestampInRange(text: string, range: TextRange): number {
   if (start === end) return fail(EMPTY);
   trimmed.start = start;
   trimmed.end = end;
-  if (end - start >= 10 && text.charCodeAt(start + 4) === DASH) return isoToMs(text, trimmed);
+  if (end - start >= 10 && text.charCodeAt(start + 4) === DASH) {
+    return isoToMs(text, trimmed, options.zone);
+  }
   const value = numberInRange(text, trimmed);
   if (value === INVALID_NUMBER) return fail(NOT_A_TIMESTAMP);
   return epochToMs(value);
@@ -139,8 +158,10 @@ export function timestampInRange(text: string, range: TextRange): number {
  * assert.equal(explainTimestamp("2024-02-29"), "");
  * ```
  */
-export function explainTimestamp(text: string): string {
-  return Number.isNaN(timestampInRange(text, { start: 0, end: text.length })) ? lastFailure : "";
+export function explainTimestamp(text: string, options: ZoneOptions = NO_ZONE): string {
+  return Number.isNaN(timestampInRange(text, { start: 0, end: text.length }, options))
+    ? lastFailure
+    : "";
 }
 
 /**
@@ -244,7 +265,33 @@ function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-function daysInMonth(year: number, month: number): number {
+/**
+ * Epoch day number (days since 1970-01-01) of a proleptic Gregorian date;
+ * `month` is 1-12 and `day` is not checked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { epochDay } from "./timestamps.ts";
+ * assert.equal(epochDay(2020, 3, 1) * 86_400_000, Date.UTC(2020, 2, 1));
+ * ```
+ */
+export function epochDay(year: number, month: number, day: number): number {
+  return yearStartDay(year) + DAYS_BEFORE_MONTH[month] +
+    (month > 2 && isLeapYear(year) ? 1 : 0) + day - 1;
+}
+
+/**
+ * Days in `month` (1-12) of a proleptic Gregorian `year`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { daysInMonth } from "./timestamps.ts";
+ * assert.equal(daysInMonth(2024, 2), 29);
+ * ```
+ */
+export function daysInMonth(year: number, month: number): number {
   if (month === 2) return isLeapYear(year) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
@@ -253,7 +300,7 @@ function daysInMonth(year: number, month: number): number {
  * Parses an ISO date or date-time filling `range` exactly (already trimmed,
  * at least 10 characters, a dash at offset 4).
  */
-function isoToMs(text: string, range: TextRange): number {
+function isoToMs(text: string, range: TextRange, local: ZoneConverter | undefined): number {
   const start = range.start;
   const end = range.end;
   const year = fourDigits(text, start);
@@ -267,9 +314,7 @@ function isoToMs(text: string, range: TextRange): number {
   if (day < 1 || day > monthDays) {
     return fail(`Day must be 01 to ${monthDays} in ${text.slice(start, start + 7)}`);
   }
-  const epochDay = yearStartDay(year) + DAYS_BEFORE_MONTH[month] +
-    (month > 2 && isLeapYear(year) ? 1 : 0) + day - 1;
-  const midnight = epochDay * MS_PER_DAY;
+  const midnight = epochDay(year, month, day) * MS_PER_DAY;
   let i = start + 10;
   if (i === end) return midnight;
 
@@ -310,7 +355,15 @@ function isoToMs(text: string, range: TextRange): number {
   if (hour > 23) return fail(BAD_HOUR);
   if (minute > 59) return fail(BAD_MINUTE);
   if (second > 59) return fail(BAD_SECOND);
-  if (i === end) return fail(NEEDS_ZONE);
+  if (i === end) {
+    if (local === undefined) return fail(NEEDS_ZONE);
+    const wall = Math.round(
+      midnight + hour * 3_600_000 + minute * 60_000 + second * 1000 + fractionMs,
+    );
+    const instant = local.toInstant(wall);
+    if (instant < MIN_TIMESTAMP_MS || instant > MAX_TIMESTAMP_MS) return fail(OUT_OF_RANGE);
+    return instant;
+  }
 
   let offsetMinutes = 0;
   const zone = text.charCodeAt(i);

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { SourceDialect } from "./dialect.ts";
+
 /**
  * A column-oriented time series.
  *
@@ -44,6 +46,8 @@ export interface ParsedSeries {
   rejectedExamples: RejectedRow[];
   /** Report name found in the body (JSON uploads only). */
   name?: string;
+  /** How the file was read: given and detected options. */
+  dialect?: SourceDialect;
 }
 
 /** Row accounting shown on a report (`rows` in the API). */
@@ -136,10 +140,12 @@ export interface ProcessedUpload {
   summary: Summary;
   /** Report name found in the body (JSON uploads only). */
   name?: string;
+  /** How the file was read (`source.dialect`). */
+  dialect?: SourceDialect;
 }
 
 /** Upload formats reportd accepts. */
-export type UploadFormat = "csv" | "json";
+export type UploadFormat = "csv" | "json" | "ndjson" | "parquet";
 
 /** The largest fall from a running peak (`max_drawdown` in the API). */
 export interface MaxDrawdown {

@@ -106,3 +106,25 @@ export const SeriesUploadSchema = z.union([ColumnarUploadSchema, RowUploadSchema
 export type ColumnarUpload = z.infer<typeof ColumnarUploadSchema>;
 /** A validated row upload. */
 export type RowUpload = z.infer<typeof RowUploadSchema>;
+
+/** pandas `DataFrame.to_json(orient="records")`: a top-level array of row objects. */
+export const PandasRecordsSchema = z.array(z.record(z.string(), z.unknown())).meta({
+  id: "PandasRecordsUpload",
+  description: "pandas orient=records: one object per row. The time key is named timestamp, " +
+    "time, date, datetime or t (any case), or given as ?time_column=; the other keys are " +
+    "value columns (numbers or null)",
+  example: [{ Date: 1578614400000, Close: 1.5 }, { Date: 1578700800000, Close: null }],
+});
+
+/** pandas `DataFrame.to_json(orient="split")`. */
+export const PandasSplitSchema = z.object({
+  columns: z.array(z.string()),
+  index: z.array(z.unknown()).optional().meta({
+    description: "Row labels; the times when no column is named like one",
+  }),
+  data: z.array(z.array(z.unknown())),
+}).meta({
+  id: "PandasSplitUpload",
+  description: "pandas orient=split: column names, an index and rows of values",
+  example: { columns: ["Close"], index: [1578614400000, 1578700800000], data: [[1.5], [null]] },
+});

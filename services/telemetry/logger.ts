@@ -54,20 +54,53 @@ const C1_CONTROLS = /[\u007f-\u009f]/g;
 export function formatJsonLine(record: LogRecord): string {
   if (typeof record.rawMessage !== "string") return LOGTAPE_JSON_LINES(record);
   const properties = record.properties;
+  let plainKeys = true;
   for (const key in properties) {
     const value = properties[key];
     if ((value !== null && typeof value === "object") || typeof value === "bigint") {
       return LOGTAPE_JSON_LINES(record);
     }
+    // A key that is an array index (V8 puts those first) or that shadows one
+    // of LogTape's own fields changes the order of the merged object.
+    const first = key.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || LOGTAPE_FIELDS.has(key)) plainKeys = false;
   }
-  const json = JSON.stringify({
-    "@timestamp": new Date(record.timestamp).toISOString(),
-    level: record.level === "warning" ? "WARN" : record.level.toUpperCase(),
-    message: record.rawMessage,
-    logger: record.category.join("."),
-    ...properties,
-  });
+  const level = record.level === "warning" ? "WARN" : record.level.toUpperCase();
+  let json: string;
+  if (plainKeys) {
+    // The same bytes as the merged object below, without building it: the
+    // fields are concatenated, and the properties are serialized on their own
+    // (1.7 instead of 2.6 us per access line, measured for issue 15).
+    const rest = JSON.stringify(properties);
+    json = `{"@timestamp":"${isoTimestamp(record.timestamp)}","level":"${level}","message":${
+      JSON.stringify(record.rawMessage)
+    },"logger":${JSON.stringify(record.category.join("."))}${
+      rest.length > 2 ? `,${rest.slice(1)}` : "}"
+    }`;
+  } else {
+    json = JSON.stringify({
+      "@timestamp": isoTimestamp(record.timestamp),
+      level,
+      message: record.rawMessage,
+      logger: record.category.join("."),
+      ...properties,
+    });
+  }
   return `${json.replace(C1_CONTROLS, escapeControl)}\n`;
+}
+
+const LOGTAPE_FIELDS = new Set(["@timestamp", "level", "message", "logger"]);
+
+// Under load many lines share a millisecond; the last one's ISO string is kept.
+let lastTimestamp = NaN;
+let lastIso = "";
+
+function isoTimestamp(timestamp: number): string {
+  if (timestamp !== lastTimestamp) {
+    lastTimestamp = timestamp;
+    lastIso = new Date(timestamp).toISOString();
+  }
+  return lastIso;
 }
 
 function escapeControl(char: string): string {

@@ -82,6 +82,30 @@ export function observeDatabase(meter: Meter, source: DatabaseObservations): voi
   });
 }
 
+/** Where the connection instruments get their numbers (each read on collection). */
+export interface ConnectionObservations {
+  /** Connections open right now. */
+  open: () => number;
+  /** Connections closed at once because the cap was reached, since the start. */
+  refused: () => number;
+}
+
+/**
+ * Registers `reportd.connections.open` and `reportd.connections.refused`
+ * (Prometheus: `reportd_connections_refused_total`), read from the
+ * connection guard on collection rather than counted on every accept.
+ */
+export function observeConnections(meter: Meter, source: ConnectionObservations): void {
+  meter.createObservableUpDownCounter("reportd.connections.open", {
+    description: "Client connections open (REPORTD_MAX_CONNECTIONS caps them)",
+    unit: "{connection}",
+  }).addCallback((result) => result.observe(source.open()));
+  meter.createObservableCounter("reportd.connections.refused", {
+    description: "Connections closed as soon as accepted because REPORTD_MAX_CONNECTIONS were open",
+    unit: "{connection}",
+  }).addCallback((result) => result.observe(source.refused()));
+}
+
 // How late a timer fires tells how long the event loop was busy; the buckets
 // span "fine" (1 ms) to "every request stalls" (several seconds).
 const LOOP_DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

@@ -20,7 +20,9 @@ import {
 import { createHttpServerTelemetry, type HttpServerTelemetry } from "./http.ts";
 import { createJobTelemetry, type JobTelemetry } from "./jobs.ts";
 import {
+  type ConnectionObservations,
   type DatabaseObservations,
+  observeConnections,
   observeDatabase,
   observeRuntime,
   PullMetricReader,
@@ -30,7 +32,7 @@ import { otlpMetricExporter, type OtlpOptions, otlpSpanExporter } from "./otlp.t
 import { getLogger } from "./logger.ts";
 import { startTracing, stopTracing } from "./tracing.ts";
 
-export type { DatabaseObservations } from "./metrics.ts";
+export type { ConnectionObservations, DatabaseObservations } from "./metrics.ts";
 export type { JobAttempt, JobOutcome, JobResult, JobTelemetry, QueueDepth } from "./jobs.ts";
 export { UNOBSERVED_JOBS } from "./jobs.ts";
 export type { OtlpOptions, OtlpProtocol } from "./otlp.ts";
@@ -65,6 +67,8 @@ export interface Telemetry extends AsyncDisposable {
   readonly jobs: JobTelemetry;
   /** Registers the sources of `reportd.db.size` and `reportd.reports` (call once). */
   observeDatabase(source: DatabaseObservations): void;
+  /** Registers the sources of `reportd.connections.*` (call once). */
+  observeConnections(source: ConnectionObservations): void;
   /** Collects every instrument and renders Prometheus' text format. */
   renderPrometheus(): Promise<string>;
   /** Flushes what is pending to the collector and stops; call once, at shutdown. */
@@ -149,6 +153,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     jobs: createJobTelemetry(meter, tracer),
     observeDatabase(source: DatabaseObservations): void {
       observeDatabase(meter, source);
+    },
+    observeConnections(source: ConnectionObservations): void {
+      observeConnections(meter, source);
     },
     renderPrometheus(): Promise<string> {
       return renderPrometheus(pull);

@@ -7,13 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { type GuardedServer, serveGuarded } from "../../services/connection_guard.ts";
-import { rawClient, trickle } from "../helpers/raw_http.ts";
+import { rawClient, trickle, trickleHttp2Headers } from "../helpers/raw_http.ts";
 
 const HEAD =
   "GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Padding: abcdefghijklmnopqrstuvwxyz\r\n\r\n";
 
 async function withGuard(
-  options: { headersTimeoutMs: number; idleTimeoutMs: number },
+  options: { headersTimeoutMs: number; idleTimeoutMs: number; maxConnections?: number },
   run: (server: GuardedServer, seen: Deno.NetAddr[]) => Promise<void>,
 ): Promise<void> {
   const seen: Deno.NetAddr[] = [];
@@ -133,4 +133,37 @@ Deno.test("With a head timeout of 0 there is no guard, just Deno.serve", async (
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("An HTTP/2 header block that never ends is cut off by the head timeout", async () => {
+  await withGuard({ headersTimeoutMs: 300, idleTimeoutMs: 60_000 }, async (server) => {
+    await using slow = await rawClient(server.addr.port);
+    // A CONTINUATION frame every 100 ms for 3 s: ten times the head timeout.
+    const sent = await trickleHttp2Headers(slow, 100, 30);
+    assert.ok(sent < 30, "The server kept an unfinished HTTP/2 header block open");
+    await slow.readToEnd();
+    assert.equal(server.connections, 0);
+  });
+});
+
+Deno.test("Past the connection cap a new connection is closed at once and counted", async () => {
+  await withGuard(
+    { headersTimeoutMs: 60_000, idleTimeoutMs: 60_000, maxConnections: 2 },
+    async (server) => {
+      await using first = await rawClient(server.addr.port);
+      await using second = await rawClient(server.addr.port);
+      // Both held (one answered and kept alive, one silent): the cap is full.
+      await first.send("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      await first.readUntil("GET /echo 0");
+      await using third = await rawClient(server.addr.port);
+      assert.equal(await third.readToEnd(), "", "The third connection was served");
+      assert.equal(server.refused, 1);
+      assert.equal(server.connections, 2);
+      // A slot frees up: the next client is served.
+      await second[Symbol.asyncDispose]();
+      while (server.connections > 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      const response = await fetch(`http://127.0.0.1:${server.addr.port}/echo`);
+      assert.equal(await response.text(), "GET /echo 0");
+    },
+  );
 });

@@ -76,7 +76,9 @@ Deno.test("POST /v1/reports accepts columnar JSON and takes the name from the bo
   );
   assert.equal(body.status, "ready");
   assert.equal(body.name, "Columnar");
-  assert.deepEqual(body.source, { kind: "upload", format: "json" });
+  assert.equal(body.source.kind, "upload");
+  assert.equal(body.source.format, "json");
+  assert.equal(body.source.dialect.shape, "columnar");
   assert.equal(body.summary.points, 3);
   assert.equal(body.summary.columns.value.missing, 1);
 });
@@ -163,7 +165,7 @@ Deno.test("POST /v1/reports answers 422 for visibly unusable CSV", async (t) => 
   const cases: [string, string, RegExp][] = [
     ["header only", "timestamp,value\n", /no data rows/i],
     ["no numeric column", "timestamp\n2020-01-01\n", /column/i],
-    ["wrong first column", "when,value\n2020-01-01,1\n", /timestamp/i],
+    ["no time column", "when,value\nsoon,1\n", /No time column/],
     ["duplicate column names", "t,a,a\n1,2,3\n", /a/],
     ["empty body", "", /empty/i],
   ];
@@ -322,6 +324,9 @@ Deno.test("Uploads beyond REPORTD_MAX_INFLIGHT_UPLOADS answer 503 at once", asyn
   await using world = await testApp({ maxInflightUploads: 1 });
   const reading = Promise.withResolvers<void>();
   let finish!: () => void;
+  // highWaterMark 0: the stream is pulled only when the server reads the body
+  // (after it took the upload slot), not as soon as the request is built; on
+  // PostgreSQL the handler's first query takes a round trip before that.
   const held = new ReadableStream<Uint8Array>({
     pull(controller) {
       controller.enqueue(new TextEncoder().encode("t,v\n1,2\n"));
@@ -334,7 +339,7 @@ Deno.test("Uploads beyond REPORTD_MAX_INFLIGHT_UPLOADS answer 503 at once", asyn
         };
       });
     },
-  });
+  }, { highWaterMark: 0 });
   const slow = postReport(world, held);
   // Once the server reads the first upload's body, that upload holds the only slot.
   await reading.promise;

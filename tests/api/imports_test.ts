@@ -39,7 +39,10 @@ Deno.test("A Stooq import becomes a report of open, high, low, close and volume"
   const report = await importReport(world, AVGO);
   assert.equal(report.status, "ready", JSON.stringify(report.error));
   assert.equal(report.name, "avgo.us (d) 2020-01-10..2020-02-10");
-  assert.deepEqual(report.source, { kind: "provider", ...AVGO, cache: "miss" });
+  const { dialect, ...source } = report.source;
+  assert.deepEqual(source, { kind: "provider", ...AVGO, cache: "miss" });
+  // A provider's CSV is read like an upload, and says how.
+  assert.equal(dialect.time_column, "Date");
   assert.deepEqual(Object.keys(report.summary.columns), ["Open", "High", "Low", "Close", "Volume"]);
   assert.equal(report.summary.points, 21);
   assert.equal(report.summary.start, "2020-01-10T00:00:00.000Z");

@@ -276,3 +276,12 @@ contractTest("A queued job is announced on the jobs channel", async (db) => {
     stop();
   }
 });
+
+contractTest("A sweep leaves the jobs its instance is running to their heartbeat", async (db) => {
+  const { id } = await queue(db);
+  await claimNextJob(db, { now: T0, ...LEASE });
+  const late = { now: at(31), orphanUploadsBefore: T0 };
+  assert.equal((await sweepJobs(db, { ...late, running: [id] })).reclaimed, 0);
+  assert.equal((await getReport(db, id))?.status, "processing");
+  assert.equal((await sweepJobs(db, { ...late, running: [] })).reclaimed, 1);
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { migrateDatabase, querySql, schemaVersion, StorageError } from "../../db/mod.ts";
+import { listen, migrateDatabase, querySql, schemaVersion, StorageError } from "../../db/mod.ts";
 import {
   countReportsByStatus,
   deleteReport,
@@ -8,6 +8,7 @@ import {
   getSeries,
   insertReport,
   listReports,
+  REPORTS_CHANNEL,
 } from "../../db/reports_repo.ts";
 import { contractTest, record } from "../helpers/engines.ts";
 
@@ -103,4 +104,29 @@ contractTest("A failing migration rolls back and leaves the version unchanged", 
   assert.equal(await schemaVersion(db), before);
   await assert.rejects(querySql(db, "SELECT * FROM x"), StorageError, "Table x was rolled back");
   assert.deepEqual((await migrateDatabase(db)).applied, [], "Migrating again applies nothing");
+});
+
+contractTest("A deleted report is announced on the reports channel, once committed", async (db) => {
+  const heard = Promise.withResolvers<string>();
+  const stop = listen(db, REPORTS_CHANNEL, (payload) => {
+    if (payload !== undefined) heard.resolve(payload);
+  });
+  try {
+    // A delete of nothing announces nothing: only the real delete below is heard.
+    assert.equal(await deleteReport(db, "0190f5b8-0000-7000-8000-00000000dead"), false);
+    // PostgreSQL's listener connects on the first listen: delete a fresh
+    // report every 100 ms until one is heard (its id says which).
+    const ids: string[] = [];
+    const timer = setInterval(async () => {
+      const id = `0190f5b8-0000-7000-8000-${String(ids.length).padStart(12, "0")}`;
+      ids.push(id);
+      await insertReport(db, record(id));
+      await deleteReport(db, id);
+    }, 100);
+    const payload = await heard.promise;
+    clearInterval(timer);
+    assert.ok(ids.includes(payload), `${payload} is one of the deleted reports`);
+  } finally {
+    stop();
+  }
 });

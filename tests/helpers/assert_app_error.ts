@@ -31,6 +31,25 @@ export function assertAppError(
   } catch (error) {
     thrown = error;
   }
+  return checkAppError(thrown, kind, expected);
+}
+
+/** Like {@linkcode assertAppError} for an async `fn` that must reject. */
+export async function assertAppErrorAsync(
+  fn: () => Promise<unknown>,
+  kind: ErrorKind,
+  expected: AppErrorExpectation = {},
+): Promise<AppError> {
+  let thrown: unknown;
+  try {
+    await fn();
+  } catch (error) {
+    thrown = error;
+  }
+  return checkAppError(thrown, kind, expected);
+}
+
+function checkAppError(thrown: unknown, kind: ErrorKind, expected: AppErrorExpectation): AppError {
   assert.ok(thrown instanceof AppError, `Expected an AppError, got ${String(thrown)}`);
   assert.equal(thrown.kind, kind, `Unexpected kind for: ${thrown.message}`);
   if (expected.message) assert.match(thrown.message, expected.message);

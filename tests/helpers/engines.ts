@@ -77,3 +77,25 @@ export function record(id: string, status: ReportRecord["status"] = "ready"): Re
     finishedAt: "2020-01-01T00:00:00.000Z",
   };
 }
+
+/** A report as an upload leaves it: queued at `now`, nothing computed yet. */
+export function queuedRecord(
+  id: string,
+  options: { name?: string; now?: string } = {},
+): ReportRecord {
+  const now = options.now ?? new Date().toISOString();
+  return {
+    id,
+    name: options.name ?? `report ${id}`,
+    status: "queued",
+    source: { kind: "upload", format: "csv" },
+    rowCounts: null,
+    summary: null,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    queuedAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
+}

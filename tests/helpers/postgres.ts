@@ -41,9 +41,11 @@ export interface PrivateCluster {
   destroy(): Promise<void>;
 }
 
-// A port nobody listens on now (the OS picks it; the race until PostgreSQL
-// binds it is harmless in a test run).
-function freePort(): number {
+/**
+ * A loopback port nobody listens on now (the OS picks it; the race until a
+ * server binds it is harmless in a test run).
+ */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();

@@ -88,3 +88,59 @@ export async function trickle(client: RawClient, text: string, delayMs: number):
   }
   return bytes.length;
 }
+
+/** The HTTP/2 connection preface a client with prior knowledge sends first (RFC 9113, 3.4). */
+export const HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/**
+ * One HTTP/2 frame (RFC 9113, 4.1): a 9-byte header (24-bit length, type,
+ * flags, 31-bit stream id) and the payload.
+ *
+ * @example A SETTINGS frame with no settings
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { http2Frame } from "./raw_http.ts";
+ * assert.deepEqual([...http2Frame(4, 0, 0, new Uint8Array())], [0, 0, 0, 4, 0, 0, 0, 0, 0]);
+ * ```
+ */
+export function http2Frame(
+  type: number,
+  flags: number,
+  streamId: number,
+  payload: Uint8Array,
+): Uint8Array {
+  const frame = new Uint8Array(9 + payload.length);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, payload.length << 8);
+  frame[3] = type;
+  frame[4] = flags;
+  view.setUint32(5, streamId & 0x7fffffff);
+  frame.set(payload, 9);
+  return frame;
+}
+
+/**
+ * Opens an HTTP/2 (prior knowledge) request whose header block never ends:
+ * preface, SETTINGS, a HEADERS frame without END_HEADERS, then a
+ * CONTINUATION frame (again without END_HEADERS) every `delayMs`, `count`
+ * times or until the server closes. Returns how many CONTINUATION frames
+ * went out.
+ */
+export async function trickleHttp2Headers(
+  client: RawClient,
+  delayMs: number,
+  count: number,
+): Promise<number> {
+  const SETTINGS = 4, HEADERS = 1, CONTINUATION = 9;
+  // HPACK: ":method GET" (static index 2), then literal headers "x-a: b"
+  // without indexing, one per CONTINUATION frame.
+  const literal = new Uint8Array([0x00, 0x03, 0x78, 0x2d, 0x61, 0x01, 0x62]);
+  await client.send(HTTP2_PREFACE);
+  await client.send(http2Frame(SETTINGS, 0, 0, new Uint8Array()));
+  if (!await client.send(http2Frame(HEADERS, 0, 1, new Uint8Array([0x82])))) return 0;
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (!await client.send(http2Frame(CONTINUATION, 0, 1, literal))) return i;
+  }
+  return count;
+}

@@ -46,6 +46,8 @@ export interface StartServerOptions {
    * terminal, `timeout` or systemd's default `KillMode` do.
    */
   viaTask?: boolean;
+  /** Run it with this open-file limit (`prlimit --nofile`), soft and hard. */
+  openFileLimit?: number;
 }
 
 /** Runs `deno run -P main.ts <args>` to completion and returns its output. */
@@ -81,10 +83,16 @@ export async function makeDataDir(): Promise<string> {
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await makeDataDir();
-  // setsid execs in place (a spawned child leads no group yet), so the
-  // child's pid is also its process group's id.
-  const child = new Deno.Command(options.viaTask ? "setsid" : Deno.execPath(), {
-    args: options.viaTask ? [Deno.execPath(), "task", "start"] : [...RUN_ARGS, "serve"],
+  // setsid and prlimit exec in place (a spawned child leads no group yet),
+  // so the child's pid stays reportd's and is also its process group's id.
+  const limit = options.openFileLimit === undefined
+    ? []
+    : ["prlimit", `--nofile=${options.openFileLimit}:${options.openFileLimit}`];
+  const command = options.viaTask
+    ? ["setsid", ...limit, Deno.execPath(), "task", "start"]
+    : [...limit, Deno.execPath(), ...RUN_ARGS, "serve"];
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
     cwd: REPO_ROOT,
     env: {
       NO_COLOR: "1",
@@ -170,6 +178,24 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   };
 }
 
+/** A JSON log record: the message template and its flattened properties. */
+// deno-lint-ignore no-explicit-any -- log properties differ per line; tests read them by name
+export type LogRecord = Record<string, any>;
+
+/**
+ * The process's log lines so far, parsed (LOG_FORMAT=json; `message` is the
+ * template, e.g. "Job finished for report {report_id}: ...").
+ */
+export function logRecords(server: Pick<ServerProcess, "logs">): LogRecord[] {
+  return server.logs.flatMap((line) => {
+    try {
+      return [JSON.parse(line)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function listeningPort(line: string): number | undefined {
   try {
     const record = JSON.parse(line);
@@ -185,7 +211,10 @@ async function collectLines(
   onLine: (line: string) => void,
 ): Promise<void> {
   let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  // Typed explicitly: with npm:pg's Node types in the same type-check (the
+  // PostgreSQL tests), TextDecoderStream's writable side has two declarations.
+  const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+  for await (const chunk of stream.pipeThrough(decoder)) {
     buffer += chunk;
     let newline: number;
     while ((newline = buffer.indexOf("\n")) !== -1) {

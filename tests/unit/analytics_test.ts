@@ -103,9 +103,9 @@ Deno.test("correlation is null with a reason beyond the column limit, and per pa
   assert.deepEqual(sparse.correlation, { columns: ["a", "b"], matrix: [[1, null], [null, 1]] });
 });
 
-Deno.test("processUpload puts the analytics in the summary", () => {
+Deno.test("processUpload puts the analytics in the summary", async () => {
   const csv = "t,a,b\n2021-01-04,1,10\n2021-01-05,2,8\n2021-01-06,4,6\n2021-01-07,3,4\n";
-  const { summary } = processUpload(new TextEncoder().encode(csv), {
+  const { summary } = await processUpload(new TextEncoder().encode(csv), {
     format: "csv",
     maxPoints: 100,
   });

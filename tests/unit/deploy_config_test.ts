@@ -10,6 +10,7 @@ import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { OUTPUT, TARGETS } from "../../tools/compile.ts";
+import { haproxySkipReason } from "../helpers/haproxy.ts";
 import { REPO_ROOT } from "../helpers/server_process.ts";
 
 async function read(path: string): Promise<string> {
@@ -319,4 +320,96 @@ Deno.test("Dependabot watches the actions and the Docker images; the build conte
   for (const needed of ["deno.json", "deno.lock", "main.ts", "tools/", "tests/", "Dockerfile"]) {
     assert.ok(!ignored.some((pattern) => needed.startsWith(pattern)), needed);
   }
+});
+
+Deno.test("compose.scale runs PostgreSQL, three stateless replicas behind HAProxy, and Watchtower", async () => {
+  const scale = await yaml("deploy/compose.scale.yaml");
+  const single = await yaml("deploy/compose.yaml");
+  const { postgres, reportd, haproxy, watchtower } = scale.services;
+
+  // PostgreSQL: pinned, persistent, health-checked, never auto-updated.
+  assert.match(postgres.image, /^postgres:\d+\.\d+$/);
+  assert.ok(postgres.volumes.includes("postgres-data:/var/lib/postgresql/data"));
+  assert.ok("postgres-data" in scale.volumes);
+  assert.equal(postgres.healthcheck.test[1], "pg_isready");
+  assert.equal(postgres.labels["com.centurylinklabs.watchtower.enable"], "false");
+
+  // reportd: the published image, three replicas, the one database host the
+  // image grants (Dockerfile ARG DATABASE_HOSTS), no password in the URL.
+  assert.equal(reportd.image, single.services.reportd.image);
+  assert.equal(reportd.deploy.replicas, 3);
+  const [granted] = buildStage.instructions
+    .filter((i) => i.command === "ARG" && i.args.startsWith("DATABASE_HOSTS="))
+    .map((i) => i.args.slice("DATABASE_HOSTS=".length));
+  const url = new URL(reportd.environment.REPORTD_DATABASE_URL);
+  assert.equal(`${url.hostname}:${url.port}`, granted);
+  assert.equal(url.hostname in scale.services, true, "the database host is the compose service");
+  assert.equal(url.password, "");
+  assert.match(reportd.environment.PGPASSWORD, /POSTGRES_PASSWORD/);
+  assert.equal(postgres.environment.POSTGRES_USER, decodeURIComponent(url.username));
+  assert.equal(postgres.environment.POSTGRES_DB, url.pathname.slice(1));
+  assert.equal(reportd.depends_on.postgres.condition, "service_healthy");
+  assert.equal(reportd.volumes, undefined, "replicas are stateless");
+  assert.equal(reportd.read_only, true);
+  assert.equal(reportd.environment.REPORTD_TRUST_PROXY, "true");
+  assert.deepEqual(reportd.healthcheck.test, single.services.reportd.healthcheck.test);
+  assert.equal(reportd.stop_signal, "SIGTERM");
+  assert.equal(reportd.labels["com.centurylinklabs.watchtower.enable"], "true");
+
+  // HAProxy: the official image with deploy/haproxy.cfg, checking readiness
+  // on every replica's port, with room for more replicas than run.
+  assert.match(haproxy.image, /^haproxy:\d+\.\d+\.\d+$/);
+  assert.ok(haproxy.volumes.includes("./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"));
+  assert.equal(haproxy.labels["com.centurylinklabs.watchtower.enable"], "false");
+  const cfg = await read("deploy/haproxy.cfg");
+  const listen = /^\s*bind :(\d+)$/m.exec(cfg)![1];
+  assert.ok(haproxy.ports.some((port: string) => port.endsWith(`:${listen}`)));
+  assert.match(cfg, /^\s*option httpchk GET \/readyz$/m);
+  assert.match(cfg, /^\s*http-check expect status 200$/m);
+  assert.match(cfg, /^\s*option redispatch$/m);
+  assert.match(cfg, /^\s*option forwardfor$/m);
+  // With no replica ready, HAProxy's own 503 is a problem document with Retry-After.
+  const errorfile = /^\s*errorfile 503 (\S+)$/m.exec(cfg)![1];
+  const mount = haproxy.volumes.find((volume: string) => volume.endsWith(`:${errorfile}:ro`));
+  const page = await read(`deploy/${mount.split(":")[0].replace("./", "")}`);
+  const [head, body] = page.split("\r\n\r\n");
+  assert.match(head, /^HTTP\/1\.1 503 /);
+  assert.match(head, /\r\ncontent-type: application\/problem\+json\r\n/);
+  assert.match(head, /\r\nretry-after: \d+\r\n/);
+  assert.equal(JSON.parse(body).status, 503);
+  const template = /^\s*server-template \S+ (\d+) reportd:(\d+)$/m.exec(cfg)!;
+  assert.ok(Number(template[1]) >= reportd.deploy.replicas);
+  assert.equal(template[2], instructions(runStage, "EXPOSE")[0]);
+
+  // Watchtower: rolling restarts, one replica at a time.
+  assert.equal(watchtower.image, single.services.watchtower.image);
+  assert.equal(watchtower.environment.WATCHTOWER_ROLLING_RESTART, "true");
+  assert.equal(watchtower.environment.WATCHTOWER_LABEL_ENABLE, "true");
+
+  // Every variable the compose file requires is in the example settings.
+  const example = await read("deploy/.env.example");
+  for (const [, name] of (await read("deploy/compose.scale.yaml")).matchAll(/\$\{(\w+):\?/g)) {
+    assert.match(example, new RegExp(`^${name}=`, "m"), `${name} is not in deploy/.env.example`);
+  }
+});
+
+Deno.test("deploy/haproxy.cfg is valid for HAProxy itself (haproxy -c)", {
+  ignore: haproxySkipReason() !== undefined,
+}, async () => {
+  // The error page's path is the container's; here it is the repository's file.
+  const cfg = (await read("deploy/haproxy.cfg")).replace(
+    /errorfile 503 \S+/,
+    `errorfile 503 ${REPO_ROOT}deploy/haproxy-503.http`,
+  );
+  const file = await Deno.makeTempFile({ suffix: ".cfg" });
+  await Deno.writeTextFile(file, cfg);
+  const output = await new Deno.Command("haproxy", {
+    args: ["-c", "-f", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(file);
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, text);
+  assert.match(text, /Configuration file is valid/);
 });

@@ -88,13 +88,13 @@ function transformOf(spec: string): Transform {
   return parsed.transform;
 }
 
-function processed(oracle: OracleCase): ProcessedUpload {
+function processed(oracle: OracleCase): Promise<ProcessedUpload> {
   return processUpload(new TextEncoder().encode(oracle.csv), { format: "csv", maxPoints: 100_000 });
 }
 
 for (const [name, oracle] of Object.entries(fixture.cases)) {
-  Deno.test(`pandas oracle ${name}: summary analytics and correlation`, () => {
-    const { summary } = processed(oracle);
+  Deno.test(`pandas oracle ${name}: summary analytics and correlation`, async () => {
+    const { summary } = await processed(oracle);
     assertClose(summary.periods_per_year, oracle.summary.periods_per_year, "periods_per_year");
     for (const [column, expected] of Object.entries(oracle.summary.columns)) {
       assertClose(summary.columns[column], expected, `${name}.${column}`);
@@ -112,8 +112,8 @@ for (const [name, oracle] of Object.entries(fixture.cases)) {
     assertClose(summary.correlation, oracle.summary.correlation, `${name}.correlation`);
   });
 
-  Deno.test(`pandas oracle ${name}: resampling with every aggregate`, () => {
-    const { series } = processed(oracle);
+  Deno.test(`pandas oracle ${name}: resampling with every aggregate`, async () => {
+    const { series } = await processed(oracle);
     assert.ok(Object.keys(oracle.resample).length >= RESAMPLE_AGG.length);
     for (const [key, expected] of Object.entries(oracle.resample)) {
       const [every, agg] = key.split("/") as [ResampleEvery, ResampleAgg];
@@ -124,8 +124,8 @@ for (const [name, oracle] of Object.entries(fixture.cases)) {
     }
   });
 
-  Deno.test(`pandas oracle ${name}: every transform, and a transform after resampling`, () => {
-    const { series } = processed(oracle);
+  Deno.test(`pandas oracle ${name}: every transform, and a transform after resampling`, async () => {
+    const { series } = await processed(oracle);
     for (const [spec, expected] of Object.entries(oracle.transforms)) {
       assertClose(
         columnsOf(applyTransform(series, transformOf(spec))),

@@ -68,11 +68,15 @@ Deno.test("text that is not JSON is malformed_body with the position", () => {
 });
 
 Deno.test("a body that is not an object is invalid_input on body", () => {
-  for (const body of [[1, 2], 3, null, '"text"']) {
+  for (const body of [3, null, '"text"']) {
     assertAppError(() => parse(body), "invalid_input", {
       errors: [{ path: "body", message: /expected object/ }],
     });
   }
+  assertAppError(() => parse([1, 2]), "invalid_input", {
+    message: /must hold row objects/,
+    errors: [{ path: "body", message: /orient="records"\), not number/ }],
+  });
 });
 
 Deno.test("missing or mistyped envelope fields report dotted paths", () => {

@@ -110,3 +110,28 @@ Deno.test("isIpAddress accepts addresses only", () => {
     assert.ok(!isIpAddress(bad), bad);
   }
 });
+
+Deno.test("RateLimiter with a share of 1/3 allows a third of the burst and of the rate", () => {
+  let now = 0;
+  let share = 1 / 3;
+  const limiter = new RateLimiter({
+    read: { perSecond: 3, burst: 9 },
+    write: { perSecond: 0, burst: 1 },
+    now: () => now,
+    share: () => share,
+  });
+  const burst = Array.from({ length: 5 }, () => limiter.take("read", "a")!.allowed);
+  assert.deepEqual(burst, [true, true, true, false, false]);
+  assert.equal(limiter.take("read", "a")!.limit, 3);
+  now += 1000; // one token at 1 per second
+  assert.equal(limiter.take("read", "a")!.allowed, true);
+  assert.equal(limiter.take("read", "a")!.allowed, false);
+  // The instance alone again: the whole budget, refilling at the whole rate.
+  share = 1;
+  now += 3000;
+  const alone = Array.from({ length: 10 }, () => limiter.take("read", "b")!.allowed);
+  assert.equal(alone.filter(Boolean).length, 9);
+  // A tiny share never refuses everything: one request at least.
+  share = 1 / 100;
+  assert.equal(limiter.take("read", "c")!.allowed, true);
+});

@@ -1,7 +1,11 @@
 /// <reference lib="dom" />
 /**
- * Uploading a CSV or JSON file: chosen with the file picker or dropped on the
- * form, optionally named, sent as the request body with its media type.
+ * Uploading a CSV, JSON, NDJSON or Parquet file (gzipped too): chosen with
+ * the file picker or dropped on the form, optionally named, sent as the
+ * request body with its media type and the "how to read this file" options.
+ * When the server cannot read the file for a reason those options fix (an
+ * ambiguous date, a missing zone, the wrong separator), the options open
+ * with the field to change marked and what was detected above them.
  *
  * The file is the body itself (`fetch` streams a `File`), not a multipart
  * form: that is what `POST /v1/reports` takes, and the server streams it into
@@ -13,7 +17,7 @@ import { ApiError, apiFetch } from "./api.ts";
 import { byId } from "./dom.ts";
 import { onSubmit } from "./forms.ts";
 import type { Report } from "./types.ts";
-import { defaultName, uploadMediaType } from "./upload.ts";
+import { defaultName, PARSE_OPTION_NAMES, parseOptionParams, uploadHeaders } from "./upload.ts";
 
 /** What the form needs from the page. */
 export interface UploadFormDeps {
@@ -30,6 +34,8 @@ export function setUpUploadForm(deps: UploadFormDeps): void {
   const chosen = byId("upload-chosen", HTMLElement);
   const alertBox = byId("upload-error", HTMLElement);
   const submit = byId("upload-submit", HTMLButtonElement);
+  const options = byId("upload-options", HTMLDetailsElement);
+  const detected = byId("upload-detected", HTMLElement);
 
   function fileChosen(): void {
     const file = fileInput.files?.[0];
@@ -70,16 +76,45 @@ export function setUpUploadForm(deps: UploadFormDeps): void {
       throw localError("No file chosen", { path: "file", message: "Choose a CSV or JSON file" });
     }
     const name = nameInput.value.trim() || defaultName(file.name);
-    const response = await apiFetch(`/v1/reports?${new URLSearchParams({ name })}`, {
-      method: "POST",
-      headers: { "content-type": uploadMediaType(file) },
-      body: file,
+    const query = new URLSearchParams({ name });
+    const params = parseOptionParams((option) => {
+      const control = form.elements.namedItem(option);
+      return control instanceof HTMLInputElement || control instanceof HTMLSelectElement
+        ? control.value
+        : "";
     });
+    for (const [option, value] of params) query.set(option, value);
+    detected.hidden = true;
+    let response: Response;
+    try {
+      response = await apiFetch(`/v1/reports?${query}`, {
+        method: "POST",
+        headers: uploadHeaders(file),
+        body: file,
+      });
+    } catch (error) {
+      if (error instanceof ApiError) revealOptions(error);
+      throw error;
+    }
     const report = await response.json() as Report;
     form.reset();
     fileChosen();
     deps.onUploaded(report);
   });
+
+  /** Opens the options when the problem names one of them, showing what was detected. */
+  function revealOptions(error: ApiError): void {
+    const errors = error.problem.errors ?? [];
+    const named = errors.some((field) =>
+      PARSE_OPTION_NAMES.some((option) => field.path === `query.${option}`)
+    );
+    const dialect = errors.find((field) => field.path === "dialect");
+    if (dialect !== undefined) {
+      detected.textContent = dialect.message;
+      detected.hidden = false;
+    }
+    if (named || dialect !== undefined) options.open = true;
+  }
 }
 
 /** An error found before asking the server, shaped like the server's, so it shows the same way. */

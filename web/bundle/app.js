@@ -2600,14 +2600,57 @@ function askForKey() {
 }
 
 // web/app/upload.ts
+var EXTENSION_TYPES = {
+  csv: "text/csv",
+  tsv: "text/csv",
+  tab: "text/csv",
+  txt: "text/csv",
+  json: "application/json",
+  ndjson: "application/x-ndjson",
+  jsonl: "application/x-ndjson",
+  parquet: "application/vnd.apache.parquet",
+  pq: "application/vnd.apache.parquet"
+};
+var PARSE_OPTION_NAMES = [
+  "delimiter",
+  "decimal",
+  "thousands",
+  "time_column",
+  "date_format",
+  "timezone"
+];
+function uploadHeaders(file) {
+  const gzipped = /\.gz$/i.test(file.name);
+  const inner = gzipped ? {
+    name: file.name.slice(0, -3),
+    type: ""
+  } : file;
+  const headers = {
+    "content-type": uploadMediaType(inner)
+  };
+  if (gzipped) headers["content-encoding"] = "gzip";
+  return headers;
+}
+function parseOptionParams(value) {
+  return PARSE_OPTION_NAMES.flatMap((name) => {
+    const raw = value(name);
+    const given = name === "thousands" ? raw : raw.trim();
+    return given === "" ? [] : [
+      [
+        name,
+        given
+      ]
+    ];
+  });
+}
 function uploadMediaType(file) {
-  const extension = file.name.toLowerCase().split(".").at(-1);
-  if (extension === "csv") return "text/csv";
-  if (extension === "json") return "application/json";
+  const extension = file.name.toLowerCase().split(".").at(-1) ?? "";
+  if (Object.hasOwn(EXTENSION_TYPES, extension)) return EXTENSION_TYPES[extension];
   return file.type || "application/octet-stream";
 }
 function defaultName(fileName2) {
-  return fileName2.replace(/\.[^.]*$/, "").slice(0, 200) || fileName2.slice(0, 200);
+  const base = fileName2.replace(/\.gz$/i, "");
+  return base.replace(/\.[^.]*$/, "").slice(0, 200) || fileName2.slice(0, 200);
 }
 
 // web/app/upload_form.ts
@@ -2619,6 +2662,8 @@ function setUpUploadForm(deps) {
   const chosen = byId("upload-chosen", HTMLElement);
   const alertBox = byId("upload-error", HTMLElement);
   const submit = byId("upload-submit", HTMLButtonElement);
+  const options = byId("upload-options", HTMLDetailsElement);
+  const detected = byId("upload-detected", HTMLElement);
   function fileChosen() {
     const file = fileInput.files?.[0];
     chosen.textContent = file === void 0 ? "No file chosen" : `Chosen: ${file.name}`;
@@ -2661,20 +2706,41 @@ function setUpUploadForm(deps) {
       });
     }
     const name = nameInput.value.trim() || defaultName(file.name);
-    const response = await apiFetch(`/v1/reports?${new URLSearchParams({
+    const query = new URLSearchParams({
       name
-    })}`, {
-      method: "POST",
-      headers: {
-        "content-type": uploadMediaType(file)
-      },
-      body: file
     });
+    const params = parseOptionParams((option) => {
+      const control = form.elements.namedItem(option);
+      return control instanceof HTMLInputElement || control instanceof HTMLSelectElement ? control.value : "";
+    });
+    for (const [option, value] of params) query.set(option, value);
+    detected.hidden = true;
+    let response;
+    try {
+      response = await apiFetch(`/v1/reports?${query}`, {
+        method: "POST",
+        headers: uploadHeaders(file),
+        body: file
+      });
+    } catch (error) {
+      if (error instanceof ApiError) revealOptions(error);
+      throw error;
+    }
     const report = await response.json();
     form.reset();
     fileChosen();
     deps.onUploaded(report);
   });
+  function revealOptions(error) {
+    const errors = error.problem.errors ?? [];
+    const named = errors.some((field2) => PARSE_OPTION_NAMES.some((option) => field2.path === `query.${option}`));
+    const dialect = errors.find((field2) => field2.path === "dialect");
+    if (dialect !== void 0) {
+      detected.textContent = dialect.message;
+      detected.hidden = false;
+    }
+    if (named || dialect !== void 0) options.open = true;
+  }
 }
 function localError(title, field2) {
   return new ApiError({

@@ -11,6 +11,8 @@ import jobs from "./0002_jobs.sql" with { type: "text" };
 import apiKeys from "./0003_api_keys.sql" with { type: "text" };
 import imports from "./0004_imports.sql" with { type: "text" };
 import leases from "./0005_leases.sql" with { type: "text" };
+import instances from "./0006_instances.sql" with { type: "text" };
+import uploadFormats from "./0007_upload_formats.sql" with { type: "text" };
 
 /** Every migration, oldest first. Append only: never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -19,4 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "0003_api_keys", sql: apiKeys },
   { version: 4, name: "0004_imports", sql: imports },
   { version: 5, name: "0005_leases", sql: leases },
+  { version: 6, name: "0006_instances", sql: instances },
+  { version: 7, name: "0007_upload_formats", sql: uploadFormats },
 ];
