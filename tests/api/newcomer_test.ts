@@ -78,6 +78,7 @@ Deno.test("the README's and docs' files and links exist in the repository", asyn
     for (const [, path] of text.matchAll(/--data-binary @([^\s'"]+)/g)) {
       // A file the text itself writes first (`printf ... > /tmp/s.csv`) is fine.
       if (path.startsWith("/") && text.includes(`> ${path}`)) continue;
+      if (path === "-") continue; // curl reads standard input
       assert.ok(exists(`${REPO_ROOT}${path}`), `${file}: @${path} does not exist`);
     }
     // Relative Markdown links (not URLs, not anchors): inside the repository, and present.

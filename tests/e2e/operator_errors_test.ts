@@ -143,7 +143,7 @@ Deno.test("e2e: the terminal shows a copyable address and a keys command that wo
     // The pretty format colours values; what a reader copies is the text.
     // deno-lint-ignore no-control-regex
     text = text.replace(/\x1b\[[0-9;]*m/g, "");
-    assert.match(text, /Listening on http:\/\/127\.0\.0\.1:\d+\n/);
+    assert.match(text, /Listening on http:\/\/127\.0\.0\.1:\d+[\s(]/);
     // The open-mode hint names a command that exists under `deno task` too.
     assert.match(text, /`deno run -P main\.ts keys create --scopes read,write --name <name>`/);
   } finally {
