@@ -43,6 +43,7 @@ import {
   type SweepResult,
 } from "../../db/jobs_repo.ts";
 import type { JsonObject } from "../../db/reports_repo.ts";
+import { isStorageFull } from "../../db/errors.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
 import type { Importer } from "../imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
@@ -71,6 +72,8 @@ const DEFAULT_JOB_SECONDS = 2;
 const ORPHAN_UPLOAD_AGE_MS = 60 * 60_000;
 /** The longest backoff after a storage error. */
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
+/** How long a job waits when the disk was full (jittered down to half). */
+const DISK_FULL_RETRY_MS = 5_000;
 
 /** Options for {@linkcode JobQueue}. */
 export interface JobQueueOptions {
@@ -449,7 +452,8 @@ export class JobQueue extends EventTarget {
   }
 
   /**
-   * A storage error while running a job counts as an attempt. Below the
+   * A storage error while running a job counts as an attempt (a full disk
+   * excepted: see below). Below the
    * limit, the job goes back to the queue, claimable only after an
    * exponential backoff with full jitter (base * 2^(attempt-1), capped), so a
    * persistent failure costs a few tries spread over time, not a hot loop;
@@ -466,8 +470,12 @@ export class JobQueue extends EventTarget {
     });
     if (this.#stopped) return { outcome: "retried", error };
     if (this.#running.get(job.reportId)?.lost) return this.#lostLease(job, "requeue");
+    // A full disk is not this job's fault, and deletes or an operator will
+    // free space: the attempt is given back and the job waits a few seconds,
+    // however often it happens, so an accepted upload is never failed for it.
+    const diskFull = isStorageFull(error);
     try {
-      if (job.attempts >= maxAttempts) {
+      if (job.attempts >= maxAttempts && !diskFull) {
         const detail = `Storage failed ${job.attempts} time(s) while processing this report; ` +
           "giving up (upload it again once the service is healthy)";
         const failed = await this.#fail(job, { kind: "processing_failed", detail });
@@ -475,15 +483,18 @@ export class JobQueue extends EventTarget {
         return { outcome: "failed", error: detail };
       }
       const base = this.#options.retryBaseMs ?? 1_000;
-      const delayMs = Math.round(
-        Math.random() * Math.min(MAX_RETRY_DELAY_MS, base * 2 ** (job.attempts - 1)),
-      );
+      const delayMs = diskFull
+        ? Math.round(DISK_FULL_RETRY_MS * (0.5 + Math.random() / 2))
+        : Math.round(
+          Math.random() * Math.min(MAX_RETRY_DELAY_MS, base * 2 ** (job.attempts - 1)),
+        );
       const notBefore = new Date(this.#clock().getTime() + delayMs).toISOString();
       const requeued = await requeueJob(db, job.reportId, {
         lease: job.lease,
         now: this.#now(),
         lastError: String(error),
         notBefore,
+        refundAttempt: diskFull,
       });
       if (requeued === "lost") return this.#lostLease(job, "requeue");
       if (requeued === "gone") return this.#goneJob(job, "requeue");

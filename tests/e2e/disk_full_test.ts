@@ -123,8 +123,10 @@ Deno.test("e2e: a full disk: 507, reads and deletes work, stop and restart succe
 
       // Deletes work and give the space back to the filesystem.
       const before = await availableBytes(dataDir);
-      // All but two: the jobs of the rest then have room to finish too.
-      const deleted = accepted.splice(0, accepted.length - 2);
+      // All but one: that one's job then has room to finish (with two kept,
+      // the second job's result sometimes did not fit; it then waits, queued,
+      // until more space is freed, which is right but not what this tests).
+      const deleted = accepted.splice(0, accepted.length - 1);
       for (const id of deleted) {
         const response = await fetch(`${server.baseUrl}/v1/reports/${id}`, { method: "DELETE" });
         assert.equal(response.status, 204, await response.text());
@@ -144,8 +146,12 @@ Deno.test("e2e: a full disk: 507, reads and deletes work, stop and restart succe
       // With room again, uploads are accepted and the service is ready.
       const readyAgain = await fetch(`${server.baseUrl}/readyz`);
       assert.equal(readyAgain.status, 200, await readyAgain.text());
-      const fits = await upload(server, body);
-      assert.equal(fits.status, 202);
+      // A small upload: what the deletes gave back is partly taken again by
+      // the two jobs that finished meanwhile, so a second 1.3 MB body may
+      // rightly be refused again (seen in CI); the point is that the service
+      // accepts uploads once it has room.
+      const fits = await upload(server, new TextEncoder().encode(generateCsv(2_000)));
+      assert.equal(fits.status, 202, await fits.clone().text());
       accepted.push((await fits.json()).id);
 
       const status = await server.stop("SIGTERM");
