@@ -330,6 +330,7 @@ async function serve(config: Config): Promise<number> {
     failedRetentionMs: config.failedRetentionMs,
     telemetry: telemetry.jobs,
     leaseMs: config.jobLeaseMs,
+    paused: space === undefined ? undefined : () => space.full() !== undefined,
   });
   telemetry.observeDatabase({
     sizeBytes: () => databaseSizeBytes(db),

@@ -99,6 +99,12 @@ export interface JobQueueOptions {
   holder?: string;
   /** First backoff after a storage error, in ms, doubled per attempt (default 1 s). */
   retryBaseMs?: number;
+  /**
+   * While this answers true (the disk is full), no job is claimed: a job's
+   * result would take the space that deletes and shutdown need. The poll
+   * looks again every few seconds.
+   */
+  paused?: () => boolean;
 }
 
 /** A stored failure: a problem kind, its detail and field errors. */
@@ -313,7 +319,10 @@ export class JobQueue extends EventTarget {
     try {
       do {
         this.#pumpAgain = false;
-        while (this.#accepting && this.#running.size < this.#options.pool.size) {
+        while (
+          this.#accepting && this.#running.size < this.#options.pool.size &&
+          this.#options.paused?.() !== true
+        ) {
           const job = await claimNextJob(this.#options.db, {
             now: this.#now(),
             holder: this.#holder,
