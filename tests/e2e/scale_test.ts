@@ -578,7 +578,13 @@ Deno.test({
         assert.equal(report.status, "ready", id);
       }
       for (const server of servers) {
-        assert.ok(!server.logs.some((line) => /"status":500/.test(line)), "no 500 logged");
+        assert.ok(
+          !server.logs.some((line) => /"status":500/.test(line)),
+          "no 500 logged:\n" +
+            server.logs.filter((l) => /"status":500|"level":"ERROR"/.test(l)).slice(0, 6).join(
+              "\n",
+            ),
+        );
       }
     } finally {
       await cluster.destroy();
