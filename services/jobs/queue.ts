@@ -43,7 +43,7 @@ import {
   type SweepResult,
 } from "../../db/jobs_repo.ts";
 import type { JsonObject } from "../../db/reports_repo.ts";
-import { isStorageFull } from "../../db/errors.ts";
+import { isStorageFull, StorageError } from "../../db/errors.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
 import type { Importer } from "../imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
@@ -389,6 +389,15 @@ export class JobQueue extends EventTarget {
       // A heartbeat found the lease taken while the worker ran (this process
       // was paused past it): the result is dropped, and the log says so.
       if (this.#running.get(job.reportId)?.lost) return this.#lostLease(job, "store the result of");
+      // The disk filled while the worker ran: storing the result now would
+      // take the reserve that deletes and shutdown need. The job goes back
+      // to the queue as a full disk does (attempt given back, a short wait).
+      if (this.#options.paused?.() === true) {
+        return await this.#storageFailure(
+          job,
+          new StorageError("Cannot store the job's result: the database or disk is full"),
+        );
+      }
       const durationMs = Math.round(performance.now() - startedAt);
       if (response.ok) {
         const stored = await completeJob(db, job.reportId, {

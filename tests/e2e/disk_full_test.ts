@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { generateCsv } from "../helpers/generate.ts";
-import { pollReport } from "../helpers/poll.ts";
+import { pollReport, pollUntil } from "../helpers/poll.ts";
 import { makeDataDir, type ServerProcess, startServer } from "../helpers/server_process.ts";
 
 const SIZE = "30m";
@@ -120,6 +120,15 @@ Deno.test("e2e: a full disk: 507, reads and deletes work, stop and restart succe
       const list = await fetch(`${server.baseUrl}/v1/reports?limit=100`);
       assert.equal(list.status, 200);
       await list.body?.cancel();
+
+      // A job reading its upload holds a read snapshot, and SQLite cannot
+      // truncate the WAL under it, so the space would come back only later
+      // (seen under coverage, where jobs run slower). The queue claims no new
+      // job while the disk is full: wait until the one running has settled.
+      await pollUntil("no job running while the disk is full", async () => {
+        const page = await (await fetch(`${server.baseUrl}/v1/reports?status=processing`)).json();
+        return page.items.length === 0 || undefined;
+      }, { timeoutMs: 60_000, intervalMs: 100 });
 
       // Deletes work and give the space back to the filesystem.
       const before = await availableBytes(dataDir);
