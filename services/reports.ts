@@ -20,8 +20,6 @@ import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { isUuid, uuidv7 } from "./ids.ts";
 import type { JobError, JobQueue } from "./jobs/queue.ts";
-import { downsampleSeries } from "./series/lttb.ts";
-import { sliceSeries } from "./series/slice.ts";
 import type { RowCounts, Series, Summary, UploadFormat } from "./series/types.ts";
 import { getLogger } from "./telemetry/logger.ts";
 import { type CacheOutcome, defaultImportName, type Importer } from "./imports.ts";
@@ -163,7 +161,7 @@ export interface ReportPage {
   nextCursor: string | null;
 }
 
-/** Options for {@linkcode readSeries}: an inclusive time range and a point budget. */
+/** Options of a series read: an inclusive time range and a point budget. */
 export interface ReadSeriesOptions {
   /** Epoch milliseconds, inclusive. */
   from?: number;
@@ -525,20 +523,6 @@ export async function deleteReport(
   // Freed pages go back to the filesystem (and, after a full disk, the
   // reserve is written again, which lets uploads in).
   await context.space?.afterDelete(context.db);
-}
-
-/**
- * Returns the cleaned series of a ready report, cut to `[from, to]` and
- * downsampled when asked. Not ready yet is a `conflict`; failed is `invalid_input`.
- */
-export async function readSeries(
-  context: ReportsContext,
-  id: string,
-  options: ReadSeriesOptions = {},
-): Promise<Series> {
-  const stored = await loadReadySeries(context, id);
-  const sliced = sliceSeries(stored, { from: options.from, to: options.to });
-  return options.points === undefined ? sliced : downsampleSeries(sliced, options.points);
 }
 
 /**

@@ -14,12 +14,7 @@ import { type ResampleAgg, type ResampleEvery, resampleSeries } from "../series/
 import { sliceSeries } from "../series/slice.ts";
 import { applyTransform, type Transform } from "../series/transforms.ts";
 import type { Series } from "../series/types.ts";
-import {
-  loadReadySeries,
-  readSeries,
-  type ReadSeriesOptions,
-  type ReportsContext,
-} from "../reports.ts";
+import { loadReadySeries, type ReadSeriesOptions, type ReportsContext } from "../reports.ts";
 
 /** Options of {@linkcode readSeriesView}: {@linkcode ReadSeriesOptions} plus analytics. */
 export interface SeriesViewOptions extends ReadSeriesOptions {
@@ -62,14 +57,14 @@ export async function readSeriesView(
       errors: [{ path: "query.agg", message: "Give every (1m ... 1mo) to resample, or drop agg" }],
     });
   }
-  if (options.every === undefined && options.transform === undefined) {
-    return await readSeries(context, id, options);
-  }
   // Also checks that the report exists and is ready, on every request, so a
   // cached view of a deleted report is never served.
   const whole = await loadReadySeries(context, id);
-  const viewKey = `${id}?${JSON.stringify([options.every, options.agg, options.transform])}`;
-  const view = cached(context, viewKey, () => {
+  const plain = options.every === undefined && options.transform === undefined;
+  const viewKey = plain
+    ? `${id}?`
+    : `${id}?${JSON.stringify([options.every, options.agg, options.transform])}`;
+  const view = plain ? whole : cached(context, viewKey, () => {
     const resampled = options.every === undefined
       ? whole
       : resampleSeries(whole, { every: options.every, agg: options.agg });
