@@ -23,7 +23,7 @@ import { countReportsByStatus } from "./db/reports_repo.ts";
 import { vacuumDatabase } from "./db/space.ts";
 import { DiskSpace } from "./services/disk_space.ts";
 import { copyDatabase, CopyError } from "./db/copy.ts";
-import { createApp } from "./routes/mod.ts";
+import { createHandler } from "./routes/mod.ts";
 import { InflightRequests } from "./routes/middleware/inflight.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
@@ -338,7 +338,7 @@ async function serve(config: Config): Promise<number> {
   });
   let shuttingDown = false;
   const inflight = new InflightRequests();
-  const app = createApp({
+  const handler = createHandler({
     inflight,
     space,
     db,
@@ -411,7 +411,7 @@ async function serve(config: Config): Promise<number> {
         max: maxConnections,
       });
     },
-  }, app.fetch);
+  }, handler);
   telemetry.observeConnections({
     open: () => server.connections,
     refused: () => server.refused,

@@ -1,7 +1,8 @@
 /**
  * The server half of the read-path benchmark (bench/read_path.ts starts it):
- * reportd's real app on a real `Deno.serve`, in one of four modes, so each
- * mode runs in a process of its own on loopback.
+ * reportd's real handler (the app behind the fast lane, as `main.ts` serves
+ * it, without the connection guard) on a real `Deno.serve`, in one of five
+ * modes, so each mode runs in a process of its own on loopback.
  *
  * - `bare`: a bare `Deno.serve` answering a constant JSON body the size of a
  *   report: the ceiling any framework is measured against.
@@ -23,7 +24,7 @@
  */
 import { closeDatabase, databaseSizeBytes, openDatabase } from "../db/mod.ts";
 import { countReportsByStatus } from "../db/reports_repo.ts";
-import { createApp } from "../routes/mod.ts";
+import { createHandler } from "../routes/mod.ts";
 import { WorkerPool } from "../services/jobs/pool.ts";
 import { JobQueue } from "../services/jobs/queue.ts";
 import { configureLogging, resetLogging } from "../services/telemetry/logger.ts";
@@ -67,14 +68,17 @@ async function serveApp(mode: Exclude<Mode, "bare">, path: string, collector?: s
     reportsByStatus: () => countReportsByStatus(db),
   });
   await queue.start();
-  const app = createApp({
+  // The handler main.ts serves: the app behind the fast lane.
+  const handler = createHandler({
     db,
     config: { maxBodyBytes: 1 << 20, maxPoints: 10_000, queueMax: 10, maxInflightUploads: 4 },
     jobs: queue,
     version: "bench",
     telemetry,
   });
-  const created = await app.request("/v1/reports?name=bench", {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const created = await fetch(`${base}/v1/reports?name=bench`, {
     method: "POST",
     body: CSV,
     headers: { "content-type": "text/csv" },
@@ -83,13 +87,10 @@ async function serveApp(mode: Exclude<Mode, "bare">, path: string, collector?: s
   await new Promise<void>((resolve) => {
     queue.addEventListener("settled", () => resolve(), { once: true });
   });
-  const report = await (await app.request(`/v1/reports/${id}`)).json();
+  // This read also puts the report in the cache the fast lane answers from.
+  const report = await (await fetch(`${base}/v1/reports/${id}`)).json();
   if (report.status !== "ready") throw new Error(`The benchmark report is ${report.status}`);
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: ({ port }) => console.error(JSON.stringify({ bench_ready: { port, id } })),
-  }, app.fetch);
+  console.error(JSON.stringify({ bench_ready: { port: server.addr.port, id } }));
   await stopped();
   await server.shutdown();
   await queue.drain(1000);

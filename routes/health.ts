@@ -50,9 +50,12 @@ export interface HealthDeps {
   diskFull?: () => string | undefined;
 }
 
+/** What `/healthz` answers while the process is alive. */
+export const HEALTH_BODY = { status: "ok" } as const;
+
 /** Registers `/healthz` and `/readyz`. */
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: HealthDeps): void {
-  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(healthRoute, (c) => c.json(HEALTH_BODY, 200));
   app.openapi(readyRoute, async (c) => {
     if (deps.isShuttingDown?.()) {
       throw new AppError("unavailable", "Shutting down; send traffic elsewhere");

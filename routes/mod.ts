@@ -3,7 +3,9 @@
  *
  * `createApp` takes its dependencies as arguments (no globals, no environment
  * reads), so tests build a fresh app per test with `app.request(...)` and no
- * network, while `main.ts` hands the same app to `Deno.serve`.
+ * network. `main.ts` serves `createHandler`'s handler: the same app behind
+ * the fast lane (fast_lane.ts), which answers probes and cached report reads
+ * without the middleware chain.
  *
  * @module
  */
@@ -12,7 +14,12 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Database } from "../db/mod.ts";
 import type { Config } from "../services/config.ts";
 import { AppError } from "../services/errors.ts";
-import { type ReportsContext, seriesBytes, watchDeletions } from "../services/reports.ts";
+import {
+  type Report,
+  type ReportsContext,
+  seriesBytes,
+  watchDeletions,
+} from "../services/reports.ts";
 import { UploadSlots } from "../services/uploads.ts";
 import { ReportCache } from "../services/report_cache.ts";
 import type { Importer } from "../services/imports.ts";
@@ -21,6 +28,7 @@ import type { ApiKeys } from "../services/api_keys.ts";
 import { type RateLimit, RateLimiter } from "../services/rate_limit.ts";
 import { registerCompareRoutes } from "./compare.ts";
 import { registerDocsRoutes } from "./docs.ts";
+import { type FastLaneHandler, withFastLane } from "./fast_lane.ts";
 import { registerHealthRoutes } from "./health.ts";
 import { registerMetricsRoutes } from "./metrics.ts";
 import { authenticate, authorize } from "./middleware/auth.ts";
@@ -112,6 +120,36 @@ export interface SecurityOptions {
  * comment in the body says why each layer is where it is.
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  return buildApp(deps).app;
+}
+
+/**
+ * The handler `main.ts` serves: the app of {@linkcode createApp} behind the
+ * fast lane, which shares its report cache, rate limiter and telemetry.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.serve(createHandler({ db, config, jobs, version: "1.0.0" }));
+ * ```
+ */
+export function createHandler(deps: AppDeps): FastLaneHandler {
+  const { app, cache, limiter } = buildApp(deps);
+  const security = deps.security ?? {};
+  return withFastLane(app.fetch, {
+    reports: cache,
+    telemetry: deps.telemetry,
+    keys: security.keys,
+    limiter,
+    trustProxy: security.trustProxy ?? false,
+    hsts: security.hsts ?? false,
+    cors: (security.corsOrigins ?? []).length > 0,
+    inflight: deps.inflight,
+  });
+}
+
+function buildApp(
+  deps: AppDeps,
+): { app: OpenAPIHono<AppEnv>; cache: ReportCache<Report>; limiter?: RateLimiter } {
   const app = new OpenAPIHono<AppEnv>({
     // Parameter validation failures from @hono/zod-openapi become 400 problems
     // naming the field, like every other error. A malformed report id is
@@ -160,10 +198,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use(validHost());
   app.use(requestLimits());
   if (security.keys !== undefined) app.use(authenticate(security.keys, security));
-  if (security.rateLimits !== undefined) {
-    app.use(rateLimit(new RateLimiter(security.rateLimits), {
-      trustProxy: security.trustProxy ?? false,
-    }));
+  const limiter = security.rateLimits === undefined
+    ? undefined
+    : new RateLimiter(security.rateLimits);
+  if (limiter !== undefined) {
+    app.use(rateLimit(limiter, { trustProxy: security.trustProxy ?? false }));
   }
   if (security.keys !== undefined) app.use(authorize(security));
   if (security.handlerTimeoutMs !== undefined) app.use(handlerTimeout(security.handlerTimeoutMs));
@@ -176,13 +215,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     isShuttingDown: deps.isShuttingDown,
     diskFull: deps.space === undefined ? undefined : () => deps.space?.full(),
   });
+  const cache = new ReportCache<Report>();
   const reports: ReportsContext = {
     db: deps.db,
     config: deps.config,
     jobs: deps.jobs,
     uploads: new UploadSlots(deps.config.maxInflightUploads),
     isShuttingDown: deps.isShuttingDown,
-    cache: new ReportCache(),
+    cache,
     seriesCache: new ReportCache({
       maxWeight: deps.config.seriesCacheBytes ?? DEFAULT_SERIES_CACHE_BYTES,
       weigh: seriesBytes,
@@ -201,5 +241,5 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerDocsRoutes(app, { version: deps.version, access: security });
   registerWebRoutes(app);
   if (deps.telemetry !== undefined) registerMetricsRoutes(app, { telemetry: deps.telemetry });
-  return app;
+  return { app, cache, limiter };
 }

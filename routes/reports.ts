@@ -252,26 +252,16 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
     return c.json({ items: page.items.map(toReportBody), next_cursor: page.nextCursor }, 200);
   });
 
-  // A finished report never changes, so its JSON is serialized once and kept
-  // beside the cached report (keyed by the object, so it goes when it goes).
-  const serialized = new WeakMap<reports.Report, string>();
   app.openapi(getReportRoute, async (c) => {
     const report = await reports.getReport(context, c.req.valid("param").id);
-    const finished = report.status === "ready" || report.status === "failed";
-    // Only a finished report has a stable representation worth a validator;
-    // a queued one changes, so clients must revalidate (poll) every time.
-    const headers: Record<string, string> = finished
-      ? { etag: `"${report.id}.${report.status}"`, "cache-control": "private, no-cache" }
-      : { "cache-control": "no-store" };
-    if (finished && matchesEtag(c.req.header("if-none-match"), headers.etag)) {
+    const headers = reportCacheHeaders(report);
+    if (headers.etag !== undefined && matchesEtag(c.req.header("if-none-match"), headers.etag)) {
       return c.body(null, 304, headers) as never;
     }
-    let body = serialized.get(report);
-    if (body === undefined) {
-      body = JSON.stringify(toReportBody(report));
-      if (finished) serialized.set(report, body);
-    }
-    return c.body(body, 200, { ...headers, "content-type": "application/json" }) as never;
+    return c.body(reportJson(report), 200, {
+      ...headers,
+      "content-type": "application/json",
+    }) as never;
   });
 
   app.openapi(getSeriesRoute, async (c) => {
@@ -319,6 +309,36 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>, deps: ReportRoute
     });
     return c.body(null, 204);
   });
+}
+
+/** True for a report whose representation will not change again. */
+export function isFinished(report: reports.Report): boolean {
+  return report.status === "ready" || report.status === "failed";
+}
+
+/**
+ * The caching headers of `GET /v1/reports/{id}`. Only a finished report has
+ * a stable representation worth a validator (`ETag`); a queued one changes,
+ * so clients must revalidate (poll) every time.
+ */
+export function reportCacheHeaders(report: reports.Report): Record<string, string> {
+  return isFinished(report)
+    ? { etag: `"${report.id}.${report.status}"`, "cache-control": "private, no-cache" }
+    : { "cache-control": "no-store" };
+}
+
+// A finished report never changes, so its JSON is serialized once and kept
+// beside the cached report (keyed by the object, so it goes when it goes).
+const serialized = new WeakMap<reports.Report, string>();
+
+/** The JSON text of `GET /v1/reports/{id}`; a finished report's is made once and kept. */
+export function reportJson(report: reports.Report): string {
+  let body = serialized.get(report);
+  if (body === undefined) {
+    body = JSON.stringify(toReportBody(report));
+    if (isFinished(report)) serialized.set(report, body);
+  }
+  return body;
 }
 
 /** The JSON body of a report: snake_case fields plus links. */

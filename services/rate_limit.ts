@@ -119,6 +119,20 @@ export class RateLimiter {
   }
 
   /**
+   * True when {@linkcode RateLimiter.take} would allow a request of `kind`
+   * from `client` now (always when that kind is not limited). Changes
+   * nothing: the fast lane asks first and leaves a refusal, with its problem
+   * document, to the app's middleware, which then takes the token itself.
+   */
+  wouldAllow(kind: RequestKind, client: string): boolean {
+    if (this.#limits[kind].perSecond <= 0) return true;
+    const bucket = this.#buckets[kind].get(client);
+    if (bucket === undefined) return true; // a new bucket starts with a burst of at least 1
+    const { perSecond, burst } = this.#limit(kind);
+    return refill(bucket, this.#now(), { perSecond, burst }) >= 1;
+  }
+
+  /**
    * Takes a token for `client` from the `kind` budget. Returns undefined when
    * that kind is not limited.
    */
@@ -132,7 +146,7 @@ export class RateLimiter {
       bucket = { tokens: burst, updated: now };
       if (buckets.size >= this.#maxBuckets) this.#evict(kind, now);
     } else {
-      bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.updated) / 1000 * perSecond);
+      bucket.tokens = refill(bucket, now, { perSecond, burst });
       bucket.updated = now;
       // Re-inserting keeps the map in least-recently-used order for eviction.
       buckets.delete(client);
@@ -156,7 +170,7 @@ export class RateLimiter {
     const { perSecond, burst } = this.#limit(kind);
     const buckets = this.#buckets[kind];
     for (const [client, bucket] of buckets) {
-      if (bucket.tokens + (now - bucket.updated) / 1000 * perSecond >= burst) {
+      if (refill(bucket, now, { perSecond, burst }) >= burst) {
         buckets.delete(client);
       }
     }
@@ -166,6 +180,12 @@ export class RateLimiter {
       buckets.delete(client);
     }
   }
+}
+
+// The tokens `bucket` holds at `now`: what it had plus what flowed in since,
+// up to the burst.
+function refill(bucket: Bucket, now: number, limit: RateLimit): number {
+  return Math.min(limit.burst, bucket.tokens + (now - bucket.updated) / 1000 * limit.perSecond);
 }
 
 /**

@@ -68,15 +68,37 @@ export function rateLimit(
  */
 export function clientAddress(c: Context, options: RateLimitOptions): string {
   const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  const socket = env?.remoteAddr?.hostname ?? "unknown";
-  if (!options.trustProxy) return socket;
-  const forwarded = c.req.header("x-forwarded-for");
-  if (forwarded === undefined || forwarded.length > 2048) return socket;
-  const last = forwarded.split(",").at(-1)?.trim() ?? "";
-  return isIpAddress(last) ? last : socket;
+  return clientAddressOf(c.req.raw.headers, env?.remoteAddr?.hostname, options);
 }
 
-function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+/**
+ * {@linkcode clientAddress} from a request's headers and its socket peer's
+ * address, for callers without a Hono context (routes/fast_lane.ts).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clientAddressOf } from "./rate_limit.ts";
+ * const headers = new Headers({ "x-forwarded-for": "198.51.100.1, 203.0.113.9" });
+ * assert.equal(clientAddressOf(headers, "10.0.0.2", { trustProxy: true }), "203.0.113.9");
+ * assert.equal(clientAddressOf(headers, "10.0.0.2", { trustProxy: false }), "10.0.0.2");
+ * ```
+ */
+export function clientAddressOf(
+  headers: Headers,
+  socket: string | undefined,
+  options: RateLimitOptions,
+): string {
+  const peer = socket ?? "unknown";
+  if (!options.trustProxy) return peer;
+  const forwarded = headers.get("x-forwarded-for");
+  if (forwarded === null || forwarded.length > 2048) return peer;
+  const last = forwarded.split(",").at(-1)?.trim() ?? "";
+  return isIpAddress(last) ? last : peer;
+}
+
+/** The `RateLimit-*` headers (IETF draft) of a decision. */
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
   return {
     "ratelimit-limit": String(decision.limit),
     "ratelimit-remaining": String(decision.remaining),

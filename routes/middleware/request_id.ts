@@ -25,15 +25,31 @@ export const REQUEST_ID_HEADER = "x-request-id";
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 
 /**
- * Uses the caller's `X-Request-Id` when it is 1..128 safe characters (so ids
- * from a proxy or another service carry through), otherwise makes a UUID.
+ * The id of a request that sent `incoming` as its `X-Request-Id`: that id
+ * when it is 1..128 safe characters (so ids from a proxy or another service
+ * carry through), otherwise a new UUID.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chooseRequestId } from "./request_id.ts";
+ * assert.equal(chooseRequestId("abc-123"), "abc-123");
+ * assert.notEqual(chooseRequestId("no spaces please"), "no spaces please");
+ * ```
+ */
+export function chooseRequestId(incoming: string | null | undefined): string {
+  return typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming)
+    ? incoming
+    : crypto.randomUUID();
+}
+
+/**
+ * Gives every request an id ({@linkcode chooseRequestId}) and echoes it as
+ * `X-Request-Id` on whatever response goes out.
  */
 export function requestId(): MiddlewareHandler<AppEnv> {
   return async function requestIdMiddleware(c, next) {
-    const incoming = c.req.header(REQUEST_ID_HEADER);
-    const id = incoming !== undefined && SAFE_REQUEST_ID.test(incoming)
-      ? incoming
-      : crypto.randomUUID();
+    const id = chooseRequestId(c.req.header(REQUEST_ID_HEADER));
     c.set("requestId", id);
     await next();
     // Set after the handler so error and not-found responses carry it too.

@@ -11,7 +11,8 @@
 import assert from "node:assert/strict";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { closeDatabase, type Database, openDatabase } from "../../db/mod.ts";
-import { type AppDeps, createApp, type SecurityOptions } from "../../routes/mod.ts";
+import { type AppDeps, createApp, createHandler, type SecurityOptions } from "../../routes/mod.ts";
+import type { FastLaneHandler } from "../../routes/fast_lane.ts";
 import type { AppEnv } from "../../routes/middleware/request_id.ts";
 import { WorkerPool } from "../../services/jobs/pool.ts";
 import { JobQueue, type JobSettledDetail } from "../../services/jobs/queue.ts";
@@ -30,6 +31,11 @@ export const TEST_ENGINE: "sqlite" | "postgres" = Deno.env.get("REPORTD_TEST_ENG
 export interface TestWorld extends AsyncDisposable {
   /** The application, called in-process with `app.request(...)`. */
   app: OpenAPIHono<AppEnv>;
+  /**
+   * What `main.ts` serves: another app on the same database and queue, behind
+   * the fast lane (built on first use), for `Deno.serve` in a test.
+   */
+  readonly handler: FastLaneHandler;
   /** Its database. */
   db: Database;
   /** The job queue (started unless `startQueue: false`). */
@@ -130,8 +136,13 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestWorld> 
     telemetry: options.telemetry,
     security: options.security?.(db),
   };
+  let handler: FastLaneHandler | undefined;
   return {
     app: createApp(deps),
+    get handler(): FastLaneHandler {
+      handler ??= createHandler(deps);
+      return handler;
+    },
     db,
     queue,
     dir,

@@ -1,0 +1,245 @@
+/**
+ * The fast lane (routes/fast_lane.ts) against the app behind it, both served
+ * by a real `Deno.serve` on loopback from the handler `main.ts` serves. A
+ * query string sends the same read through the app (the report route ignores
+ * queries), so each pair below is the same request answered both ways.
+ */
+import assert from "node:assert/strict";
+import type { Database } from "../../db/mod.ts";
+import type { SecurityOptions } from "../../routes/mod.ts";
+import { ApiKeys, createApiKey } from "../../services/api_keys.ts";
+import { startTelemetry, type Telemetry } from "../../services/telemetry/mod.ts";
+import { assertProblem } from "../helpers/assert_problem.ts";
+import { captureLogs } from "../helpers/log_capture.ts";
+import { createSettledReport, SAMPLE_CSV, testApp, type TestWorld } from "../helpers/test_app.ts";
+
+/** Headers that differ between any two responses, whoever answers. */
+const PER_RESPONSE = new Set(["date", "x-request-id", "ratelimit-remaining"]);
+
+function testTelemetry(): Telemetry {
+  return startTelemetry({ serviceName: "reportd-test", serviceVersion: "0.0.0-test" });
+}
+
+/** Serves the world's handler on a free loopback port. */
+function serve(world: TestWorld): Deno.HttpServer<Deno.NetAddr> & { base: string } {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    world.handler,
+  );
+  return Object.assign(server, { base: `http://127.0.0.1:${server.addr.port}` });
+}
+
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+function stableHeaders(headers: Headers): [string, string][] {
+  return [...headers].filter(([name]) => !PER_RESPONSE.has(name));
+}
+
+/** Asserts that `url` answered by the lane equals `url?via=app` answered by the app. */
+async function assertSameBothWays(world: TestWorld, url: string): Promise<void> {
+  const before = world.handler.answered;
+  const fast = await get(url);
+  assert.equal(world.handler.answered, before + 1, `${url} was not answered by the fast lane`);
+  const slow = await get(`${url}?via=app`);
+  assert.equal(world.handler.answered, before + 1, `${url}?via=app did not go to the app`);
+  assert.equal(fast.status, slow.status);
+  assert.equal(fast.body, slow.body);
+  assert.deepEqual(stableHeaders(fast.headers), stableHeaders(slow.headers));
+  for (const name of PER_RESPONSE) {
+    assert.equal(fast.headers.has(name), slow.headers.has(name), `${name} on one side only`);
+  }
+}
+
+const LIMITS: SecurityOptions["rateLimits"] = {
+  read: { perSecond: 1000, burst: 1000 },
+  write: { perSecond: 1000, burst: 1000 },
+};
+
+for (
+  const [label, security] of [
+    ["defaults (keys possible, rate limits on)", (db: Database): SecurityOptions => ({
+      keys: new ApiKeys({ db, configured: [], required: false }),
+      rateLimits: LIMITS,
+    })],
+    ["HSTS on, no rate limits, no keys", (): SecurityOptions => ({ hsts: true })],
+    ["proxy trusted, rate limits on", (): SecurityOptions => ({
+      trustProxy: true,
+      rateLimits: LIMITS,
+    })],
+  ] as const
+) {
+  Deno.test(`Fast lane, ${label}: a cached report and /healthz answer exactly as the app does`, async () => {
+    await using telemetry = testTelemetry();
+    await using world = await testApp({ telemetry, security });
+    await using server = serve(world);
+    const report = await createSettledReport(world, SAMPLE_CSV);
+    assert.equal(report.status, "ready");
+    // The first read through the handler's own app puts the report in its cache.
+    await (await fetch(`${server.base}/v1/reports/${report.id}?warm`)).body?.cancel();
+    await assertSameBothWays(world, `${server.base}/v1/reports/${report.id}`);
+    await assertSameBothWays(world, `${server.base}/healthz`);
+  });
+}
+
+Deno.test("Fast lane: request ids are echoed when safe and made when not, as by the app", async () => {
+  await using world = await testApp();
+  await using server = serve(world);
+  const echoed = await get(`${server.base}/healthz`, { "x-request-id": "probe-1" });
+  assert.equal(echoed.headers.get("x-request-id"), "probe-1");
+  const replaced = await get(`${server.base}/healthz`, { "x-request-id": "not safe" });
+  assert.match(replaced.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(world.handler.answered, 2);
+});
+
+/** Sends a raw HTTP/1.1 request (fetch will not send a malformed Host) and returns the head. */
+async function rawHead(port: number, request: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(request));
+  const text = await new Response(conn.readable).text();
+  return text.slice(0, text.indexOf("\r\n\r\n")).toLowerCase();
+}
+
+Deno.test("Fast lane: what it is not sure of goes to the app", async () => {
+  await using world = await testApp();
+  await using server = serve(world);
+  const report = await createSettledReport(world, SAMPLE_CSV);
+  const url = `${server.base}/v1/reports/${report.id}`;
+  await (await fetch(url)).body?.cancel(); // into the handler's cache
+  const answered = world.handler.answered;
+
+  const etag = (await get(url)).headers.get("etag") ?? "";
+  assert.equal(world.handler.answered, answered + 1);
+  const revalidated = await fetch(url, { headers: { "if-none-match": etag } });
+  assert.equal(revalidated.status, 304);
+  await revalidated.body?.cancel();
+  const head = await fetch(url, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  const keyed = await get(url, { authorization: "Bearer whatever" });
+  assert.equal(keyed.status, 200);
+  const series = await get(`${url}/series`);
+  assert.equal(series.status, 200);
+  const missing = await get(`${server.base}/v1/reports/${crypto.randomUUID()}`);
+  assert.equal(missing.status, 404);
+  const badHost = await rawHead(
+    server.addr.port,
+    "GET /healthz HTTP/1.1\r\nHost: x/metrics?\r\nConnection: close\r\n\r\n",
+  );
+  assert.match(badHost, /^http\/1\.1 400 /);
+  assert.match(badHost, /content-type: application\/problem\+json/);
+  assert.equal(world.handler.answered, answered + 1, "one of these took the fast lane");
+});
+
+Deno.test("Fast lane: with CORS on, every request goes to the app", async () => {
+  await using world = await testApp({
+    security: () => ({ corsOrigins: ["https://app.example"] }),
+  });
+  await using server = serve(world);
+  const report = await createSettledReport(world, SAMPLE_CSV);
+  const url = `${server.base}/v1/reports/${report.id}`;
+  for (let i = 0; i < 2; i++) {
+    const read = await get(url);
+    assert.equal(read.status, 200);
+    // The app's CORS layer answers Vary: Origin even without an Origin.
+    assert.equal(read.headers.get("vary"), "Origin");
+  }
+  assert.equal((await get(`${server.base}/healthz`)).status, 200);
+  assert.equal(world.handler.answered, 0);
+});
+
+Deno.test("Fast lane: a read the limiter would refuse gets the app's 429, and spends one token", async () => {
+  await using world = await testApp({
+    security: () => ({
+      rateLimits: { read: { perSecond: 0.001, burst: 3 }, write: { perSecond: 0, burst: 1 } },
+    }),
+  });
+  await using server = serve(world);
+  const report = await createSettledReport(world, SAMPLE_CSV);
+  const url = `${server.base}/v1/reports/${report.id}`;
+  const first = await get(url); // the app: the report enters the handler's cache
+  assert.equal(first.headers.get("ratelimit-remaining"), "2");
+  const second = await get(url);
+  assert.equal(second.headers.get("ratelimit-remaining"), "1");
+  const third = await get(url);
+  assert.equal(third.headers.get("ratelimit-remaining"), "0");
+  assert.equal(world.handler.answered, 2);
+  const refused = await fetch(url);
+  assert.match((await assertProblem(refused, 429)).type, /too-many-requests/);
+  assert.equal(refused.headers.get("ratelimit-remaining"), "0");
+  assert.equal(world.handler.answered, 2);
+});
+
+Deno.test("Fast lane: the first API key closes open mode at once, as in the app", async () => {
+  await using world = await testApp({
+    security: (db) => ({ keys: new ApiKeys({ db, configured: [], required: false }) }),
+  });
+  await using server = serve(world);
+  const report = await createSettledReport(world, SAMPLE_CSV);
+  const url = `${server.base}/v1/reports/${report.id}`;
+  await (await fetch(url)).body?.cancel();
+  assert.equal((await get(url)).status, 200);
+  assert.equal(world.handler.answered, 1);
+  const created = await createApiKey(world.db, { name: "ops", scopes: ["read"] });
+  const refused = await fetch(url);
+  assert.match((await assertProblem(refused, 401)).type, /unauthorized/);
+  const allowed = await get(url, { authorization: `Bearer ${created.key}` });
+  assert.equal(allowed.status, 200);
+  assert.equal(world.handler.answered, 1);
+});
+
+/** `http.server.request.duration`'s count of 200 answers to `GET /v1/reports/{id}`. */
+async function readCount(telemetry: Telemetry): Promise<number> {
+  const line = (await telemetry.renderPrometheus()).split("\n").find((text) =>
+    text.startsWith("http_server_request_duration_count{") &&
+    text.includes('http_route="/v1/reports/:id"') && text.includes('status_code="200"')
+  );
+  return Number(line?.split(" ").at(-1) ?? 0);
+}
+
+Deno.test("Fast lane: access lines and request metrics are those the app writes", async () => {
+  await using logs = await captureLogs();
+  await using telemetry = testTelemetry();
+  await using world = await testApp({ telemetry });
+  await using server = serve(world);
+  const report = await createSettledReport(world, SAMPLE_CSV);
+  const url = `${server.base}/v1/reports/${report.id}`;
+  await (await fetch(url)).body?.cancel();
+  const before = logs.records().filter((line) => line.logger === "reportd.http.access").length;
+  const readsBefore = await readCount(telemetry);
+  const fast = await get(url, { "x-request-id": "fast-1" });
+  const slow = await get(`${url}?via=app`, { "x-request-id": "slow-1" });
+  assert.equal(world.handler.answered, 1);
+  const lines = logs.records().filter((line) => line.logger === "reportd.http.access")
+    .slice(before);
+  assert.equal(lines.length, 2);
+  const [fastLine, slowLine] = lines;
+  const varying = new Set(["@timestamp", "request_id", "duration_ms", "trace_id", "span_id"]);
+  const stable = (line: Record<string, unknown>) =>
+    Object.entries(line).filter(([name]) => !varying.has(name));
+  assert.deepEqual(stable(fastLine), stable(slowLine));
+  assert.equal(fastLine.request_id, "fast-1");
+  assert.equal(fastLine.bytes_out, new TextEncoder().encode(fast.body).byteLength);
+  assert.equal(slowLine.bytes_out, new TextEncoder().encode(slow.body).byteLength);
+  assert.match(String(fastLine.trace_id), /^[0-9a-f]{32}$/);
+  // One more each for the fast read and the read through the app.
+  assert.equal(await readCount(telemetry), readsBefore + 2);
+});
+
+Deno.test("Fast lane: a deleted report is gone from it at once", async () => {
+  await using world = await testApp();
+  await using server = serve(world);
+  const report = await createSettledReport(world, SAMPLE_CSV);
+  const url = `${server.base}/v1/reports/${report.id}`;
+  await (await fetch(url)).body?.cancel();
+  assert.equal((await get(url)).status, 200);
+  assert.equal(world.handler.answered, 1);
+  const deleted = await fetch(url, { method: "DELETE" });
+  assert.equal(deleted.status, 204);
+  await assertProblem(await fetch(url), 404);
+  assert.equal(world.handler.answered, 1);
+});
