@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../helpers/poll.ts";
 import { rawClient } from "../helpers/raw_http.ts";
 import { startServer } from "../helpers/server_process.ts";
 
@@ -77,7 +78,11 @@ Deno.test("e2e: a Host header cannot change the routed path; a bad one is a 400 
     assert.equal(fine.status, 200, host);
   }
 
-  const lines = accessLines(server.logs);
+  // Access lines are written in batches (up to 10 ms later): wait for all ten.
+  const lines = await pollUntil("the ten access lines", () => {
+    const written = accessLines(server.logs);
+    return written.length >= 10 ? written : undefined;
+  });
   assert.ok(
     lines.every((line) => line.route !== "/metrics"),
     "No access line claims /metrics was served",
