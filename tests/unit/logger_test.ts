@@ -135,3 +135,17 @@ Deno.test("logInfoFast honours levels and falls back to the ordinary path", asyn
   assert.equal(line.n, 2);
   assert.equal(line.token, "[redacted]");
 });
+
+Deno.test("formatJsonLine escapes C1 controls, which could drive a terminal, and only those", () => {
+  const record: LogRecord = {
+    category: ["reportd", "test"],
+    level: "info",
+    rawMessage: "{a}",
+    message: ["{a}"],
+    timestamp: 0,
+    properties: { a: "csi\u009b[2J del\u007f é" },
+  };
+  const line = formatJsonLine(record);
+  assert.ok(line.includes(String.raw`csi\u009b[2J del\u007f é`), line);
+  assert.equal(line, LOGTAPE_JSON_LINES(record));
+});
