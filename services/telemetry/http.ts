@@ -15,9 +15,7 @@
  * @module
  */
 import {
-  type Attributes,
   type Context,
-  type Histogram,
   type Meter,
   type Span,
   SpanKind,
@@ -25,6 +23,7 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
+import type { RequestDurations } from "./request_durations.ts";
 import { extractTraceContext } from "./tracing.ts";
 
 /** What the server knows when a request arrives. */
@@ -67,8 +66,8 @@ export interface HttpServerTelemetry {
   start(request: IncomingRequest): ServerRequestScope;
 }
 
-// The semantic conventions' histogram boundaries for request durations, in seconds.
-const DURATION_BUCKETS = [
+/** The semantic conventions' histogram boundaries for request durations, in seconds. */
+export const DURATION_BUCKETS: readonly number[] = [
   0.005,
   0.01,
   0.025,
@@ -101,12 +100,12 @@ const KNOWN_METHODS = new Set([
  * Creates the HTTP server instruments on `meter` and returns the per-request
  * entry point.
  */
-export function createHttpServerTelemetry(meter: Meter, tracer: Tracer): HttpServerTelemetry {
-  const duration: Histogram = meter.createHistogram("http.server.request.duration", {
-    description: "Duration of HTTP server requests",
-    unit: "s",
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-  });
+export function createHttpServerTelemetry(
+  meter: Meter,
+  tracer: Tracer,
+  options: { durations: RequestDurations },
+): HttpServerTelemetry {
+  const { durations } = options;
   // Counted in a plain map and observed on collection: the same numbers as
   // an UpDownCounter updated twice per request, without two SDK calls (each
   // hashing its attributes) on every request.
@@ -145,7 +144,11 @@ export function createHttpServerTelemetry(meter: Meter, tracer: Tracer): HttpSer
           if (finished) return elapsedMs;
           finished = true;
           inFlight.set(method, (inFlight.get(method) ?? 1) - 1);
-          duration.record(elapsedMs / 1000, metricAttributes(method, outcome));
+          durations.record(elapsedMs / 1000, {
+            method,
+            route: outcome.route,
+            status: outcome.status,
+          });
           endServerSpan(span, method, outcome);
           return elapsedMs;
         },
@@ -169,16 +172,6 @@ export function createHttpServerTelemetry(meter: Meter, tracer: Tracer): HttpSer
 export function normalizeMethod(method: string): string {
   const upper = method.toUpperCase();
   return KNOWN_METHODS.has(upper) ? upper : "_OTHER";
-}
-
-function metricAttributes(method: string, outcome: RequestOutcome): Attributes {
-  const attributes: Attributes = {
-    "http.request.method": method,
-    "http.response.status_code": outcome.status,
-  };
-  if (outcome.route !== undefined) attributes["http.route"] = outcome.route;
-  if (outcome.status >= 500) attributes["error.type"] = String(outcome.status);
-  return attributes;
 }
 
 function endServerSpan(span: Span, method: string, outcome: RequestOutcome): void {

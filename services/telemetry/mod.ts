@@ -17,7 +17,8 @@ import {
   type MetricReader,
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
-import { createHttpServerTelemetry, type HttpServerTelemetry } from "./http.ts";
+import { createHttpServerTelemetry, DURATION_BUCKETS, type HttpServerTelemetry } from "./http.ts";
+import { RequestDurations } from "./request_durations.ts";
 import { createJobTelemetry, type JobTelemetry } from "./jobs.ts";
 import {
   type ConnectionObservations,
@@ -101,7 +102,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     "process.runtime.name": "deno",
     "process.runtime.version": Deno.version.deno,
   });
-  const pull = new PullMetricReader();
+  // The request-duration histogram is aggregated by reportd and handed to
+  // both readers (request_durations.ts says why).
+  const durations = new RequestDurations({
+    boundaries: DURATION_BUCKETS,
+    scope: { name: "reportd", version: options.serviceVersion },
+  });
+  const pull = new PullMetricReader({ metricProducers: [durations] });
   const readers: MetricReader[] = [pull];
   const spanExporter = options.otlp === undefined ? undefined : otlpSpanExporter(options.otlp);
   const metricExporter = options.otlp === undefined ? undefined : otlpMetricExporter(options.otlp);
@@ -109,6 +116,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     const interval = options.otlp.metricIntervalMs ?? 60_000;
     readers.push(
       new PeriodicExportingMetricReader({
+        metricProducers: [durations],
         exporter: metricExporter,
         exportIntervalMillis: interval,
         exportTimeoutMillis: Math.min(interval, 30_000),
@@ -149,7 +157,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   return {
     tracer,
-    http: createHttpServerTelemetry(meter, tracer),
+    http: createHttpServerTelemetry(meter, tracer, { durations }),
     jobs: createJobTelemetry(meter, tracer),
     observeDatabase(source: DatabaseObservations): void {
       observeDatabase(meter, source);
