@@ -15,12 +15,14 @@
  *
  * It does what the middleware does for these requests, with the same
  * functions, in the same order: request id, span and duration, security
- * headers (in the prepared response), Host check, the API-key check (keys
- * required means the app answers), rate limit, and the access line. Anything
- * it is not sure about goes to the app unchanged: another method or path, a
- * query string, a body, `If-None-Match`, `Authorization`, anything at all
- * with CORS on, a report not in the cache or not finished, a request the rate
- * limiter would refuse (the app then refuses it with its problem document).
+ * headers (in the prepared response), Host check, API keys (a valid key with
+ * the `read` scope when keys are required), rate limit (per key, or per
+ * address), and the access line. Anything it is not sure about goes to the
+ * app unchanged: another method or path, a query string, a body,
+ * `If-None-Match`, anything at all with CORS on, a report not in the cache or
+ * not finished, a missing, invalid or insufficient key (the app answers 401 or
+ * 403), a request the rate limiter would refuse (the app then refuses it with
+ * its problem document).
  * tests/api/fast_lane_test.ts checks that both ways give the same response.
  *
  * @module
@@ -30,8 +32,9 @@ import type { Report } from "../services/reports.ts";
 import { clientBucketKey, type RateLimiter } from "../services/rate_limit.ts";
 import type { Telemetry } from "../services/telemetry/mod.ts";
 import { roundMilliseconds } from "../services/telemetry/logger.ts";
-import type { ApiKeys } from "../services/api_keys.ts";
+import { type ApiKeys, hasScope, type Principal } from "../services/api_keys.ts";
 import { HEALTH_BODY } from "./health.ts";
+import { bearerToken } from "./middleware/auth.ts";
 import { isValidHost } from "./middleware/host.ts";
 import { securityHeaderList } from "./middleware/hygiene.ts";
 import type { InflightRequests } from "./middleware/inflight.ts";
@@ -58,8 +61,10 @@ export interface FastLaneOptions {
   reports: ReportCache<Report>;
   /** Spans, metrics and access lines; without it, none (as in the app). */
   telemetry?: Pick<Telemetry, "http">;
-  /** API keys: while any is required, report reads go to the app. */
-  keys?: Pick<ApiKeys, "required">;
+  /** API keys: when required, a read needs a valid key with the `read` scope. */
+  keys?: Pick<ApiKeys, "required" | "authenticate">;
+  /** Reading reports needs no key (`REPORTD_PUBLIC_READ`). */
+  publicRead: boolean;
   /** The app's rate limiter (the same buckets), when limits are on. */
   limiter?: RateLimiter;
   /** Believe `X-Forwarded-For` for the client address. */
@@ -124,14 +129,17 @@ export function withFastLane(app: ServeHandler, options: FastLaneOptions): FastL
   function readReport(
     request: Request,
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-    path: string,
-    report: Report,
+    read: { path: string; report: Report; principal?: Principal },
   ): Response | undefined {
+    const { path, report, principal } = read;
     let limits: Record<string, string> | undefined;
     if (options.limiter !== undefined) {
-      const client = `ip:${
-        clientBucketKey(clientAddressOf(request.headers, info.remoteAddr.hostname, options))
-      }`;
+      // As the rate-limit middleware: per key when there is a valid one.
+      const client = principal !== undefined
+        ? `key:${principal.id}`
+        : `ip:${
+          clientBucketKey(clientAddressOf(request.headers, info.remoteAddr.hostname, options))
+        }`;
       if (!options.limiter.wouldAllow("read", client)) return undefined;
       const decision = options.limiter.take("read", client);
       if (decision !== undefined) limits = rateLimitHeaders(decision);
@@ -164,20 +172,26 @@ export function withFastLane(app: ServeHandler, options: FastLaneOptions): FastL
     if (!path.startsWith(REPORT_PREFIX)) return app(request, info);
     const report = options.reports.get(path.slice(REPORT_PREFIX.length));
     if (
-      report === undefined || !isFinished(report) ||
-      headers.has("if-none-match") || headers.has("authorization") ||
+      report === undefined || !isFinished(report) || headers.has("if-none-match") ||
       !isValidHost(headers.get("host") ?? undefined)
     ) {
       return app(request, info);
     }
-    if (options.keys === undefined) {
-      return readReport(request, info, path, report) ?? app(request, info);
+    const keys = options.keys;
+    // A public read is not authenticated at all, as in auth.ts.
+    if (keys === undefined || options.publicRead) {
+      return readReport(request, info, { path, report }) ?? app(request, info);
     }
     // Keys can appear at any moment (`keys create` in another process):
-    // asked per request, as the app does.
-    const handled = options.keys.required().then((required) =>
-      required ? app(request, info) : readReport(request, info, path, report) ?? app(request, info)
-    );
+    // asked per request, as the app does. Without a valid key that may read,
+    // the app answers (401 or 403).
+    const handled = keys.required().then(async (required) => {
+      if (!required) return readReport(request, info, { path, report }) ?? app(request, info);
+      const token = bearerToken(headers.get("authorization"));
+      const principal = token === undefined ? undefined : await keys.authenticate(token);
+      if (principal === undefined || !hasScope(principal, "read")) return app(request, info);
+      return readReport(request, info, { path, report, principal }) ?? app(request, info);
+    });
     options.inflight?.track(handled);
     return handled;
   };

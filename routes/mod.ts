@@ -139,6 +139,7 @@ export function createHandler(deps: AppDeps): FastLaneHandler {
     reports: cache,
     telemetry: deps.telemetry,
     keys: security.keys,
+    publicRead: security.publicRead ?? false,
     limiter,
     trustProxy: security.trustProxy ?? false,
     hsts: security.hsts ?? false,

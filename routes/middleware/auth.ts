@@ -103,13 +103,29 @@ export function authenticate(
     }
     const required = await keys.required();
     let principal: Principal | undefined;
-    if (required && header !== undefined && header.length <= MAX_AUTHORIZATION_LENGTH) {
-      const token = BEARER.exec(header)?.[1];
-      if (token !== undefined) principal = await keys.authenticate(token);
-    }
+    const token = required ? bearerToken(header) : undefined;
+    if (token !== undefined) principal = await keys.authenticate(token);
     c.set("auth", { required, principal, presented: header !== undefined });
     await next();
   };
+}
+
+/**
+ * The key in an `Authorization: Bearer <key>` header, or undefined when the
+ * header is missing, too long to be one of ours, or not a bearer token.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bearerToken } from "./auth.ts";
+ * assert.equal(bearerToken("Bearer rk_abc"), "rk_abc");
+ * assert.equal(bearerToken("Basic dXNlcjpwdw=="), undefined);
+ * assert.equal(bearerToken(undefined), undefined);
+ * ```
+ */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (typeof header !== "string" || header.length > MAX_AUTHORIZATION_LENGTH) return undefined;
+  return BEARER.exec(header)?.[1];
 }
 
 /**

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Database } from "../../db/mod.ts";
 import type { SecurityOptions } from "../../routes/mod.ts";
-import { ApiKeys, createApiKey } from "../../services/api_keys.ts";
+import { ApiKeys, createApiKey, parseKeyEntries } from "../../services/api_keys.ts";
 import { startTelemetry, type Telemetry } from "../../services/telemetry/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import { captureLogs } from "../helpers/log_capture.ts";
@@ -41,12 +41,19 @@ function stableHeaders(headers: Headers): [string, string][] {
   return [...headers].filter(([name]) => !PER_RESPONSE.has(name));
 }
 
-/** Asserts that `url` answered by the lane equals `url?via=app` answered by the app. */
-async function assertSameBothWays(world: TestWorld, url: string): Promise<void> {
+/**
+ * Asserts that `url` answered by the lane equals `url?via=app` answered by
+ * the app, both sent with `headers`.
+ */
+async function assertSameBothWays(
+  world: TestWorld,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
   const before = world.handler.answered;
-  const fast = await get(url);
+  const fast = await get(url, headers);
   assert.equal(world.handler.answered, before + 1, `${url} was not answered by the fast lane`);
-  const slow = await get(`${url}?via=app`);
+  const slow = await get(`${url}?via=app`, headers);
   assert.equal(world.handler.answered, before + 1, `${url}?via=app did not go to the app`);
   assert.equal(fast.status, slow.status);
   assert.equal(fast.body, slow.body);
@@ -55,6 +62,16 @@ async function assertSameBothWays(world: TestWorld, url: string): Promise<void> 
     assert.equal(fast.headers.has(name), slow.headers.has(name), `${name} on one side only`);
   }
 }
+
+const READER = "r".repeat(32);
+const WRITER = "w".repeat(32);
+const PUSHER = "p".repeat(32);
+const KEYS = parseKeyEntries(
+  `reader:${READER}:read,writer:${WRITER}:write+read,pusher:${PUSHER}:write`,
+  { separator: "," },
+);
+const READ = { authorization: `Bearer ${READER}` };
+const WRITE = { authorization: `Bearer ${WRITER}` };
 
 const LIMITS: SecurityOptions["rateLimits"] = {
   read: { perSecond: 1000, burst: 1000 },
@@ -72,17 +89,27 @@ for (
       trustProxy: true,
       rateLimits: LIMITS,
     })],
+    ["keys required, read with a valid key", (db: Database): SecurityOptions => ({
+      keys: new ApiKeys({ db, configured: KEYS, required: true }),
+      rateLimits: LIMITS,
+    })],
+    ["keys required, public reads", (db: Database): SecurityOptions => ({
+      keys: new ApiKeys({ db, configured: KEYS, required: true }),
+      publicRead: true,
+      rateLimits: LIMITS,
+    })],
   ] as const
 ) {
   Deno.test(`Fast lane, ${label}: a cached report and /healthz answer exactly as the app does`, async () => {
     await using telemetry = testTelemetry();
     await using world = await testApp({ telemetry, security });
     await using server = serve(world);
-    const report = await createSettledReport(world, SAMPLE_CSV);
+    const report = await createSettledReport(world, SAMPLE_CSV, { headers: WRITE });
     assert.equal(report.status, "ready");
     // The first read through the handler's own app puts the report in its cache.
-    await (await fetch(`${server.base}/v1/reports/${report.id}?warm`)).body?.cancel();
-    await assertSameBothWays(world, `${server.base}/v1/reports/${report.id}`);
+    await (await fetch(`${server.base}/v1/reports/${report.id}?warm`, { headers: READ }))
+      .body?.cancel();
+    await assertSameBothWays(world, `${server.base}/v1/reports/${report.id}`, READ);
     await assertSameBothWays(world, `${server.base}/healthz`);
   });
 }
@@ -120,8 +147,6 @@ Deno.test("Fast lane: what it is not sure of goes to the app", async () => {
   await revalidated.body?.cancel();
   const head = await fetch(url, { method: "HEAD" });
   assert.equal(head.status, 200);
-  const keyed = await get(url, { authorization: "Bearer whatever" });
-  assert.equal(keyed.status, 200);
   const series = await get(`${url}/series`);
   assert.equal(series.status, 200);
   const missing = await get(`${server.base}/v1/reports/${crypto.randomUUID()}`);
@@ -189,7 +214,29 @@ Deno.test("Fast lane: the first API key closes open mode at once, as in the app"
   assert.match((await assertProblem(refused, 401)).type, /unauthorized/);
   const allowed = await get(url, { authorization: `Bearer ${created.key}` });
   assert.equal(allowed.status, 200);
-  assert.equal(world.handler.answered, 1);
+  assert.equal(world.handler.answered, 2, "a read with a valid key takes the lane");
+});
+
+Deno.test("Fast lane: with keys required, a missing, invalid or write-only key gets the app's 401 or 403", async () => {
+  await using world = await testApp({
+    security: (db) => ({
+      keys: new ApiKeys({ db, configured: KEYS, required: true }),
+      rateLimits: { read: { perSecond: 0.001, burst: 3 }, write: { perSecond: 0, burst: 1 } },
+    }),
+  });
+  await using server = serve(world);
+  const report = await createSettledReport(world, SAMPLE_CSV, { headers: WRITE });
+  const url = `${server.base}/v1/reports/${report.id}`;
+  await (await fetch(url, { headers: READ })).body?.cancel();
+  await assertProblem(await fetch(url), 401);
+  await assertProblem(await fetch(url, { headers: { authorization: "Bearer nope" } }), 401);
+  await assertProblem(await fetch(url, { headers: { authorization: `Bearer ${PUSHER}` } }), 403);
+  assert.equal(world.handler.answered, 0);
+  // The reader's budget is its own: three reads (one above), then a 429.
+  assert.equal((await get(url, READ)).headers.get("ratelimit-remaining"), "1");
+  assert.equal((await get(url, READ)).headers.get("ratelimit-remaining"), "0");
+  assert.equal(world.handler.answered, 2);
+  await assertProblem(await fetch(url, { headers: READ }), 429);
 });
 
 /** `http.server.request.duration`'s count of 200 answers to `GET /v1/reports/{id}`. */

@@ -215,10 +215,12 @@ export async function createSettledReport(
   const { id } = await res.json();
   const done = settled(world.queue, id);
   // The job may already have settled before the listener was attached.
-  let report = await (await world.app.request(`/v1/reports/${id}`)).json();
+  // Read with the same headers, so a key that uploaded (and may read) reads too.
+  const read = { headers: options.headers };
+  let report = await (await world.app.request(`/v1/reports/${id}`, read)).json();
   if (report.status === "queued" || report.status === "processing") {
     await done;
-    report = await (await world.app.request(`/v1/reports/${id}`)).json();
+    report = await (await world.app.request(`/v1/reports/${id}`, read)).json();
   }
   return report;
 }
