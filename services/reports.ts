@@ -264,6 +264,8 @@ async function storeUpload(
       maxBytes: config.maxBodyBytes,
       maxPoints: config.maxPoints,
       declaredBytes: upload.declaredBytes,
+      // Stored with the report and job rows: one commit for a small upload.
+      deferLastChunk: true,
     });
   } finally {
     options.release();
@@ -278,6 +280,7 @@ async function storeUpload(
     }),
     job: {
       uploadId: received.uploadId,
+      lastChunk: received.lastChunk,
       format: upload.format,
       bytes: received.bytes,
       nameFromBody: upload.name === undefined && upload.format === "json",

@@ -104,6 +104,13 @@ export function enqueueReport(
         if (inserted === 0) return await replay(client, idempotency, job.uploadId);
       }
       await insertReportRow(client, report);
+      if (job.lastChunk !== undefined) {
+        await execute(
+          client,
+          "INSERT INTO upload_chunks (upload_id, seq, data, created_at) VALUES ($1, $2, $3, $4)",
+          [job.uploadId, job.lastChunk.seq, job.lastChunk.data, new Date().toISOString()],
+        );
+      }
       if (options.createdBy !== undefined) {
         await execute(client, "UPDATE reports SET created_by = $1 WHERE id = $2", [
           options.createdBy,

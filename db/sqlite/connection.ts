@@ -25,6 +25,24 @@ export interface SqliteConnection {
   readonly statements: Map<string, StatementSync>;
   /** The held process lock (`<path>.lock`), released on close. */
   readonly lock: Deno.FsFile | undefined;
+  /** Durable changes waiting for the next shared commit ({@linkcode groupCommit}). */
+  readonly group: CommitGroup;
+}
+
+/** Changes gathered for one shared transaction, and the timer that commits them. */
+export interface CommitGroup {
+  /** Each waiting change, with how to answer its caller. */
+  pending: GroupedChange[];
+  /** Set while a commit is scheduled. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Shared commits so far (what the batching test reads; never reset). */
+  commits: number;
+}
+
+interface GroupedChange {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 /** Options for {@linkcode openSqlite}. */
@@ -85,7 +103,13 @@ export async function openSqlite(
     lock?.close();
     throw new StorageError(`Cannot open the database at ${path}`, { cause: error });
   }
-  return { path, sqlite, statements: new Map(), lock };
+  return {
+    path,
+    sqlite,
+    statements: new Map(),
+    lock,
+    group: { pending: [], timer: undefined, commits: 0 },
+  };
 }
 
 async function takeProcessLock(path: string): Promise<Deno.FsFile> {
@@ -106,8 +130,11 @@ async function takeProcessLock(path: string): Promise<Deno.FsFile> {
   return file;
 }
 
-/** Runs `work` as the storage operation `action` (a span, errors as StorageError). */
-export function run<T>(action: string, work: () => T): Promise<T> {
+/**
+ * Runs `work` as the storage operation `action` (a span, errors as
+ * StorageError). `work` is synchronous, or a {@linkcode groupCommit}.
+ */
+export function run<T>(action: string, work: () => T | Promise<T>): Promise<T> {
   return runStorage("sqlite", action, work);
 }
 
@@ -173,6 +200,94 @@ export function transaction<T>(db: SqliteConnection, work: () => T): T {
 }
 
 /**
+ * Runs `work` under `synchronous=NORMAL`: its commit is written to the WAL
+ * but not fsynced. Only for changes that need not survive a power loss on
+ * their own: an upload's chunks (the report and job rows that acknowledge
+ * the upload are committed afterwards under FULL, and in WAL mode that one
+ * fsync makes every earlier frame of the log durable too, chunks included),
+ * a job's claim or lease renewal (lost, the job is simply queued again). A
+ * process crash loses nothing in either mode; only the OS or the power
+ * going down can. Saves one fsync per stored 1 MiB chunk and two per job:
+ * bench/ingest.ts, docs/benchmarks.md (issue 15).
+ */
+export function relaxed<T>(db: SqliteConnection, work: () => T): T {
+  if (db.sqlite.isTransaction) return work();
+  statement(db, "PRAGMA synchronous = NORMAL").run();
+  try {
+    return work();
+  } finally {
+    statement(db, "PRAGMA synchronous = FULL").run();
+  }
+}
+
+/**
+ * Runs `work` in a transaction shared with every other change asked for in
+ * the same turn of the event loop, and resolves once that transaction is
+ * committed and fsynced (group commit). node:sqlite is synchronous, so while
+ * one commit waits for the disk the requests behind it pile up; they then
+ * share the next commit and its single fsync instead of paying one each.
+ * 32 clients of small uploads went from 782 to (see docs/benchmarks.md,
+ * issue 15) uploads per second.
+ *
+ * Each change runs inside its own SAVEPOINT: one that throws is rolled back
+ * alone and its caller gets the error, while the others commit. Nobody is
+ * answered before the COMMIT that holds their change returned (under
+ * `synchronous=FULL`, after the fsync); when the COMMIT itself fails, every
+ * caller of the group gets that error and none of their changes is stored.
+ * `work` must be synchronous and must not open a transaction of its own.
+ */
+export function groupCommit<T>(db: SqliteConnection, work: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    db.group.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    // One macrotask: long enough that requests that arrived while the last
+    // commit blocked the thread are all here, short enough to add no wait
+    // to a lone request (a setTimeout of 0 runs on the next loop turn).
+    db.group.timer ??= setTimeout(() => commitGroup(db), 0);
+  });
+}
+
+/** Commits the waiting group now (the timer does; closing does it early). */
+export function commitGroup(db: SqliteConnection): void {
+  const group = db.group;
+  clearTimeout(group.timer);
+  group.timer = undefined;
+  const batch = group.pending.splice(0);
+  if (batch.length === 0) return;
+  const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+  try {
+    db.sqlite.exec("BEGIN IMMEDIATE");
+    for (const change of batch) {
+      db.sqlite.exec("SAVEPOINT grouped");
+      try {
+        outcomes.push({ ok: true, value: change.work() });
+      } catch (error) {
+        // Undoes this change only; the transaction stays open for the rest.
+        db.sqlite.exec("ROLLBACK TO grouped");
+        outcomes.push({ ok: false, error });
+      }
+      db.sqlite.exec("RELEASE grouped");
+    }
+    db.sqlite.exec("COMMIT");
+    group.commits++;
+  } catch (error) {
+    // The transaction itself failed (a full disk, an I/O error): nothing of
+    // the group is stored, so nobody may be told otherwise.
+    try {
+      if (db.sqlite.isTransaction) db.sqlite.exec("ROLLBACK");
+    } catch {
+      // SQLite may have rolled back already; the error to report is the first.
+    }
+    for (const change of batch) change.reject(error);
+    return;
+  }
+  batch.forEach((change, index) => {
+    const outcome = outcomes[index];
+    if (outcome.ok) change.resolve(outcome.value);
+    else change.reject(outcome.error);
+  });
+}
+
+/**
  * The database's size in bytes: pages times page size, which is the main
  * file's size after a checkpoint (the WAL file comes on top until then).
  */
@@ -228,6 +343,8 @@ export function querySqlite(
  */
 export function closeSqlite(db: SqliteConnection): void {
   if (!db.sqlite.isOpen) return;
+  // Changes already asked for are committed, not dropped with their callers waiting.
+  commitGroup(db);
   try {
     if (db.path !== ":memory:") db.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     db.sqlite.exec("PRAGMA optimize");

@@ -25,8 +25,12 @@ export interface WorkerPoolOptions {
 
 /** One job for a worker. */
 export interface PoolTask {
-  /** The raw upload; it is transferred, so the caller must not use it afterwards. */
-  body: ArrayBuffer;
+  /**
+   * The raw upload, or how to load it once a worker is free (so a task
+   * waiting its turn holds no body: see {@linkcode WorkerPool.run}). It is
+   * transferred, so the caller must not use it afterwards.
+   */
+  body: ArrayBuffer | (() => Promise<ArrayBuffer>);
   format: UploadFormat;
   maxPoints: number;
   /** What the client said about the file. */
@@ -72,9 +76,16 @@ export class WorkerPool {
   }
 
   /**
-   * Runs one task. Always resolves: a crash, a timeout or termination comes
-   * back as a `crashed` failure rather than a rejection, so callers handle
-   * every outcome in one place.
+   * Runs one task. Resolves for every outcome of the worker: a crash, a
+   * timeout or termination comes back as a `crashed` failure rather than a
+   * rejection, so callers handle every outcome in one place. Only a body
+   * loader's own error rejects (the worker goes back to the pool unused).
+   *
+   * A task given a loader instead of a body waits for a worker without
+   * holding its upload, so callers may queue more tasks than there are
+   * workers at no cost in memory: the next task is posted the moment a
+   * worker answers, without waiting for the event loop to come round to the
+   * caller (services/jobs/queue.ts pipelines small jobs this way).
    */
   async run(task: PoolTask): Promise<JobResponse> {
     if (this.#terminated) return crashed(0, "The worker pool is stopped");
@@ -83,9 +94,20 @@ export class WorkerPool {
       worker.terminate();
       return crashed(0, "The worker pool is stopped");
     }
+    let body: ArrayBuffer;
+    try {
+      body = typeof task.body === "function" ? await task.body() : task.body;
+    } catch (error) {
+      this.#release(worker);
+      throw error;
+    }
+    if (this.#terminated) {
+      this.#release(worker);
+      return crashed(0, "The worker pool is stopped");
+    }
     const taskId = this.#nextTaskId++;
     // Read before the body is transferred (its length is 0 afterwards).
-    const recycle = task.body.byteLength >= RECYCLE_AFTER_BYTES;
+    const recycle = body.byteLength >= RECYCLE_AFTER_BYTES;
     return await new Promise<JobResponse>((resolve) => {
       const timer = setTimeout(() => {
         settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
@@ -98,8 +120,8 @@ export class WorkerPool {
         resolve(response);
       };
       this.#active.set(worker, { taskId, settle });
-      const request: JobRequest = { taskId, ...task };
-      worker.postMessage(request, [task.body]);
+      const request: JobRequest = { taskId, ...task, body };
+      worker.postMessage(request, [body]);
     });
   }
 

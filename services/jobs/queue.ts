@@ -74,6 +74,18 @@ const ORPHAN_UPLOAD_AGE_MS = 60 * 60_000;
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 /** How long a job waits when the disk was full (jittered down to half). */
 const DISK_FULL_RETRY_MS = 5_000;
+/**
+ * Jobs claimed per worker: one running, the rest waiting in the pool without
+ * their bodies (loaded when a worker is free, so memory stays one body per
+ * worker). Each job takes several turns of the event loop on the main
+ * thread (claim, the worker's answer, the commit); with one job per worker,
+ * a loop busy with 32 clients of small uploads let the workers idle between
+ * jobs and finished 77 jobs/s while 1,100 uploads/s arrived, so the queue
+ * grew and counting it (backpressure) slowed every upload. With four per
+ * worker the next job is posted the moment a worker answers:
+ * docs/benchmarks.md (issue 15).
+ */
+const PIPELINE_DEPTH = 4;
 
 /** Options for {@linkcode JobQueue}. */
 export interface JobQueueOptions {
@@ -320,7 +332,7 @@ export class JobQueue extends EventTarget {
       do {
         this.#pumpAgain = false;
         while (
-          this.#accepting && this.#running.size < this.#options.pool.size &&
+          this.#accepting && this.#running.size < this.#options.pool.size * PIPELINE_DEPTH &&
           this.#options.paused?.() !== true
         ) {
           const job = await claimNextJob(this.#options.db, {
@@ -380,7 +392,10 @@ export class JobQueue extends EventTarget {
         return { outcome: "failed", error: input.error.detail };
       }
       const response = await pool.run({
-        body: transferableBuffer(input.body),
+        // A stored upload is read only once a worker is free for it (see PIPELINE_DEPTH).
+        body: input.body === undefined
+          ? async () => transferableBuffer(await readUpload(db, job.uploadId, job.bytes))
+          : transferableBuffer(input.body),
         format: job.format,
         maxPoints,
         parse: job.parseOptions ?? undefined,
@@ -572,16 +587,16 @@ export class JobQueue extends EventTarget {
   }
 
   /**
-   * The bytes a job works on: its stored upload, or for an import the CSV the
-   * provider (or the upstream cache) returns, with the report's updated source.
+   * The bytes a job works on: for an import the CSV the provider (or the
+   * upstream cache) returns, with the report's updated source; nothing yet
+   * for an upload, whose stored body the pool loads when a worker is free.
    * A provider failure is final for the job: the HTTP client already retried.
    */
   async #input(
     job: ClaimedJob,
-  ): Promise<{ body: Uint8Array; source?: JsonObject } | { error: JobError }> {
-    if (job.importSource === null) {
-      return { body: await readUpload(this.#options.db, job.uploadId, job.bytes) };
-    }
+  ): Promise<{ body?: Uint8Array; source?: JsonObject } | { error: JobError }> {
+    // The stored upload: the worker pool reads it when a worker is free.
+    if (job.importSource === null) return {};
     const source = job.importSource as ImportSource;
     const importer = this.#options.importer;
     if (importer === undefined) {
