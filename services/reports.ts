@@ -19,7 +19,7 @@ import * as repo from "../db/reports_repo.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { isUuid, uuidv7 } from "./ids.ts";
-import type { JobError, JobQueue } from "./jobs/queue.ts";
+import type { JobError, JobQueue, UploadTap } from "./jobs/queue.ts";
 import type { RowCounts, Series, Summary, UploadFormat } from "./series/types.ts";
 import { getLogger } from "./telemetry/logger.ts";
 import { type CacheOutcome, defaultImportName, type Importer } from "./imports.ts";
@@ -36,6 +36,7 @@ import {
   type ContentEncoding,
   decodeContentEncoding,
   peekBody,
+  type ReceivedUpload,
   receiveUpload,
   type UploadSlots,
   withBodyDeadline,
@@ -60,7 +61,9 @@ export interface ReportsContext {
   /** Limits and settings. */
   config: Pick<Config, "maxPoints" | "maxBodyBytes" | "queueMax">;
   /** The job queue that processes uploads. */
-  jobs: Pick<JobQueue, "notify" | "estimateWaitSeconds" | "estimateDrainSeconds">;
+  jobs:
+    & Pick<JobQueue, "notify" | "estimateWaitSeconds" | "estimateDrainSeconds">
+    & Partial<Pick<JobQueue, "openTap">>;
   /** Bounds the uploads being received at once. */
   uploads: UploadSlots;
   /** True once shutdown began: new uploads are refused before their body is read. */
@@ -256,6 +259,23 @@ async function storeUpload(
 ): Promise<CreateResult> {
   const { db, config } = context;
   const { nameInBody } = options;
+  // A body larger than one chunk is processed by a worker while it arrives,
+  // when one is idle (JobQueue.openTap); small ones are not worth a worker.
+  let tap: UploadTap | undefined;
+  let tapOpened = false;
+  const onChunk = (chunk: Uint8Array) => {
+    if (!tapOpened) {
+      tapOpened = true;
+      tap = context.jobs.openTap?.({
+        format: upload.format,
+        parse: upload.parse,
+        expectedBytes: upload.contentEncoding === undefined || upload.contentEncoding === "identity"
+          ? upload.declaredBytes
+          : undefined,
+      });
+    }
+    tap?.write(chunk);
+  };
   let received;
   try {
     received = await receiveUpload(db, body, {
@@ -266,12 +286,37 @@ async function storeUpload(
       declaredBytes: upload.declaredBytes,
       // Stored with the report and job rows: one commit for a small upload.
       deferLastChunk: true,
+      onChunk,
     });
+  } catch (error) {
+    tap?.abort();
+    throw error;
   } finally {
     options.release();
   }
+  if (tap !== undefined) {
+    if (received.lastChunk !== undefined) tap.write(received.lastChunk.data);
+    tap.finish(received.uploadId);
+  }
+  try {
+    const created = await queueUpload(context, upload, { received, nameInBody });
+    if (created.replayed) tap?.abort();
+    return created;
+  } catch (error) {
+    tap?.abort();
+    throw error;
+  }
+}
+
+/** Queues the report of a received upload. */
+function queueUpload(
+  context: ReportsContext,
+  upload: UploadInput,
+  options: { received: ReceivedUpload; nameInBody?: string },
+): Promise<CreateResult> {
+  const { received, nameInBody } = options;
   const now = timestamp(context);
-  return await queueReport(context, {
+  return queueReport(context, {
     createdBy: upload.createdBy,
     report: newReport({
       name: upload.name ?? nameInBody ?? DEFAULT_REPORT_NAME,

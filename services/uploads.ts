@@ -64,6 +64,12 @@ export interface ReceiveOptions {
    * then durably stored only once the caller committed that chunk.
    */
   deferLastChunk?: boolean;
+  /**
+   * Called with each chunk as it is stored, before its buffer is filled
+   * again (so a listener that keeps it must copy it); not with a deferred
+   * last chunk. Lets a worker process a large body while it arrives.
+   */
+  onChunk?: (chunk: Uint8Array) => void;
 }
 
 /**
@@ -112,7 +118,9 @@ export async function receiveUpload(
 
   async function flush(): Promise<void> {
     if (filled === 0) return;
-    await appendUploadChunk(db, uploadId, { seq: seq++, data: buffer.subarray(0, filled) });
+    const data = buffer.subarray(0, filled);
+    options.onChunk?.(data);
+    await appendUploadChunk(db, uploadId, { seq: seq++, data });
     filled = 0;
   }
 

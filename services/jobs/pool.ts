@@ -11,7 +11,7 @@
  */
 import type { ParseOptions } from "../series/dialect.ts";
 import type { UploadFormat } from "../series/types.ts";
-import type { JobFailure, JobRequest, JobResponse } from "./protocol.ts";
+import type { JobFailure, JobRequest, JobResponse, StreamMessage } from "./protocol.ts";
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -126,6 +126,60 @@ export class WorkerPool {
   }
 
   /**
+   * Starts processing an upload while it arrives, on a worker that is idle
+   * now (or may be started now); undefined when every worker is taken or
+   * tasks are waiting, since a stream must not hold a worker that queued
+   * jobs need. The pieces are copied into the worker as they are written.
+   */
+  openStream(task: Omit<PoolTask, "body"> & { expectedBytes?: number }): PoolStream | undefined {
+    if (this.#terminated || this.#waiting.length > 0) return undefined;
+    let worker = this.#idle.pop();
+    if (worker === undefined) {
+      if (this.#live >= this.size) return undefined;
+      worker = this.#spawn();
+    }
+    const taskId = this.#nextTaskId++;
+    let bytes = 0;
+    let open = true;
+    const streamWorker = worker;
+    const done = new Promise<JobResponse>((resolve) => {
+      const timer = setTimeout(() => {
+        settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
+      }, this.#taskTimeoutMs);
+      const settle = (response: JobResponse, broken: boolean) => {
+        open = false;
+        clearTimeout(timer);
+        this.#active.delete(streamWorker);
+        if (broken || bytes >= RECYCLE_AFTER_BYTES) this.#discard(streamWorker);
+        else this.#release(streamWorker);
+        resolve(response);
+      };
+      this.#active.set(streamWorker, { taskId, settle });
+    });
+    const start: StreamMessage = { taskId, stream: "start", ...task };
+    worker.postMessage(start);
+    return {
+      write(piece) {
+        if (!open) return;
+        bytes += piece.byteLength;
+        const copy = piece.slice();
+        const message: StreamMessage = { taskId, stream: "piece", bytes: copy.buffer };
+        streamWorker.postMessage(message, [copy.buffer]);
+      },
+      end() {
+        if (open) streamWorker.postMessage({ taskId, stream: "end" } satisfies StreamMessage);
+        return done;
+      },
+      abort: () => {
+        const active = this.#active.get(streamWorker);
+        if (active?.taskId === taskId) {
+          active.settle(crashed(taskId, "The stream was abandoned"), true);
+        }
+      },
+    };
+  }
+
+  /**
    * Terminates every worker. Running tasks resolve as `crashed`; later calls
    * to {@linkcode run} do too.
    */
@@ -194,6 +248,16 @@ export class WorkerPool {
       this.#live--;
     }
   }
+}
+
+/** An upload being processed while it arrives ({@linkcode WorkerPool.openStream}). */
+export interface PoolStream {
+  /** Sends the next piece of the body (copied: the caller may reuse its buffer). */
+  write(piece: Uint8Array): void;
+  /** Says the body is complete; resolves with the worker's answer, as {@linkcode WorkerPool.run} does. */
+  end(): Promise<JobResponse>;
+  /** Gives up: the worker is replaced and `end` resolves as `crashed`. */
+  abort(): void;
 }
 
 interface ActiveTask {

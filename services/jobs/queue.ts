@@ -47,11 +47,12 @@ import { isStorageFull, StorageError } from "../../db/errors.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
 import type { Importer } from "../imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
-import type { SourceDialect } from "../series/dialect.ts";
+import type { ParseOptions, SourceDialect } from "../series/dialect.ts";
+import type { UploadFormat } from "../series/types.ts";
 import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
 import { getLogger } from "../telemetry/logger.ts";
 import type { WorkerPool } from "./pool.ts";
-import { transferableBuffer } from "./protocol.ts";
+import { type JobResponse, transferableBuffer } from "./protocol.ts";
 
 const log = getLogger(["reportd", "jobs"]);
 
@@ -119,6 +120,16 @@ export interface JobQueueOptions {
   paused?: () => boolean;
 }
 
+/** An upload being processed while it arrives ({@linkcode JobQueue.openTap}). */
+export interface UploadTap {
+  /** The next piece of the body, in order (copied). */
+  write(piece: Uint8Array): void;
+  /** The body is complete and stored as `uploadId`, whose report is about to be queued. */
+  finish(uploadId: string): void;
+  /** The upload was not queued (refused, failed, replayed): drop its processing. */
+  abort(): void;
+}
+
 /** A stored failure: a problem kind, its detail and field errors. */
 export interface JobError {
   kind: ErrorKind;
@@ -166,6 +177,8 @@ export class JobQueue extends EventTarget {
   readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   /** Exponentially weighted mean of recent job durations, in seconds. */
   #meanSeconds = DEFAULT_JOB_SECONDS;
+  /** Answers of uploads processed while they arrived, by upload id, until their job is claimed. */
+  readonly #prepared = new Map<string, Promise<JobResponse>>();
 
   /** Creates a stopped queue; call {@linkcode start}. */
   constructor(options: JobQueueOptions) {
@@ -234,6 +247,42 @@ export class JobQueue extends EventTarget {
     return swept;
   }
 
+  /**
+   * Starts processing a large upload while it is being received, when a
+   * worker is idle (undefined otherwise: the job then reads the stored
+   * upload as usual). Write each stored chunk to the tap; once the report is
+   * queued, `finish` hands the answer to the job that claims the upload, so
+   * a worker parses while the body arrives instead of after it was stored
+   * (the 1,000,000-row CSV: see {@linkcode UploadStream}). Nothing about
+   * durability changes: the job still exists only once committed, and a job
+   * whose upload was not tapped here (a restart, another instance) reads
+   * its chunks from storage.
+   */
+  openTap(
+    upload: { format: UploadFormat; parse?: ParseOptions; expectedBytes?: number },
+  ): UploadTap | undefined {
+    if (!this.#accepting) return undefined;
+    const stream = this.#options.pool.openStream({ ...upload, maxPoints: this.#options.maxPoints });
+    if (stream === undefined) return undefined;
+    let uploadId: string | undefined;
+    return {
+      write: (piece) => stream.write(piece),
+      finish: (id) => {
+        uploadId = id;
+        this.#prepared.set(id, stream.end());
+        // Claimed at once as a rule; bounded anyway (a job claimed by another
+        // instance never takes its answer), oldest first out.
+        while (this.#prepared.size > this.#options.pool.size * 2) {
+          this.#prepared.delete(this.#prepared.keys().next().value!);
+        }
+      },
+      abort: () => {
+        if (uploadId !== undefined) this.#prepared.delete(uploadId);
+        stream.abort();
+      },
+    };
+  }
+
   /** Says that work may be waiting (a job was queued or a worker freed up). */
   notify(): void {
     if (!this.#accepting) return;
@@ -275,6 +324,7 @@ export class JobQueue extends EventTarget {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
+    this.#prepared.clear();
     const before = this.#running.size;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
@@ -391,15 +441,21 @@ export class JobQueue extends EventTarget {
         });
         return { outcome: "failed", error: input.error.detail };
       }
-      const response = await pool.run({
-        // A stored upload is read only once a worker is free for it (see PIPELINE_DEPTH).
-        body: input.body === undefined
-          ? async () => transferableBuffer(await readUpload(db, job.uploadId, job.bytes))
-          : transferableBuffer(input.body),
-        format: job.format,
-        maxPoints,
-        parse: job.parseOptions ?? undefined,
-      });
+      const prepared = job.importSource === null ? this.#prepared.get(job.uploadId) : undefined;
+      this.#prepared.delete(job.uploadId);
+      let response = await prepared;
+      // A stream that crashed (or was cut off) is no verdict: process the stored upload.
+      if (response === undefined || (!response.ok && response.failure === "crashed")) {
+        response = await pool.run({
+          // A stored upload is read only once a worker is free for it (see PIPELINE_DEPTH).
+          body: input.body === undefined
+            ? async () => transferableBuffer(await readUpload(db, job.uploadId, job.bytes))
+            : transferableBuffer(input.body),
+          format: job.format,
+          maxPoints,
+          parse: job.parseOptions ?? undefined,
+        });
+      }
       if (this.#stopped) return { outcome: "retried" };
       // A heartbeat found the lease taken while the worker ran (this process
       // was paused past it): the result is dropped, and the log says so.
