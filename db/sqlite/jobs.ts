@@ -11,6 +11,7 @@
  */
 import {
   groupCommit,
+  noteWritten,
   relaxed,
   run,
   type SqliteConnection as Database,
@@ -56,6 +57,7 @@ export function appendUploadChunk(
         db,
         "INSERT INTO upload_chunks (upload_id, seq, data, created_at) VALUES (?, ?, ?, ?)",
       ).run(uploadId, chunk.seq, chunk.data, new Date().toISOString());
+      noteWritten(db, chunk.data.byteLength);
     }));
 }
 
@@ -122,6 +124,7 @@ export function enqueueReport(
           db,
           "INSERT INTO upload_chunks (upload_id, seq, data, created_at) VALUES (?, ?, ?, ?)",
         ).run(job.uploadId, job.lastChunk.seq, job.lastChunk.data, new Date().toISOString());
+        noteWritten(db, job.lastChunk.data.byteLength);
       }
       if (options.createdBy !== undefined) {
         // Who created it is access control, not part of the report record.

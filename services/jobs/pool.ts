@@ -126,6 +126,17 @@ export class WorkerPool {
   }
 
   /**
+   * Starts one worker now, ahead of any task, when none is running: loading
+   * a worker's modules takes 60 to 100 ms on the 2-core machine, which the
+   * first upload after a start otherwise waits for (the 1,000,000-row CSV's
+   * first piece did: docs/benchmarks.md, issue 15).
+   */
+  warm(): void {
+    if (this.#terminated || this.#live > 0) return;
+    this.#release(this.#spawn());
+  }
+
+  /**
    * Starts processing an upload while it arrives, on a worker that is idle
    * now (or may be started now); undefined when every worker is taken or
    * tasks are waiting, since a stream must not hold a worker that queued

@@ -221,6 +221,7 @@ export class JobQueue extends EventTarget {
     );
     // The timers are a safety net, not a reason to keep the process alive.
     for (const timer of this.#timers) timer.unref();
+    this.#options.pool.warm();
     this.notify();
     return { recovered: swept.reclaimed, orphanChunks: swept.orphanChunks };
   }
