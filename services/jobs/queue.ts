@@ -179,6 +179,8 @@ export class JobQueue extends EventTarget {
   #meanSeconds = DEFAULT_JOB_SECONDS;
   /** Answers of uploads processed while they arrived, by upload id, until their job is claimed. */
   readonly #prepared = new Map<string, Promise<JobResponse>>();
+  /** The last claimed job's settling, which the next one's waits for. */
+  #lastSettled: Promise<void> = Promise.resolve();
 
   /** Creates a stopped queue; call {@linkcode start}. */
   constructor(options: JobQueueOptions) {
@@ -392,16 +394,38 @@ export class JobQueue extends EventTarget {
             leaseMs: this.#leaseMs,
           });
           if (job === undefined) break;
+          if (this.#running.has(job.reportId)) {
+            // An earlier attempt still runs here, but its lease ran out (this
+            // process was paused past it) and a sweep requeued the job. Running
+            // it twice here would count attempts until the report failed; with
+            // jobs claimed ahead of the workers (PIPELINE_DEPTH) it happened.
+            // Given back uncounted and held back for a lease's time, it goes
+            // to another instance, or back here once the old attempt ended.
+            await requeueJob(this.#options.db, job.reportId, {
+              lease: job.lease,
+              now: this.#now(),
+              refundAttempt: true,
+              notBefore: new Date(this.#clock().getTime() + this.#leaseMs).toISOString(),
+            });
+            continue;
+          }
           const startedAt = performance.now();
           const heartbeat = setInterval(
             () => this.#renew(job),
             Math.max(100, Math.floor(this.#leaseMs / 3)),
           );
+          // Jobs settle in the order they were claimed: with several in
+          // flight (PIPELINE_DEPTH), a small job's result can be committed
+          // before that of a larger one claimed earlier (on PostgreSQL they
+          // commit on separate connections), and the `settled` event would
+          // then tell a FIFO queue's story out of order.
+          const previous = this.#lastSettled;
           const done = this.#telemetry.run(
             { reportId: job.reportId, attempt: job.attempts, traceparent: job.traceparent },
             () => this.#process(job, startedAt),
-          ).then((result) => {
+          ).then(async (result) => {
             clearInterval(heartbeat);
+            await previous;
             const status = SETTLED_STATUS[result.outcome];
             this.#running.delete(job.reportId);
             this.dispatchEvent(
@@ -411,6 +435,7 @@ export class JobQueue extends EventTarget {
             );
             this.notify();
           });
+          this.#lastSettled = done;
           this.#running.set(job.reportId, { startedAt, done, job, lost: false });
         }
       } while (this.#pumpAgain && this.#accepting);
