@@ -10,6 +10,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { clearImmediate, setImmediate } from "node:timers";
 import { isStorageFull, StorageError } from "../errors.ts";
 import { runStorage } from "../run_storage.ts";
 import type { Migration, MigrationResult } from "../types.ts";
@@ -36,7 +37,7 @@ export interface CommitGroup {
   /** Each waiting change, with how to answer its caller. */
   pending: GroupedChange[];
   /** Set while a commit is scheduled. */
-  timer: ReturnType<typeof setTimeout> | undefined;
+  scheduled: ReturnType<typeof setImmediate> | undefined;
   /** Shared commits so far (what the batching test reads; never reset). */
   commits: number;
 }
@@ -113,7 +114,7 @@ export async function openSqlite(
     sqlite,
     statements: new Map(),
     lock,
-    group: { pending: [], timer: undefined, commits: 0 },
+    group: { pending: [], scheduled: undefined, commits: 0 },
     wal: { unchecked: 0, timer: undefined },
   };
 }
@@ -271,7 +272,8 @@ export function relaxed<T>(db: SqliteConnection, work: () => T): T {
  * one commit waits for the disk the requests behind it pile up; they then
  * share the next commit and its single fsync instead of paying one each.
  * With the other changes of issue 15, 32 clients of small uploads went from
- * 782 to about 1,900 uploads per second, p99 from 102 to about 37 ms
+ * 782 to about 1,070 uploads per second with the jobs keeping up (before,
+ * a third of them were processed), p99 from 102 to about 70 ms
  * (bench/ingest.ts, docs/benchmarks.md).
  *
  * Each change runs inside its own SAVEPOINT: one that throws is rolled back
@@ -284,18 +286,23 @@ export function relaxed<T>(db: SqliteConnection, work: () => T): T {
 export function groupCommit<T>(db: SqliteConnection, work: () => T): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     db.group.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
-    // One macrotask: long enough that requests that arrived while the last
-    // commit blocked the thread are all here, short enough to add no wait
-    // to a lone request (a setTimeout of 0 runs on the next loop turn).
-    db.group.timer ??= setTimeout(() => commitGroup(db), 0);
+    // The next turn of the event loop: requests that arrived while the last
+    // commit blocked the thread are all here by then, and a lone request
+    // waits microseconds. Not setTimeout(0), which Deno makes about 2 ms: a
+    // client sending after each answer paid that every time (the fuzz test's
+    // 10,400 requests took 23 s instead of 4, and its heap bound failed).
+    // The longer window batched more under load (1,850 small uploads/s
+    // against 1,050) only because it starved the jobs: their queue grew by
+    // 1,400 a second instead of keeping up (docs/benchmarks.md, issue 15).
+    db.group.scheduled ??= setImmediate(() => commitGroup(db));
   });
 }
 
 /** Commits the waiting group now (the timer does; closing does it early). */
 export function commitGroup(db: SqliteConnection): void {
   const group = db.group;
-  clearTimeout(group.timer);
-  group.timer = undefined;
+  clearImmediate(group.scheduled);
+  group.scheduled = undefined;
   const batch = group.pending.splice(0);
   if (batch.length === 0) return;
   const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
