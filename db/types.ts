@@ -108,6 +108,12 @@ export type JobFormat = "csv" | "json" | "ndjson" | "parquet";
 /** A job to create together with its report. */
 export interface NewJob {
   uploadId: string;
+  /**
+   * The upload's last chunk, stored in the same transaction as the report
+   * and job rows (chunks before it were appended already): a small upload
+   * then costs one commit. Not stored when an Idempotency-Key replays.
+   */
+  lastChunk?: { seq: number; data: Uint8Array };
   format: JobFormat;
   bytes: number;
   nameFromBody: boolean;

@@ -10,6 +10,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { clearImmediate, setImmediate } from "node:timers";
 import { isStorageFull, StorageError } from "../errors.ts";
 import { runStorage } from "../run_storage.ts";
 import type { Migration, MigrationResult } from "../types.ts";
@@ -25,6 +26,30 @@ export interface SqliteConnection {
   readonly statements: Map<string, StatementSync>;
   /** The held process lock (`<path>.lock`), released on close. */
   readonly lock: Deno.FsFile | undefined;
+  /** Durable changes waiting for the next shared commit ({@linkcode groupCommit}). */
+  readonly group: CommitGroup;
+  /** Bulk bytes written since the last checkpoint ({@linkcode noteWritten}). */
+  readonly wal: { unchecked: number; timer: ReturnType<typeof setTimeout> | undefined };
+}
+
+/** Changes gathered for one shared transaction, and the timer that commits them. */
+export interface CommitGroup {
+  /** Each waiting change, with how to answer its caller. */
+  pending: GroupedChange[];
+  /** Set while a commit is scheduled. */
+  scheduled: ReturnType<typeof setImmediate> | undefined;
+  /** Shared commits so far (what the batching test reads; never reset). */
+  commits: number;
+  /** The WAL file, opened once for the fsyncs of shared commits. */
+  walFile: Deno.FsFile | undefined;
+  /** The fsyncs in flight (closing waits for them). */
+  syncing: Set<Promise<void>>;
+}
+
+interface GroupedChange {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 /** Options for {@linkcode openSqlite}. */
@@ -81,11 +106,27 @@ export async function openSqlite(
     sqlite.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     sqlite.exec("PRAGMA synchronous = FULL");
     sqlite.exec("PRAGMA foreign_keys = ON");
+    // A backstop only: checkpoints are run by noteWritten, after the commit
+    // that needed them has been answered.
+    sqlite.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   } catch (error) {
     lock?.close();
     throw new StorageError(`Cannot open the database at ${path}`, { cause: error });
   }
-  return { path, sqlite, statements: new Map(), lock };
+  return {
+    path,
+    sqlite,
+    statements: new Map(),
+    lock,
+    group: {
+      pending: [],
+      scheduled: undefined,
+      commits: 0,
+      walFile: undefined,
+      syncing: new Set(),
+    },
+    wal: { unchecked: 0, timer: undefined },
+  };
 }
 
 async function takeProcessLock(path: string): Promise<Deno.FsFile> {
@@ -106,8 +147,11 @@ async function takeProcessLock(path: string): Promise<Deno.FsFile> {
   return file;
 }
 
-/** Runs `work` as the storage operation `action` (a span, errors as StorageError). */
-export function run<T>(action: string, work: () => T): Promise<T> {
+/**
+ * Runs `work` as the storage operation `action` (a span, errors as
+ * StorageError). `work` is synchronous, or a {@linkcode groupCommit}.
+ */
+export function run<T>(action: string, work: () => T | Promise<T>): Promise<T> {
   return runStorage("sqlite", action, work);
 }
 
@@ -172,6 +216,179 @@ export function transaction<T>(db: SqliteConnection, work: () => T): T {
   }
 }
 
+/** Bulk bytes (upload chunks, series columns) after which the WAL is checkpointed. */
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+
+/** SQLite's own automatic checkpoint, in pages, for whatever noteWritten does not count. */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+
+/**
+ * How long after the write a checkpoint waits: long enough for the answers
+ * (and the reads they lead to) that the write held up to go out first.
+ */
+const CHECKPOINT_DELAY_MS = 20;
+
+/**
+ * Counts bulk bytes just written and, past {@linkcode CHECKPOINT_BYTES},
+ * schedules a checkpoint a moment later. SQLite's automatic checkpoint
+ * (every 1,000 pages) ran inside the COMMIT that crossed the mark: storing
+ * the 1,000,000-row CSV's 16 MB of columns took 33 ms to commit with it and
+ * 10 ms without, and the report could not be read as ready meanwhile
+ * (node:sqlite blocks the thread). Moved to a timer, it runs after the
+ * waiting callers were answered. Durability is untouched: a commit is
+ * durable in the WAL; a checkpoint only copies it into the main file.
+ */
+export function noteWritten(db: SqliteConnection, bytes: number): void {
+  const wal = db.wal;
+  wal.unchecked += bytes;
+  if (wal.unchecked < CHECKPOINT_BYTES || wal.timer !== undefined) return;
+  wal.timer = setTimeout(() => {
+    wal.timer = undefined;
+    wal.unchecked = 0;
+    try {
+      // PASSIVE: copies what no reader needs; never waits, never fails a caller.
+      db.sqlite.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch {
+      // A full disk or a busy file: the next one (or the backstop) catches up.
+    }
+  }, CHECKPOINT_DELAY_MS);
+}
+
+/**
+ * Runs `work` under `synchronous=NORMAL`: its commit is written to the WAL
+ * but not fsynced. Only for changes that need not survive a power loss on
+ * their own: an upload's chunks (the report and job rows that acknowledge
+ * the upload are committed afterwards under FULL, and in WAL mode that one
+ * fsync makes every earlier frame of the log durable too, chunks included),
+ * a job's claim or lease renewal (lost, the job is simply queued again). A
+ * process crash loses nothing in either mode; only the OS or the power
+ * going down can. Saves one fsync per stored 1 MiB chunk and two per job:
+ * bench/ingest.ts, docs/benchmarks.md (issue 15).
+ */
+export function relaxed<T>(db: SqliteConnection, work: () => T): T {
+  if (db.sqlite.isTransaction) return work();
+  statement(db, "PRAGMA synchronous = NORMAL").run();
+  try {
+    return work();
+  } finally {
+    statement(db, "PRAGMA synchronous = FULL").run();
+  }
+}
+
+/**
+ * Runs `work` in a transaction shared with every other change asked for in
+ * the same turn of the event loop, and resolves once that transaction is
+ * committed and fsynced (group commit). node:sqlite is synchronous, so while
+ * one commit waits for the disk the requests behind it pile up; they then
+ * share the next commit and its single fsync instead of paying one each.
+ * With the other changes of issue 15, 32 clients of small uploads went from
+ * 782 to about 1,100 uploads per second with the jobs keeping up (before,
+ * a small part of them was processed), p99 from 102 to 55 to 72 ms
+ * (bench/ingest.ts, docs/benchmarks.md).
+ *
+ * Each change runs inside its own SAVEPOINT: one that throws is rolled back
+ * alone and its caller gets the error, while the others commit. Nobody is
+ * answered before the COMMIT that holds their change returned (under
+ * `synchronous=FULL`, after the fsync); when the COMMIT itself fails, every
+ * caller of the group gets that error and none of their changes is stored.
+ * `work` must be synchronous and must not open a transaction of its own.
+ */
+export function groupCommit<T>(db: SqliteConnection, work: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    db.group.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    // The next turn of the event loop: requests that arrived while the last
+    // commit blocked the thread are all here by then, and a lone request
+    // waits microseconds. Not setTimeout(0), which Deno makes about 2 ms: a
+    // client sending after each answer paid that every time (the fuzz test's
+    // 10,400 requests took 23 s instead of 4, and its heap bound failed).
+    // The longer window batched more under load (1,850 small uploads/s
+    // against 1,050) only because it starved the jobs: their queue grew by
+    // 1,400 a second instead of keeping up (docs/benchmarks.md, issue 15).
+    db.group.scheduled ??= setImmediate(() => commitGroup(db));
+  });
+}
+
+/** Commits the waiting group now (the timer does; closing does it early). */
+export function commitGroup(db: SqliteConnection): void {
+  const group = db.group;
+  clearImmediate(group.scheduled);
+  group.scheduled = undefined;
+  const batch = group.pending.splice(0);
+  if (batch.length === 0) return;
+  // A group of several (clients arriving together) is committed under
+  // synchronous=NORMAL, written to the WAL but not fsynced, and then the WAL
+  // is fsynced off the main thread; nobody is answered before that fsync
+  // returned. As durable as a FULL commit, whose fsync is the same fsync of
+  // the same file, but the thread serves other requests meanwhile instead
+  // of blocking in it (the COMMIT's fsync was 22% of the main thread with 32
+  // clients of small uploads). A group of one keeps the blocking FULL
+  // commit: the hop to a thread and back costs a lone client about 1 ms
+  // more than the fsync itself (the fuzz test's sequential requests took
+  // 25 s instead of 4). Measured: docs/benchmarks.md, issue 15.
+  const offThread = batch.length > 1 && db.path !== ":memory:";
+  const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+  if (offThread) statement(db, "PRAGMA synchronous = NORMAL").run();
+  try {
+    db.sqlite.exec("BEGIN IMMEDIATE");
+    for (const change of batch) {
+      db.sqlite.exec("SAVEPOINT grouped");
+      try {
+        outcomes.push({ ok: true, value: change.work() });
+      } catch (error) {
+        // Undoes this change only; the transaction stays open for the rest.
+        db.sqlite.exec("ROLLBACK TO grouped");
+        outcomes.push({ ok: false, error });
+      }
+      db.sqlite.exec("RELEASE grouped");
+    }
+    db.sqlite.exec("COMMIT");
+    group.commits++;
+  } catch (error) {
+    // The transaction itself failed (a full disk, an I/O error): nothing of
+    // the group is stored, so nobody may be told otherwise.
+    try {
+      if (db.sqlite.isTransaction) db.sqlite.exec("ROLLBACK");
+    } catch {
+      // SQLite may have rolled back already; the error to report is the first.
+    }
+    for (const change of batch) change.reject(error);
+    return;
+  } finally {
+    if (offThread) statement(db, "PRAGMA synchronous = FULL").run();
+  }
+  const answer = () =>
+    batch.forEach((change, index) => {
+      const outcome = outcomes[index];
+      if (outcome.ok) change.resolve(outcome.value);
+      else change.reject(outcome.error);
+    });
+  if (!offThread) {
+    answer();
+    return;
+  }
+  const synced = syncWal(db).then(answer, (error) => {
+    // Committed but perhaps not durable: nobody may be told it is stored.
+    for (const change of batch) change.reject(error);
+  }).finally(() => group.syncing.delete(synced));
+  group.syncing.add(synced);
+}
+
+/** Fsyncs the WAL file's data, on Deno's blocking-task threads. */
+function syncWal(db: SqliteConnection): Promise<void> {
+  try {
+    db.group.walFile ??= Deno.openSync(`${db.path}-wal`, { read: true });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return db.group.walFile.syncData();
+}
+
+/** Commits what waits and waits for the fsyncs in flight, so closing cuts no answer off. */
+export async function settleGroup(db: SqliteConnection): Promise<void> {
+  commitGroup(db);
+  await Promise.all(db.group.syncing);
+}
+
 /**
  * The database's size in bytes: pages times page size, which is the main
  * file's size after a checkpoint (the WAL file comes on top until then).
@@ -228,6 +445,12 @@ export function querySqlite(
  */
 export function closeSqlite(db: SqliteConnection): void {
   if (!db.sqlite.isOpen) return;
+  // Changes already asked for are committed, not dropped with their callers waiting.
+  commitGroup(db);
+  clearTimeout(db.wal.timer);
+  db.wal.timer = undefined;
+  db.group.walFile?.close();
+  db.group.walFile = undefined;
   try {
     if (db.path !== ":memory:") db.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     db.sqlite.exec("PRAGMA optimize");

@@ -9,7 +9,15 @@
  *
  * @module
  */
-import { run, type SqliteConnection as Database, statement, transaction } from "./connection.ts";
+import {
+  groupCommit,
+  noteWritten,
+  relaxed,
+  run,
+  type SqliteConnection as Database,
+  statement,
+  transaction,
+} from "./connection.ts";
 import type {
   ClaimedJob,
   ClaimOptions,
@@ -42,19 +50,24 @@ export function appendUploadChunk(
   uploadId: string,
   chunk: { seq: number; data: Uint8Array },
 ): Promise<void> {
-  return run("store the upload", () => {
-    statement(
-      db,
-      "INSERT INTO upload_chunks (upload_id, seq, data, created_at) VALUES (?, ?, ?, ?)",
-    ).run(uploadId, chunk.seq, chunk.data, new Date().toISOString());
-  });
+  // Not fsynced on its own: the commit that acknowledges the upload is (relaxed()).
+  return run("store the upload", () =>
+    relaxed(db, () => {
+      statement(
+        db,
+        "INSERT INTO upload_chunks (upload_id, seq, data, created_at) VALUES (?, ?, ?, ?)",
+      ).run(uploadId, chunk.seq, chunk.data, new Date().toISOString());
+      noteWritten(db, chunk.data.byteLength);
+    }));
 }
 
 /** Deletes a raw upload (an abandoned or rejected body, or a processed one). */
 export function deleteUpload(db: Database, uploadId: string): Promise<void> {
-  return run("delete the upload", () => {
-    statement(db, "DELETE FROM upload_chunks WHERE upload_id = ?").run(uploadId);
-  });
+  // Undone by a power loss, the orphan sweep deletes it again: not worth an fsync.
+  return run("delete the upload", () =>
+    relaxed(db, () => {
+      statement(db, "DELETE FROM upload_chunks WHERE upload_id = ?").run(uploadId);
+    }));
 }
 
 /**
@@ -87,8 +100,10 @@ export function enqueueReport(
   report: ReportRecord,
   options: { job: NewJob; idempotency?: IdempotencyRecord; createdBy?: string },
 ): Promise<EnqueueResult> {
+  // Shares its commit and fsync with concurrent uploads (groupCommit); the
+  // caller answers 202 only after that commit.
   return run("queue the report", () =>
-    transaction(db, (): EnqueueResult => {
+    groupCommit(db, (): EnqueueResult => {
       const { job, idempotency } = options;
       if (idempotency !== undefined) {
         const existing = statement(
@@ -104,6 +119,13 @@ export function enqueueReport(
         }
       }
       insertReportRow(db, report);
+      if (job.lastChunk !== undefined) {
+        statement(
+          db,
+          "INSERT INTO upload_chunks (upload_id, seq, data, created_at) VALUES (?, ?, ?, ?)",
+        ).run(job.uploadId, job.lastChunk.seq, job.lastChunk.data, new Date().toISOString());
+        noteWritten(db, job.lastChunk.data.byteLength);
+      }
       if (options.createdBy !== undefined) {
         // Who created it is access control, not part of the report record.
         statement(db, "UPDATE reports SET created_by = ? WHERE id = ?").run(
@@ -146,33 +168,35 @@ export function claimNextJob(
   db: Database,
   options: ClaimOptions,
 ): Promise<ClaimedJob | undefined> {
+  // A claim lost to a power loss leaves the job queued: no fsync needed.
   return run("claim a job", () =>
-    transaction(db, () => {
-      const row = statement(
-        db,
-        "SELECT j.report_id, j.upload_id, j.format, j.bytes, j.attempts, j.name_from_body, " +
-          "j.traceparent, j.import_source, j.parse_options FROM reports r JOIN jobs j ON j.report_id = r.id " +
-          "WHERE r.status = 'queued' AND (j.not_before IS NULL OR j.not_before <= ?) " +
-          "ORDER BY r.queued_at, r.id LIMIT 1",
-      ).get(options.now) as JobRow | undefined;
-      if (row === undefined) return undefined;
-      const lease = { holder: options.holder, token: crypto.randomUUID() };
-      statement(
-        db,
-        "UPDATE reports SET status = 'processing', started_at = ?, updated_at = ? WHERE id = ?",
-      ).run(options.now, options.now, row.report_id);
-      statement(
-        db,
-        "UPDATE jobs SET attempts = attempts + 1, locked_by = ?, lease_token = ?, " +
-          "lease_expires_at = ?, not_before = NULL WHERE report_id = ?",
-      ).run(
-        lease.holder,
-        lease.token,
-        new Date(Date.parse(options.now) + options.leaseMs).toISOString(),
-        row.report_id,
-      );
-      return toClaimedJob({ ...row, attempts: row.attempts + 1 }, lease);
-    }));
+    relaxed(db, () =>
+      transaction(db, () => {
+        const row = statement(
+          db,
+          "SELECT j.report_id, j.upload_id, j.format, j.bytes, j.attempts, j.name_from_body, " +
+            "j.traceparent, j.import_source, j.parse_options FROM reports r JOIN jobs j ON j.report_id = r.id " +
+            "WHERE r.status = 'queued' AND (j.not_before IS NULL OR j.not_before <= ?) " +
+            "ORDER BY r.queued_at, r.id LIMIT 1",
+        ).get(options.now) as JobRow | undefined;
+        if (row === undefined) return undefined;
+        const lease = { holder: options.holder, token: crypto.randomUUID() };
+        statement(
+          db,
+          "UPDATE reports SET status = 'processing', started_at = ?, updated_at = ? WHERE id = ?",
+        ).run(options.now, options.now, row.report_id);
+        statement(
+          db,
+          "UPDATE jobs SET attempts = attempts + 1, locked_by = ?, lease_token = ?, " +
+            "lease_expires_at = ?, not_before = NULL WHERE report_id = ?",
+        ).run(
+          lease.holder,
+          lease.token,
+          new Date(Date.parse(options.now) + options.leaseMs).toISOString(),
+          row.report_id,
+        );
+        return toClaimedJob({ ...row, attempts: row.attempts + 1 }, lease);
+      })));
 }
 
 /** Extends a held lease to `until`; `lost` when another claim took the job over. */
@@ -182,16 +206,18 @@ export function renewLease(
   lease: JobLease,
   until: string,
 ): Promise<FencedOutcome> {
+  // A renewal lost to a power loss only shortens a lease the restart clears anyway.
   return run("renew the job's lease", () =>
-    transaction(db, () => {
-      const outcome = fence(db, reportId, lease);
-      if (outcome !== "done") return outcome;
-      statement(db, "UPDATE jobs SET lease_expires_at = ? WHERE report_id = ?").run(
-        until,
-        reportId,
-      );
-      return outcome;
-    }));
+    relaxed(db, () =>
+      transaction(db, () => {
+        const outcome = fence(db, reportId, lease);
+        if (outcome !== "done") return outcome;
+        statement(db, "UPDATE jobs SET lease_expires_at = ? WHERE report_id = ?").run(
+          until,
+          reportId,
+        );
+        return outcome;
+      })));
 }
 
 /**
@@ -208,7 +234,7 @@ export function completeJob(
   result: JobResult,
 ): Promise<FencedOutcome> {
   return run("store the job's result", () =>
-    transaction(db, () => {
+    groupCommit(db, () => {
       const outcome = fence(db, reportId, lease);
       if (outcome !== "done") return outcome;
       const job = statement(db, "SELECT upload_id, name_from_body FROM jobs WHERE report_id = ?")
@@ -247,7 +273,7 @@ export function failJob(
   failure: JobFailure,
 ): Promise<FencedOutcome> {
   return run("record the job's failure", () =>
-    transaction(db, () => {
+    groupCommit(db, () => {
       const outcome = fence(db, reportId, lease);
       if (outcome !== "done") return outcome;
       statement(
@@ -284,7 +310,7 @@ export function requeueJob(
   options: RequeueOptions,
 ): Promise<FencedOutcome> {
   return run("requeue the job", () =>
-    transaction(db, () => {
+    groupCommit(db, () => {
       const outcome = fence(db, reportId, lease);
       if (outcome !== "done") return outcome;
       statement(

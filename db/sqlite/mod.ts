@@ -13,6 +13,7 @@ import {
   openSqlite,
   pingSqlite,
   querySqlite,
+  settleGroup,
   sqliteIntegrity,
   sqliteSchemaVersion,
   sqliteSizeBytes,
@@ -77,7 +78,10 @@ export async function openSqliteDatabase(
       },
       query: (sql, params) => querySqlite(connection, sql, params),
       reclaimSpace: () => reclaimSqliteSpace(connection),
-      close: () => Promise.resolve(closeSqlite(connection)),
+      close: async () => {
+        await settleGroup(connection);
+        closeSqlite(connection);
+      },
     },
   };
 }

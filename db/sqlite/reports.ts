@@ -12,7 +12,13 @@ import {
   toFloat64Array,
 } from "../rows.ts";
 import type { ListOptions, ReportRecord, ReportStatus, StoredSeries } from "../types.ts";
-import { run, type SqliteConnection as Database, statement, transaction } from "./connection.ts";
+import {
+  noteWritten,
+  run,
+  type SqliteConnection as Database,
+  statement,
+  transaction,
+} from "./connection.ts";
 
 /**
  * Inserts a report and, when given, its series, in one transaction: a reader
@@ -145,4 +151,5 @@ export function insertSeries(db: Database, reportId: string, series: StoredSerie
   series.columns.forEach((column, index) => {
     insert.run(reportId, index + 1, series.names[index], toBytes(column));
   });
+  noteWritten(db, series.timestamps.byteLength * (series.columns.length + 1));
 }

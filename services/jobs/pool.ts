@@ -11,7 +11,7 @@
  */
 import type { ParseOptions } from "../series/dialect.ts";
 import type { UploadFormat } from "../series/types.ts";
-import type { JobFailure, JobRequest, JobResponse } from "./protocol.ts";
+import type { JobFailure, JobRequest, JobResponse, StreamMessage } from "./protocol.ts";
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -25,8 +25,12 @@ export interface WorkerPoolOptions {
 
 /** One job for a worker. */
 export interface PoolTask {
-  /** The raw upload; it is transferred, so the caller must not use it afterwards. */
-  body: ArrayBuffer;
+  /**
+   * The raw upload, or how to load it once a worker is free (so a task
+   * waiting its turn holds no body: see {@linkcode WorkerPool.run}). It is
+   * transferred, so the caller must not use it afterwards.
+   */
+  body: ArrayBuffer | (() => Promise<ArrayBuffer>);
   format: UploadFormat;
   maxPoints: number;
   /** What the client said about the file. */
@@ -72,9 +76,16 @@ export class WorkerPool {
   }
 
   /**
-   * Runs one task. Always resolves: a crash, a timeout or termination comes
-   * back as a `crashed` failure rather than a rejection, so callers handle
-   * every outcome in one place.
+   * Runs one task. Resolves for every outcome of the worker: a crash, a
+   * timeout or termination comes back as a `crashed` failure rather than a
+   * rejection, so callers handle every outcome in one place. Only a body
+   * loader's own error rejects (the worker goes back to the pool unused).
+   *
+   * A task given a loader instead of a body waits for a worker without
+   * holding its upload, so callers may queue more tasks than there are
+   * workers at no cost in memory: the next task is posted the moment a
+   * worker answers, without waiting for the event loop to come round to the
+   * caller (services/jobs/queue.ts pipelines small jobs this way).
    */
   async run(task: PoolTask): Promise<JobResponse> {
     if (this.#terminated) return crashed(0, "The worker pool is stopped");
@@ -83,9 +94,20 @@ export class WorkerPool {
       worker.terminate();
       return crashed(0, "The worker pool is stopped");
     }
+    let body: ArrayBuffer;
+    try {
+      body = typeof task.body === "function" ? await task.body() : task.body;
+    } catch (error) {
+      this.#release(worker);
+      throw error;
+    }
+    if (this.#terminated) {
+      this.#release(worker);
+      return crashed(0, "The worker pool is stopped");
+    }
     const taskId = this.#nextTaskId++;
     // Read before the body is transferred (its length is 0 afterwards).
-    const recycle = task.body.byteLength >= RECYCLE_AFTER_BYTES;
+    const recycle = body.byteLength >= RECYCLE_AFTER_BYTES;
     return await new Promise<JobResponse>((resolve) => {
       const timer = setTimeout(() => {
         settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
@@ -98,9 +120,74 @@ export class WorkerPool {
         resolve(response);
       };
       this.#active.set(worker, { taskId, settle });
-      const request: JobRequest = { taskId, ...task };
-      worker.postMessage(request, [task.body]);
+      const request: JobRequest = { taskId, ...task, body };
+      worker.postMessage(request, [body]);
     });
+  }
+
+  /**
+   * Starts one worker now, ahead of any task, when none is running: loading
+   * a worker's modules takes 60 to 100 ms on the 2-core machine, which the
+   * first upload after a start otherwise waits for (the 1,000,000-row CSV's
+   * first piece did: docs/benchmarks.md, issue 15).
+   */
+  warm(): void {
+    if (this.#terminated || this.#live > 0) return;
+    this.#release(this.#spawn());
+  }
+
+  /**
+   * Starts processing an upload while it arrives, on a worker that is idle
+   * now (or may be started now); undefined when every worker is taken or
+   * tasks are waiting, since a stream must not hold a worker that queued
+   * jobs need. The pieces are copied into the worker as they are written.
+   */
+  openStream(task: Omit<PoolTask, "body"> & { expectedBytes?: number }): PoolStream | undefined {
+    if (this.#terminated || this.#waiting.length > 0) return undefined;
+    let worker = this.#idle.pop();
+    if (worker === undefined) {
+      if (this.#live >= this.size) return undefined;
+      worker = this.#spawn();
+    }
+    const taskId = this.#nextTaskId++;
+    let bytes = 0;
+    let open = true;
+    const streamWorker = worker;
+    const done = new Promise<JobResponse>((resolve) => {
+      const timer = setTimeout(() => {
+        settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
+      }, this.#taskTimeoutMs);
+      const settle = (response: JobResponse, broken: boolean) => {
+        open = false;
+        clearTimeout(timer);
+        this.#active.delete(streamWorker);
+        if (broken || bytes >= RECYCLE_AFTER_BYTES) this.#discard(streamWorker);
+        else this.#release(streamWorker);
+        resolve(response);
+      };
+      this.#active.set(streamWorker, { taskId, settle });
+    });
+    const start: StreamMessage = { taskId, stream: "start", ...task };
+    worker.postMessage(start);
+    return {
+      write(piece) {
+        if (!open) return;
+        bytes += piece.byteLength;
+        const copy = piece.slice();
+        const message: StreamMessage = { taskId, stream: "piece", bytes: copy.buffer };
+        streamWorker.postMessage(message, [copy.buffer]);
+      },
+      end() {
+        if (open) streamWorker.postMessage({ taskId, stream: "end" } satisfies StreamMessage);
+        return done;
+      },
+      abort: () => {
+        const active = this.#active.get(streamWorker);
+        if (active?.taskId === taskId) {
+          active.settle(crashed(taskId, "The stream was abandoned"), true);
+        }
+      },
+    };
   }
 
   /**
@@ -172,6 +259,16 @@ export class WorkerPool {
       this.#live--;
     }
   }
+}
+
+/** An upload being processed while it arrives ({@linkcode WorkerPool.openStream}). */
+export interface PoolStream {
+  /** Sends the next piece of the body (copied: the caller may reuse its buffer). */
+  write(piece: Uint8Array): void;
+  /** Says the body is complete; resolves with the worker's answer, as {@linkcode WorkerPool.run} does. */
+  end(): Promise<JobResponse>;
+  /** Gives up: the worker is replaced and `end` resolves as `crashed`. */
+  abort(): void;
 }
 
 interface ActiveTask {

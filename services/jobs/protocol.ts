@@ -21,6 +21,24 @@ export interface JobRequest {
   parse?: ParseOptions;
 }
 
+/**
+ * Pool -> worker: an upload arrives in pieces (`start`, then `piece`s in body
+ * order, then `end`); the worker processes it while it arrives and answers
+ * the `end` as it answers a {@linkcode JobRequest}.
+ */
+export type StreamMessage =
+  | {
+    taskId: number;
+    stream: "start";
+    format: UploadFormat;
+    maxPoints: number;
+    parse?: ParseOptions;
+    /** The body's size, when known. */
+    expectedBytes?: number;
+  }
+  | { taskId: number; stream: "piece"; bytes: ArrayBuffer }
+  | { taskId: number; stream: "end" };
+
 /** Worker -> pool: the processed series and its report. */
 export interface JobSuccess {
   taskId: number;

@@ -47,11 +47,12 @@ import { isStorageFull, StorageError } from "../../db/errors.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
 import type { Importer } from "../imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
-import type { SourceDialect } from "../series/dialect.ts";
+import type { ParseOptions, SourceDialect } from "../series/dialect.ts";
+import type { UploadFormat } from "../series/types.ts";
 import { type JobResult, type JobTelemetry, UNOBSERVED_JOBS } from "../telemetry/jobs.ts";
 import { getLogger } from "../telemetry/logger.ts";
 import type { WorkerPool } from "./pool.ts";
-import { transferableBuffer } from "./protocol.ts";
+import { type JobResponse, transferableBuffer } from "./protocol.ts";
 
 const log = getLogger(["reportd", "jobs"]);
 
@@ -74,6 +75,18 @@ const ORPHAN_UPLOAD_AGE_MS = 60 * 60_000;
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 /** How long a job waits when the disk was full (jittered down to half). */
 const DISK_FULL_RETRY_MS = 5_000;
+/**
+ * Jobs claimed per worker: one running, the rest waiting in the pool without
+ * their bodies (loaded when a worker is free, so memory stays one body per
+ * worker). Each job takes several turns of the event loop on the main
+ * thread (claim, the worker's answer, the commit); with one job per worker,
+ * a loop busy with 32 clients of small uploads let the workers idle between
+ * jobs and finished 77 jobs/s while 1,100 uploads/s arrived, so the queue
+ * grew and counting it (backpressure) slowed every upload. With four per
+ * worker the next job is posted the moment a worker answers:
+ * docs/benchmarks.md (issue 15).
+ */
+const PIPELINE_DEPTH = 4;
 
 /** Options for {@linkcode JobQueue}. */
 export interface JobQueueOptions {
@@ -105,6 +118,16 @@ export interface JobQueueOptions {
    * looks again every few seconds.
    */
   paused?: () => boolean;
+}
+
+/** An upload being processed while it arrives ({@linkcode JobQueue.openTap}). */
+export interface UploadTap {
+  /** The next piece of the body, in order (copied). */
+  write(piece: Uint8Array): void;
+  /** The body is complete and stored as `uploadId`, whose report is about to be queued. */
+  finish(uploadId: string): void;
+  /** The upload was not queued (refused, failed, replayed): drop its processing. */
+  abort(): void;
 }
 
 /** A stored failure: a problem kind, its detail and field errors. */
@@ -154,6 +177,10 @@ export class JobQueue extends EventTarget {
   readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   /** Exponentially weighted mean of recent job durations, in seconds. */
   #meanSeconds = DEFAULT_JOB_SECONDS;
+  /** Answers of uploads processed while they arrived, by upload id, until their job is claimed. */
+  readonly #prepared = new Map<string, Promise<JobResponse>>();
+  /** The last claimed job's settling, which the next one's waits for. */
+  #lastSettled: Promise<void> = Promise.resolve();
 
   /** Creates a stopped queue; call {@linkcode start}. */
   constructor(options: JobQueueOptions) {
@@ -196,6 +223,7 @@ export class JobQueue extends EventTarget {
     );
     // The timers are a safety net, not a reason to keep the process alive.
     for (const timer of this.#timers) timer.unref();
+    this.#options.pool.warm();
     this.notify();
     return { recovered: swept.reclaimed, orphanChunks: swept.orphanChunks };
   }
@@ -220,6 +248,42 @@ export class JobQueue extends EventTarget {
       this.notify();
     }
     return swept;
+  }
+
+  /**
+   * Starts processing a large upload while it is being received, when a
+   * worker is idle (undefined otherwise: the job then reads the stored
+   * upload as usual). Write each stored chunk to the tap; once the report is
+   * queued, `finish` hands the answer to the job that claims the upload, so
+   * a worker parses while the body arrives instead of after it was stored
+   * (the 1,000,000-row CSV: see {@linkcode UploadStream}). Nothing about
+   * durability changes: the job still exists only once committed, and a job
+   * whose upload was not tapped here (a restart, another instance) reads
+   * its chunks from storage.
+   */
+  openTap(
+    upload: { format: UploadFormat; parse?: ParseOptions; expectedBytes?: number },
+  ): UploadTap | undefined {
+    if (!this.#accepting) return undefined;
+    const stream = this.#options.pool.openStream({ ...upload, maxPoints: this.#options.maxPoints });
+    if (stream === undefined) return undefined;
+    let uploadId: string | undefined;
+    return {
+      write: (piece) => stream.write(piece),
+      finish: (id) => {
+        uploadId = id;
+        this.#prepared.set(id, stream.end());
+        // Claimed at once as a rule; bounded anyway (a job claimed by another
+        // instance never takes its answer), oldest first out.
+        while (this.#prepared.size > this.#options.pool.size * 2) {
+          this.#prepared.delete(this.#prepared.keys().next().value!);
+        }
+      },
+      abort: () => {
+        if (uploadId !== undefined) this.#prepared.delete(uploadId);
+        stream.abort();
+      },
+    };
   }
 
   /** Says that work may be waiting (a job was queued or a worker freed up). */
@@ -263,6 +327,7 @@ export class JobQueue extends EventTarget {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
+    this.#prepared.clear();
     const before = this.#running.size;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
@@ -320,7 +385,7 @@ export class JobQueue extends EventTarget {
       do {
         this.#pumpAgain = false;
         while (
-          this.#accepting && this.#running.size < this.#options.pool.size &&
+          this.#accepting && this.#running.size < this.#options.pool.size * PIPELINE_DEPTH &&
           this.#options.paused?.() !== true
         ) {
           const job = await claimNextJob(this.#options.db, {
@@ -329,16 +394,38 @@ export class JobQueue extends EventTarget {
             leaseMs: this.#leaseMs,
           });
           if (job === undefined) break;
+          if (this.#running.has(job.reportId)) {
+            // An earlier attempt still runs here, but its lease ran out (this
+            // process was paused past it) and a sweep requeued the job. Running
+            // it twice here would count attempts until the report failed; with
+            // jobs claimed ahead of the workers (PIPELINE_DEPTH) it happened.
+            // Given back uncounted and held back for a lease's time, it goes
+            // to another instance, or back here once the old attempt ended.
+            await requeueJob(this.#options.db, job.reportId, {
+              lease: job.lease,
+              now: this.#now(),
+              refundAttempt: true,
+              notBefore: new Date(this.#clock().getTime() + this.#leaseMs).toISOString(),
+            });
+            continue;
+          }
           const startedAt = performance.now();
           const heartbeat = setInterval(
             () => this.#renew(job),
             Math.max(100, Math.floor(this.#leaseMs / 3)),
           );
+          // Jobs settle in the order they were claimed: with several in
+          // flight (PIPELINE_DEPTH), a small job's result can be committed
+          // before that of a larger one claimed earlier (on PostgreSQL they
+          // commit on separate connections), and the `settled` event would
+          // then tell a FIFO queue's story out of order.
+          const previous = this.#lastSettled;
           const done = this.#telemetry.run(
             { reportId: job.reportId, attempt: job.attempts, traceparent: job.traceparent },
             () => this.#process(job, startedAt),
-          ).then((result) => {
+          ).then(async (result) => {
             clearInterval(heartbeat);
+            await previous;
             const status = SETTLED_STATUS[result.outcome];
             this.#running.delete(job.reportId);
             this.dispatchEvent(
@@ -348,6 +435,7 @@ export class JobQueue extends EventTarget {
             );
             this.notify();
           });
+          this.#lastSettled = done;
           this.#running.set(job.reportId, { startedAt, done, job, lost: false });
         }
       } while (this.#pumpAgain && this.#accepting);
@@ -379,12 +467,21 @@ export class JobQueue extends EventTarget {
         });
         return { outcome: "failed", error: input.error.detail };
       }
-      const response = await pool.run({
-        body: transferableBuffer(input.body),
-        format: job.format,
-        maxPoints,
-        parse: job.parseOptions ?? undefined,
-      });
+      const prepared = job.importSource === null ? this.#prepared.get(job.uploadId) : undefined;
+      this.#prepared.delete(job.uploadId);
+      let response = await prepared;
+      // A stream that crashed (or was cut off) is no verdict: process the stored upload.
+      if (response === undefined || (!response.ok && response.failure === "crashed")) {
+        response = await pool.run({
+          // A stored upload is read only once a worker is free for it (see PIPELINE_DEPTH).
+          body: input.body === undefined
+            ? async () => transferableBuffer(await readUpload(db, job.uploadId, job.bytes))
+            : transferableBuffer(input.body),
+          format: job.format,
+          maxPoints,
+          parse: job.parseOptions ?? undefined,
+        });
+      }
       if (this.#stopped) return { outcome: "retried" };
       // A heartbeat found the lease taken while the worker ran (this process
       // was paused past it): the result is dropped, and the log says so.
@@ -572,16 +669,16 @@ export class JobQueue extends EventTarget {
   }
 
   /**
-   * The bytes a job works on: its stored upload, or for an import the CSV the
-   * provider (or the upstream cache) returns, with the report's updated source.
+   * The bytes a job works on: for an import the CSV the provider (or the
+   * upstream cache) returns, with the report's updated source; nothing yet
+   * for an upload, whose stored body the pool loads when a worker is free.
    * A provider failure is final for the job: the HTTP client already retried.
    */
   async #input(
     job: ClaimedJob,
-  ): Promise<{ body: Uint8Array; source?: JsonObject } | { error: JobError }> {
-    if (job.importSource === null) {
-      return { body: await readUpload(this.#options.db, job.uploadId, job.bytes) };
-    }
+  ): Promise<{ body?: Uint8Array; source?: JsonObject } | { error: JobError }> {
+    // The stored upload: the worker pool reads it when a worker is free.
+    if (job.importSource === null) return {};
     const source = job.importSource as ImportSource;
     const importer = this.#options.importer;
     if (importer === undefined) {

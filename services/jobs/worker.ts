@@ -8,23 +8,54 @@
  */
 /// <reference lib="deno.worker" />
 import { AppError } from "../errors.ts";
-import { processUpload } from "../series/process.ts";
+import { processUpload, UploadStream } from "../series/process.ts";
+import type { ProcessedUpload } from "../series/types.ts";
 import {
   type JobFailure,
   type JobRequest,
   type JobSuccess,
+  type StreamMessage,
   transferableBuffer,
 } from "./protocol.ts";
 
-self.onmessage = async (event: MessageEvent<JobRequest>) => {
-  const request = event.data;
+// The upload arriving in pieces, between a stream's `start` and `end`.
+let stream: UploadStream | undefined;
+
+self.onmessage = async (event: MessageEvent<JobRequest | StreamMessage>) => {
+  const message = event.data;
+  if ("stream" in message) {
+    if (message.stream === "start") {
+      stream = new UploadStream({
+        format: message.format,
+        maxPoints: message.maxPoints,
+        parse: message.parse,
+        expectedBytes: message.expectedBytes,
+      });
+    } else if (message.stream === "piece") {
+      stream?.push(new Uint8Array(message.bytes));
+    } else {
+      const ending = stream;
+      stream = undefined;
+      await answer(message.taskId, () => ending!.finish());
+    }
+    return;
+  }
+  await answer(message.taskId, () =>
+    processUpload(new Uint8Array(message.body), {
+      format: message.format,
+      maxPoints: message.maxPoints,
+      parse: message.parse,
+    }));
+};
+
+async function answer(
+  taskId: number,
+  process: () => Promise<ProcessedUpload>,
+): Promise<void> {
+  const request = { taskId };
   let processed;
   try {
-    processed = await processUpload(new Uint8Array(request.body), {
-      format: request.format,
-      maxPoints: request.maxPoints,
-      parse: request.parse,
-    });
+    processed = await process();
   } catch (error) {
     const failure: JobFailure = error instanceof AppError
       ? {
@@ -59,4 +90,4 @@ self.onmessage = async (event: MessageEvent<JobRequest>) => {
     dialect: processed.dialect,
   };
   self.postMessage(success, [timestamps, ...columns]);
-};
+}

@@ -116,14 +116,165 @@ const MALFORMED_UNTERMINATED = 2;
  * ```
  */
 export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSeries {
-  const { maxPoints } = options;
   const plan = planCsv(text, { parse: options.parse ?? {}, complete: true });
-  const scanner = plan.scanner;
+  plan.scanner.fixCapacity(plan.header.length);
+  const rows = startRows(plan, {
+    maxPoints: options.maxPoints,
+    capacity: plan.scanner.estimateRows(),
+  });
+  parseRows(plan, plan.scanner, rows);
+  return finishRows(plan, rows);
+}
+
+/** Characters of head a streamed parse plans from: more than detection reads (64 KiB). */
+const PLAN_CHARS = 128 * 1024;
+
+/**
+ * Parses a CSV that arrives in pieces, each complete row as soon as it is
+ * there, so parsing overlaps receiving (services/jobs/ streams a large
+ * upload into a worker while it is stored). The result is the one
+ * {@linkcode parseCsvSeries} gives for the whole text, or nothing: the
+ * stream gives up, and {@linkcode CsvStreamParser.finish} returns undefined
+ * so that the caller parses the whole text, whenever equality is not
+ * certain: a quote anywhere (a quoted cell may hide a line break where a
+ * piece is cut), a head too short to plan from exactly as the whole text
+ * would be planned (detection reads 64 KiB and samples 1,000 rows), or any
+ * error (the whole parse then gives the error its usual way).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CsvStreamParser } from "./parse_csv.ts";
+ * const stream = new CsvStreamParser({ maxPoints: 10 });
+ * stream.push("t,v\n1,2\n");
+ * // Too short to plan from exactly: the caller parses the whole text.
+ * assert.equal(stream.finish(), undefined);
+ * ```
+ */
+export class CsvStreamParser {
+  readonly #options: CsvParseOptions & { expectedChars?: number };
+  #pending = "";
+  #plan: CsvPlan | undefined;
+  #rows: CsvRows | undefined;
+  #line = 1;
+  #gaveUp = false;
+
+  /** `expectedChars` (the body's size, when known) sizes the columns once. */
+  constructor(options: CsvParseOptions & { expectedChars?: number }) {
+    this.#options = options;
+  }
+
+  /** Parses the complete rows of `text` (the next piece); false once the stream gave up. */
+  push(text: string): boolean {
+    if (this.#gaveUp) return false;
+    if (text.includes('"')) return this.#giveUp();
+    this.#pending += text;
+    const cut = this.#pending.lastIndexOf("\n") + 1;
+    if (cut === 0 || (this.#plan === undefined && cut < PLAN_CHARS)) return true;
+    const segment = this.#pending.slice(0, cut);
+    this.#pending = this.#pending.slice(cut);
+    try {
+      this.#parse(segment);
+    } catch {
+      return this.#giveUp();
+    }
+    return true;
+  }
+
+  /** The parsed series once the last piece was pushed, or undefined when the stream gave up. */
+  finish(): ParsedSeries | undefined {
+    if (this.#gaveUp || this.#plan === undefined) return undefined;
+    try {
+      if (this.#pending.length > 0) this.#parse(this.#pending);
+      this.#pending = "";
+      return finishRows(this.#plan, this.#rows!);
+    } catch {
+      this.#giveUp();
+      return undefined;
+    }
+  }
+
+  #parse(segment: string): void {
+    let plan = this.#plan;
+    let scanner: CsvScanner;
+    if (plan === undefined) {
+      plan = planCsv(segment, { parse: this.#options.parse ?? {}, complete: false });
+      if (plan.sampled < SAMPLE_ROWS) throw new Error("The head is too short to plan from");
+      scanner = plan.scanner;
+      scanner.fixCapacity(plan.header.length);
+      const perChar = scanner.estimateRows() / (segment.length - scanner.pos);
+      const expected = this.#options.expectedChars ?? 0;
+      this.#plan = plan;
+      this.#rows = startRows(plan, {
+        maxPoints: this.#options.maxPoints,
+        capacity: Math.ceil(perChar * Math.max(segment.length, expected)),
+      });
+    } else {
+      scanner = new CsvScanner(segment, 0, plan.delimiter.charCodeAt(0));
+      scanner.line = this.#line;
+      scanner.fixCapacity(plan.header.length);
+    }
+    parseRows(plan, scanner, this.#rows!);
+    this.#line = scanner.line;
+  }
+
+  #giveUp(): false {
+    this.#gaveUp = true;
+    this.#pending = "";
+    this.#rows = undefined;
+    return false;
+  }
+}
+
+/** The columns being filled and the row accounting of one parse. */
+interface CsvRows {
+  maxPoints: number;
+  capacity: number;
+  timestamps: Float64Array;
+  columns: Float64Array[];
+  accepted: number;
+  received: number;
+  rejections: ReturnType<typeof createRejectionLog>;
+}
+
+function startRows(plan: CsvPlan, options: { maxPoints: number; capacity: number }): CsvRows {
+  const capacity = Math.min(options.maxPoints, options.capacity);
+  return {
+    maxPoints: options.maxPoints,
+    capacity,
+    timestamps: new Float64Array(capacity),
+    columns: Array.from({ length: plan.valueCells.length }, () => new Float64Array(capacity)),
+    accepted: 0,
+    received: 0,
+    rejections: createRejectionLog(),
+  };
+}
+
+function finishRows(plan: CsvPlan, rows: CsvRows): ParsedSeries {
+  const parsed = finishParse({
+    timestamps: rows.timestamps,
+    columns: rows.columns,
+    names: plan.names,
+    accepted: rows.accepted,
+    received: rows.received,
+    rejections: rows.rejections,
+    format: "CSV",
+  });
+  parsed.dialect = plan.dialect;
+  return parsed;
+}
+
+/**
+ * Reads every row `scanner` has left into `rows`: the hot loop, shared by the
+ * whole-text and the streamed parse. The state lives in locals while it runs.
+ */
+function parseRows(plan: CsvPlan, scanner: CsvScanner, rows: CsvRows): void {
+  const { maxPoints } = rows;
+  const text = scanner.text;
   const cellCount = plan.header.length;
   const timeIndex = plan.timeIndex;
   const valueCells = plan.valueCells;
   const columnCount = valueCells.length;
-  const names = plan.names;
   // Built once so a rejection reason costs one concatenation.
   const label = plan.header.map((name) => `Column "${name.trim()}": `);
   const reader = plan.reader;
@@ -131,22 +282,18 @@ export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSe
   const standardTime = reader.standard;
   const plainNumbers = plan.decimal === "." && plan.thousands === undefined;
   const numberOptions = { decimal: plan.decimal, thousands: plan.thousands };
-  scanner.fixCapacity(cellCount);
 
-  let capacity = Math.min(maxPoints, scanner.estimateRows());
-  let timestamps: Float64Array = new Float64Array(capacity);
-  let columns: Float64Array[] = Array.from(
-    { length: columnCount },
-    () => new Float64Array(capacity),
-  );
-  const rejections = createRejectionLog();
+  let capacity = rows.capacity;
+  let timestamps = rows.timestamps;
+  let columns = rows.columns;
+  const rejections = rows.rejections;
   const starts = scanner.starts;
   const ends = scanner.ends;
   const kinds = scanner.kinds;
   // One range reused for every cell keeps the loop allocation-free.
   const cell: TextRange = { start: 0, end: 0 };
-  let accepted = 0;
-  let received = 0;
+  let accepted = rows.accepted;
+  let received = rows.received;
 
   while (scanner.skipBlankLines()) {
     received++;
@@ -223,18 +370,11 @@ export function parseCsvSeries(text: string, options: CsvParseOptions): ParsedSe
     timestamps[accepted] = ms;
     accepted++;
   }
-
-  const parsed = finishParse({
-    timestamps,
-    columns,
-    names,
-    accepted,
-    received,
-    rejections,
-    format: "CSV",
-  });
-  parsed.dialect = plan.dialect;
-  return parsed;
+  rows.capacity = capacity;
+  rows.timestamps = timestamps;
+  rows.columns = columns;
+  rows.accepted = accepted;
+  rows.received = received;
 }
 
 /** A hint for a value cell that a parameter would have read. */
@@ -262,6 +402,8 @@ interface CsvPlan {
   thousands: string | undefined;
   reader: TimeReader;
   dialect: SourceDialect;
+  /** Rows in the detection sample (a streamed parse needs a full one). */
+  sampled: number;
 }
 
 /**
@@ -361,6 +503,7 @@ function planCsv(
     thousands: parse.thousands,
     reader: choice.reader,
     dialect,
+    sampled: sample.length,
   };
 }
 

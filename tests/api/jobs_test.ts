@@ -3,6 +3,7 @@ import { querySql } from "../../db/mod.ts";
 import { appendUploadChunk } from "../../db/jobs_repo.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import { generateCsv } from "../helpers/generate.ts";
+import { processUpload } from "../../services/series/process.ts";
 import {
   createSettledReport,
   postReport,
@@ -175,4 +176,41 @@ Deno.test("Deleting a report while it is queued removes its job and upload", asy
   const count = async (table: string) =>
     (await querySql(world.db, `SELECT count(*) AS n FROM ${table}`))[0].n;
   assert.deepEqual([await count("jobs"), await count("upload_chunks")], [0, 0]);
+});
+
+Deno.test("A large CSV parsed while it arrives gives the report the whole body gives; a replay drops its parse", async () => {
+  await using world = await testApp({ maxBodyBytes: 8 * 1024 * 1024, maxPoints: 200_000 });
+  // Two 1 MiB chunks and more, with rows the parser rejects: the worker is
+  // handed the pieces as they are stored (JobQueue.openTap).
+  const csv = generateCsv(120_000).replace(/\n1577836860,/, "\nnot a time,");
+  const body = new TextEncoder().encode(csv);
+  const upload = () =>
+    world.app.request("/v1/reports", {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "text/csv",
+        "content-length": String(body.byteLength),
+        "idempotency-key": "big-one",
+      },
+    });
+  const accepted = await upload();
+  assert.equal(accepted.status, 202);
+  const { id } = await accepted.json();
+  assert.deepEqual(await settled(world.queue, id), { reportId: id, status: "ready" });
+  const report = await (await world.app.request(`/v1/reports/${id}`)).json();
+  const whole = await processUpload(body, { format: "csv", maxPoints: 200_000 });
+  assert.deepEqual(report.rows, whole.rows);
+  assert.equal(report.summary.points, whole.summary.points);
+  assert.equal(report.summary.columns.value.p50, whole.summary.columns.value.p50);
+  // The same key and body again: replayed, and the parse it started is dropped.
+  const replay = await upload();
+  assert.equal(replay.status, 200);
+  assert.equal((await replay.json()).id, id);
+  // The pool is whole afterwards: another upload is processed.
+  const other = await postReport(world, SAMPLE_CSV);
+  const otherId = (await other.json()).id;
+  assert.deepEqual(await settled(world.queue, otherId), { reportId: otherId, status: "ready" });
+  const [chunks] = await querySql(world.db, "SELECT count(*) AS n FROM upload_chunks");
+  assert.equal(Number((chunks as { n: number }).n), 0);
 });

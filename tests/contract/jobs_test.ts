@@ -13,7 +13,7 @@ import {
   requeueJob,
   sweepJobs,
 } from "../../db/jobs_repo.ts";
-import { type Database, listen, querySql } from "../../db/mod.ts";
+import { type Database, listen, querySql, StorageError } from "../../db/mod.ts";
 import { deleteReport, getReport, getSeries, listReports } from "../../db/reports_repo.ts";
 import { contractTest, record } from "../helpers/engines.ts";
 
@@ -284,4 +284,79 @@ contractTest("A sweep leaves the jobs its instance is running to their heartbeat
   assert.equal((await sweepJobs(db, { ...late, running: [id] })).reclaimed, 0);
   assert.equal((await getReport(db, id))?.status, "processing");
   assert.equal((await sweepJobs(db, { ...late, running: [] })).reclaimed, 1);
+});
+
+contractTest(
+  "A queued report stores its upload's last chunk in the same transaction",
+  async (db) => {
+    const id = `0190f5b8-0000-7000-8000-${String(++counter).padStart(12, "0")}`;
+    const uploadId = `upload-${id}`;
+    const head = new TextEncoder().encode("t,v\n");
+    const last = new TextEncoder().encode("1,1\n");
+    await appendUploadChunk(db, uploadId, { seq: 0, data: head });
+    const result = await enqueueReport(db, { ...record(id, "queued"), queuedAt: T0 }, {
+      job: {
+        uploadId,
+        lastChunk: { seq: 1, data: last },
+        format: "csv",
+        bytes: head.byteLength + last.byteLength,
+        nameFromBody: false,
+      },
+    });
+    assert.equal(result.outcome, "created");
+    const body = await readUpload(db, uploadId, head.byteLength + last.byteLength);
+    assert.equal(new TextDecoder().decode(body), "t,v\n1,1\n");
+  },
+);
+
+contractTest("A replayed Idempotency-Key stores none of the new upload", async (db) => {
+  const first = await queue(db, { key: "k-last", body: "t,v\n1,1\n" });
+  assert.equal(first.result.outcome, "created");
+  const id = `0190f5b8-0000-7000-8000-${String(++counter).padStart(12, "0")}`;
+  const uploadId = `upload-${id}`;
+  const result = await enqueueReport(db, { ...record(id, "queued"), queuedAt: T0 }, {
+    job: {
+      uploadId,
+      lastChunk: { seq: 0, data: new TextEncoder().encode("t,v\n1,1\n") },
+      format: "csv",
+      bytes: 8,
+      nameFromBody: false,
+    },
+    idempotency: { key: "k-last", bodySha256: "t,v\n1,1\n", createdAt: T0 },
+  });
+  assert.equal(result.outcome, "replayed");
+  const chunks = await querySql(db, "SELECT count(*) AS n FROM upload_chunks WHERE upload_id = ?", [
+    uploadId,
+  ]);
+  assert.equal(Number(chunks[0].n), 0);
+});
+
+contractTest("Of concurrent enqueues, one that fails fails alone", async (db) => {
+  // Started together, so on SQLite they share one group commit: the failing
+  // one (a duplicate report id) is rolled back to its savepoint and the
+  // others are committed. PostgreSQL runs them as separate transactions.
+  const ids = Array.from(
+    { length: 8 },
+    () => `0190f5b8-0000-7000-8000-${String(++counter).padStart(12, "0")}`,
+  );
+  const attempts = [...ids, ids[3]].map((id, index) => {
+    const uploadId = `upload-${index}-${id}`;
+    return enqueueReport(db, { ...record(id, "queued"), queuedAt: T0 }, {
+      job: {
+        uploadId,
+        lastChunk: { seq: 0, data: new TextEncoder().encode("t,v\n1,1\n") },
+        format: "csv",
+        bytes: 8,
+        nameFromBody: false,
+      },
+    });
+  });
+  const settled = await Promise.allSettled(attempts);
+  const failed = settled.filter((outcome) => outcome.status === "rejected");
+  assert.equal(failed.length, 1);
+  assert.ok((failed[0] as PromiseRejectedResult).reason instanceof StorageError);
+  for (const id of ids) assert.equal((await getReport(db, id))?.status, "queued");
+  assert.equal(await countQueuedJobs(db), 8);
+  const chunks = await querySql(db, "SELECT count(*) AS n FROM upload_chunks");
+  assert.equal(Number(chunks[0].n), 8, "The failed enqueue's chunk went with it");
 });

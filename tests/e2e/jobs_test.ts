@@ -177,3 +177,49 @@ async function waitForLog(server: ServerProcess, message: string): Promise<void>
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+Deno.test("e2e: kill -9 right after the 202s: every acknowledged small upload survives (group commit)", async () => {
+  const dataDir = await makeDataDir();
+  try {
+    const points = Array.from({ length: 100 }, (_, i) => ({ t: 1577836800 + i * 60, value: i }));
+    const body = JSON.stringify({ name: "small", points });
+    const acknowledged: string[] = [];
+    {
+      await using first = await startServer({
+        dataDir,
+        env: { REPORTD_MAX_INFLIGHT_UPLOADS: "64", REPORTD_WORKERS: "1" },
+      });
+      // 64 uploads at once; the process dies the moment the 16th is
+      // acknowledged, with the rest anywhere between sent and committed.
+      const enough = Promise.withResolvers<void>();
+      const uploads = Array.from({ length: 64 }, async () => {
+        const res = await fetch(`${first.baseUrl}/v1/reports`, {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json" },
+        });
+        if (res.status !== 202) {
+          await res.body?.cancel();
+          return;
+        }
+        acknowledged.push((await res.json()).id);
+        if (acknowledged.length >= 16) enough.resolve();
+      });
+      const all = Promise.allSettled(uploads).then(() => enough.resolve());
+      await enough.promise;
+      await first.stop("SIGKILL");
+      await all;
+    }
+    assert.ok(acknowledged.length >= 16);
+    await using second = await startServer({ dataDir });
+    const reports = await Promise.all(acknowledged.map((id) => pollReport(second.baseUrl, id)));
+    for (const report of reports) {
+      assert.equal(report.status, "ready", JSON.stringify(report));
+      assert.equal(report.summary?.points, 100);
+    }
+    assert.equal((await second.stop("SIGTERM")).code, 0);
+    assert.equal(integrityCheck(dataDir), "ok");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
