@@ -261,7 +261,7 @@ export interface ApiKeysOptions {
 export class ApiKeys {
   readonly #db: Database;
   readonly #configured: { digest: Uint8Array; principal: Principal }[];
-  readonly #required: boolean;
+  #required: boolean;
 
   /** Keeps the configured keys' digests as bytes, ready for constant-time comparison. */
   constructor(options: ApiKeysOptions) {
@@ -279,9 +279,16 @@ export class ApiKeys {
    * one-row lookup) so that the first `keys create` closes open mode at once,
    * without a restart. Revoked keys count: revoking the last key must lock
    * the API, not open it to everyone.
+   *
+   * Once true it stays true without asking again: keys are never deleted,
+   * only revoked, so the answer cannot go back (an operator who deletes the
+   * rows by hand restarts the instances). That saves a query per request
+   * with keys, a round trip on PostgreSQL.
    */
   async required(): Promise<boolean> {
-    return this.#required || await hasApiKeys(this.#db);
+    if (this.#required) return true;
+    this.#required = await hasApiKeys(this.#db);
+    return this.#required;
   }
 
   /** Returns the principal of `key`, or undefined when it matches no valid key. */

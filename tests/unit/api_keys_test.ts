@@ -233,3 +233,15 @@ Deno.test("keys create, list and revoke from the command module", async () => {
     assert.equal(await runKeysCommand(db, ["--help"], output), 0);
   });
 });
+
+Deno.test("ApiKeys.required asks the database until a key exists, then no more", async () => {
+  const db = await openDatabase(":memory:");
+  const keys = new ApiKeys({ db, configured: [], required: false });
+  assert.equal(await keys.required(), false);
+  await createApiKey(db, { name: "ops", scopes: ["read"] });
+  assert.equal(await keys.required(), true);
+  // Keys are never deleted, so the answer cannot go back: it is not asked
+  // again (with the database closed, a query would throw).
+  await closeDatabase(db);
+  assert.equal(await keys.required(), true);
+});
