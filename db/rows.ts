@@ -11,6 +11,7 @@ import type {
   JobFormat,
   JobLease,
   JsonObject,
+  NewJob,
   ReportRecord,
   ReportStatus,
 } from "./types.ts";
@@ -50,6 +51,23 @@ export function reportValues(report: ReportRecord): (string | null)[] {
     report.queuedAt,
     report.startedAt,
     report.finishedAt,
+  ];
+}
+
+/** The columns a new `jobs` row gets besides `report_id`, in the order of {@linkcode jobValues}. */
+export const JOB_COLUMNS =
+  "upload_id, format, bytes, name_from_body, traceparent, import_source, parse_options";
+
+/** The values of a new `jobs` row for {@linkcode JOB_COLUMNS}, in order. */
+export function jobValues(job: NewJob): (string | number | null)[] {
+  return [
+    job.uploadId,
+    job.format,
+    job.bytes,
+    job.nameFromBody ? 1 : 0,
+    job.traceparent ?? null,
+    job.importSource === undefined ? null : JSON.stringify(job.importSource),
+    job.parseOptions === undefined ? null : JSON.stringify(job.parseOptions),
   ];
 }
 

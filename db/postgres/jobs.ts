@@ -38,7 +38,9 @@ import {
 import { insertReportRow, insertSeries } from "./reports.ts";
 import {
   fromRow,
+  JOB_COLUMNS,
   type JobRow,
+  jobValues,
   joinChunks,
   REPORT_COLUMNS,
   type ReportRow,
@@ -123,18 +125,8 @@ export function enqueueReport(
       }
       await execute(
         client,
-        "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +
-          "import_source, parse_options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [
-          report.id,
-          job.uploadId,
-          job.format,
-          job.bytes,
-          job.nameFromBody ? 1 : 0,
-          job.traceparent ?? null,
-          job.importSource === undefined ? null : JSON.stringify(job.importSource),
-          job.parseOptions === undefined ? null : JSON.stringify(job.parseOptions),
-        ],
+        `INSERT INTO jobs (report_id, ${JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [report.id, ...jobValues(job)],
       );
       await client.query("SELECT pg_notify($1, $2)", [JOBS_CHANNEL, report.id]);
       return { outcome: "created" };
@@ -160,8 +152,7 @@ async function enqueueAtOnce(
     db,
     `WITH report AS (INSERT INTO reports (${REPORT_COLUMNS}, created_by) ` +
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id), " +
-      "job AS (INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, " +
-      "traceparent, import_source, parse_options) " +
+      `job AS (INSERT INTO jobs (report_id, ${JOB_COLUMNS}) ` +
       "SELECT id, $14::text, $15::text, $16::bigint, $17::integer, $18::text, $19::text, $20::text " +
       "FROM report), " +
       "chunk AS (INSERT INTO upload_chunks (upload_id, seq, data, created_at) " +
@@ -170,13 +161,7 @@ async function enqueueAtOnce(
     [
       ...reportValues(report),
       options.createdBy ?? null,
-      job.uploadId,
-      job.format,
-      job.bytes,
-      job.nameFromBody ? 1 : 0,
-      job.traceparent ?? null,
-      job.importSource === undefined ? null : JSON.stringify(job.importSource),
-      job.parseOptions === undefined ? null : JSON.stringify(job.parseOptions),
+      ...jobValues(job),
       job.lastChunk?.seq ?? null,
       job.lastChunk?.data ?? null,
       new Date().toISOString(),

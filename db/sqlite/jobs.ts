@@ -37,7 +37,9 @@ import type {
 import { insertReportRow, insertSeries } from "./reports.ts";
 import {
   fromRow,
+  JOB_COLUMNS,
   type JobRow,
+  jobValues,
   joinChunks,
   REPORT_COLUMNS,
   type ReportRow,
@@ -135,18 +137,8 @@ export function enqueueReport(
       }
       statement(
         db,
-        "INSERT INTO jobs (report_id, upload_id, format, bytes, name_from_body, traceparent, " +
-          "import_source, parse_options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      ).run(
-        report.id,
-        job.uploadId,
-        job.format,
-        job.bytes,
-        job.nameFromBody ? 1 : 0,
-        job.traceparent ?? null,
-        job.importSource === undefined ? null : JSON.stringify(job.importSource),
-        job.parseOptions === undefined ? null : JSON.stringify(job.parseOptions),
-      );
+        `INSERT INTO jobs (report_id, ${JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(report.id, ...jobValues(job));
       if (idempotency !== undefined) {
         statement(
           db,

@@ -7,6 +7,7 @@ import {
   enqueueReport,
   failJob,
   JOBS_CHANNEL,
+  type NewJob,
   queuePosition,
   readUpload,
   renewLease,
@@ -309,19 +310,24 @@ contractTest(
   },
 );
 
+/** A job whose whole 8-byte CSV rides in the enqueue as its last chunk. */
+function smallJob(uploadId: string): NewJob {
+  return {
+    uploadId,
+    lastChunk: { seq: 0, data: new TextEncoder().encode("t,v\n1,1\n") },
+    format: "csv",
+    bytes: 8,
+    nameFromBody: false,
+  };
+}
+
 contractTest("A replayed Idempotency-Key stores none of the new upload", async (db) => {
   const first = await queue(db, { key: "k-last", body: "t,v\n1,1\n" });
   assert.equal(first.result.outcome, "created");
   const id = `0190f5b8-0000-7000-8000-${String(++counter).padStart(12, "0")}`;
   const uploadId = `upload-${id}`;
   const result = await enqueueReport(db, { ...record(id, "queued"), queuedAt: T0 }, {
-    job: {
-      uploadId,
-      lastChunk: { seq: 0, data: new TextEncoder().encode("t,v\n1,1\n") },
-      format: "csv",
-      bytes: 8,
-      nameFromBody: false,
-    },
+    job: smallJob(uploadId),
     idempotency: { key: "k-last", bodySha256: "t,v\n1,1\n", createdAt: T0 },
   });
   assert.equal(result.outcome, "replayed");
@@ -342,13 +348,7 @@ contractTest("Of concurrent enqueues, one that fails fails alone", async (db) =>
   const attempts = [...ids, ids[3]].map((id, index) => {
     const uploadId = `upload-${index}-${id}`;
     return enqueueReport(db, { ...record(id, "queued"), queuedAt: T0 }, {
-      job: {
-        uploadId,
-        lastChunk: { seq: 0, data: new TextEncoder().encode("t,v\n1,1\n") },
-        format: "csv",
-        bytes: 8,
-        nameFromBody: false,
-      },
+      job: smallJob(uploadId),
     });
   });
   const settled = await Promise.allSettled(attempts);
