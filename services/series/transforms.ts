@@ -337,9 +337,7 @@ function rollingExtreme(values: Float64Array, window: number, kind: "min" | "max
       missing++;
     } else {
       // Drop rows that can never be the extreme again: this one beats them.
-      while (
-        tail > head && (isMin ? values[deque[tail - 1]] >= value : values[deque[tail - 1]] <= value)
-      ) tail--;
+      while (tail > head && atLeastAsExtreme(value, values[deque[tail - 1]], isMin)) tail--;
       deque[tail++] = i;
     }
     const leaving = i - window;
@@ -348,6 +346,17 @@ function rollingExtreme(values: Float64Array, window: number, kind: "min" | "max
     if (i >= window - 1 && missing === 0) out[i] = values[deque[head]];
   }
   return out;
+}
+
+// True when `value` is as small (min) or as large (max) as `kept` or more.
+// Like Math.min and Math.max, -0 counts as below +0: a window holding both
+// has -0 for its minimum and +0 for its maximum, whichever came first.
+function atLeastAsExtreme(value: number, kept: number, isMin: boolean): boolean {
+  if (value !== kept) return isMin ? value < kept : value > kept;
+  if (value !== 0) return true;
+  const valueNegative = Object.is(value, -0);
+  const keptNegative = Object.is(kept, -0);
+  return isMin ? valueNegative || !keptNegative : !valueNegative || keptNegative;
 }
 
 /** pandas' `ewm(alpha, adjust=True, ignore_na=False).mean()`, step for step. */

@@ -220,3 +220,14 @@ Deno.test("property: analytics never hold NaN or Infinity, and every null has a 
     { numRuns: 300 },
   );
 });
+
+Deno.test("Rolling extremes order -0 below +0, as Math.min and Math.max do", () => {
+  // Found by the property above (seed 1034454943): [0, -0] had the maximum -0.
+  for (const values of [[0, -0], [-0, 0], [-0, -0], [0, 0]]) {
+    const column = Float64Array.from(values);
+    const min = transformColumn(column, { kind: "rolling_min", window: 2 })[1];
+    const max = transformColumn(column, { kind: "rolling_max", window: 2 })[1];
+    assert.ok(Object.is(min, Math.min(...values)), `min of ${values.map(String)}`);
+    assert.ok(Object.is(max, Math.max(...values)), `max of ${values.map(String)}`);
+  }
+});
