@@ -29,7 +29,7 @@
  */
 import type { ReportCache } from "../services/report_cache.ts";
 import type { Report } from "../services/reports.ts";
-import { clientBucketKey, type RateLimiter } from "../services/rate_limit.ts";
+import type { RateLimiter } from "../services/rate_limit.ts";
 import type { Telemetry } from "../services/telemetry/mod.ts";
 import { roundMilliseconds } from "../services/telemetry/logger.ts";
 import { type ApiKeys, hasScope, type Principal } from "../services/api_keys.ts";
@@ -38,7 +38,7 @@ import { bearerToken } from "./middleware/auth.ts";
 import { isValidHost } from "./middleware/host.ts";
 import { securityHeaderList } from "./middleware/hygiene.ts";
 import type { InflightRequests } from "./middleware/inflight.ts";
-import { clientAddressOf, rateLimitHeaders } from "./middleware/rate_limit.ts";
+import { clientAddressOf, rateLimitClient, rateLimitHeaders } from "./middleware/rate_limit.ts";
 import { chooseRequestId, REQUEST_ID_HEADER } from "./middleware/request_id.ts";
 import { accessLogger, writeAccessLine } from "./middleware/request_telemetry.ts";
 import { isFinished, reportCacheHeaders, reportJson } from "./reports.ts";
@@ -134,14 +134,13 @@ export function withFastLane(app: ServeHandler, options: FastLaneOptions): FastL
     const { path, report, principal } = read;
     let limits: Record<string, string> | undefined;
     if (options.limiter !== undefined) {
-      // As the rate-limit middleware: per key when there is a valid one.
-      const client = principal !== undefined
-        ? `key:${principal.id}`
-        : `ip:${
-          clientBucketKey(clientAddressOf(request.headers, info.remoteAddr.hostname, options))
-        }`;
-      if (!options.limiter.wouldAllow("read", client)) return undefined;
+      const client = rateLimitClient(
+        principal,
+        clientAddressOf(request.headers, info.remoteAddr.hostname, options),
+      );
       const decision = options.limiter.take("read", client);
+      // A refusal spent nothing: the app asks again and answers its 429.
+      if (decision?.allowed === false) return undefined;
       if (decision !== undefined) limits = rateLimitHeaders(decision);
     }
     let answer = prepared.get(report);
@@ -166,14 +165,14 @@ export function withFastLane(app: ServeHandler, options: FastLaneOptions): FastL
     const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
     const headers = request.headers;
     if (path === HEALTH_ROUTE) {
-      if (!isValidHost(headers.get("host") ?? undefined)) return app(request, info);
+      if (!isValidHost(headers.get("host"))) return app(request, info);
       return respond(request, path, HEALTH_ROUTE, health);
     }
     if (!path.startsWith(REPORT_PREFIX)) return app(request, info);
     const report = options.reports.get(path.slice(REPORT_PREFIX.length));
     if (
       report === undefined || !isFinished(report) || headers.has("if-none-match") ||
-      !isValidHost(headers.get("host") ?? undefined)
+      !isValidHost(headers.get("host"))
     ) {
       return app(request, info);
     }

@@ -119,22 +119,10 @@ export class RateLimiter {
   }
 
   /**
-   * True when {@linkcode RateLimiter.take} would allow a request of `kind`
-   * from `client` now (always when that kind is not limited). Changes
-   * nothing: the fast lane asks first and leaves a refusal, with its problem
-   * document, to the app's middleware, which then takes the token itself.
-   */
-  wouldAllow(kind: RequestKind, client: string): boolean {
-    if (this.#limits[kind].perSecond <= 0) return true;
-    const bucket = this.#buckets[kind].get(client);
-    if (bucket === undefined) return true; // a new bucket starts with a burst of at least 1
-    const { perSecond, burst } = this.#limit(kind);
-    return refill(bucket, this.#now(), { perSecond, burst }) >= 1;
-  }
-
-  /**
    * Takes a token for `client` from the `kind` budget. Returns undefined when
-   * that kind is not limited.
+   * that kind is not limited. A refusal spends nothing, so asking again at
+   * once gets the same answer (the fast lane leaves a refusal, with its
+   * problem document, to the app's middleware that way).
    */
   take(kind: RequestKind, client: string): RateDecision | undefined {
     if (this.#limits[kind].perSecond <= 0) return undefined;

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
+import type { Principal } from "../../services/api_keys.ts";
 import {
   clientBucketKey,
   isIpAddress,
@@ -42,10 +43,7 @@ export function rateLimit(
   return async function rateLimitMiddleware(c, next) {
     if (EXEMPT_PATHS.has(c.req.path)) return await next();
     const kind = READ_METHODS.has(c.req.method) ? "read" : "write";
-    const principal = c.get("auth")?.principal;
-    const client = principal !== undefined
-      ? `key:${principal.id}`
-      : `ip:${clientBucketKey(clientAddress(c, options))}`;
+    const client = rateLimitClient(c.get("auth")?.principal, clientAddress(c, options));
     const decision = limiter.take(kind, client);
     if (decision === undefined) return await next();
     const headers = rateLimitHeaders(decision);
@@ -58,6 +56,25 @@ export function rateLimit(
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   };
+}
+
+/**
+ * Whose budget a request spends: its API key's when it sent a valid one,
+ * else its address's (IPv6 by /64: {@linkcode clientBucketKey}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rateLimitClient } from "./rate_limit.ts";
+ * assert.equal(rateLimitClient(undefined, "203.0.113.7"), "ip:203.0.113.7");
+ * assert.equal(
+ *   rateLimitClient({ id: "k1", name: "ci", scopes: ["read"] }, "203.0.113.7"),
+ *   "key:k1",
+ * );
+ * ```
+ */
+export function rateLimitClient(principal: Principal | undefined, address: string): string {
+  return principal !== undefined ? `key:${principal.id}` : `ip:${clientBucketKey(address)}`;
 }
 
 /**
