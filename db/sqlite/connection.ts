@@ -211,7 +211,11 @@ export function transaction<T>(db: SqliteConnection, work: () => T): T {
     db.sqlite.exec("COMMIT");
     return result;
   } catch (error) {
-    if (db.sqlite.isTransaction) db.sqlite.exec("ROLLBACK");
+    try {
+      if (db.sqlite.isTransaction) db.sqlite.exec("ROLLBACK");
+    } catch {
+      // SQLite may have rolled back by itself; the error to report is the first.
+    }
     throw error;
   }
 }
@@ -326,35 +330,30 @@ export function commitGroup(db: SqliteConnection): void {
   // more than the fsync itself (the fuzz test's sequential requests took
   // 25 s instead of 4). Measured: docs/benchmarks.md, issue 15.
   const offThread = batch.length > 1 && db.path !== ":memory:";
-  const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-  if (offThread) statement(db, "PRAGMA synchronous = NORMAL").run();
+  type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+  const commit = () =>
+    transaction(db, () =>
+      batch.map((change): Outcome => {
+        db.sqlite.exec("SAVEPOINT grouped");
+        try {
+          return { ok: true, value: change.work() };
+        } catch (error) {
+          // Undoes this change only; the transaction stays open for the rest.
+          db.sqlite.exec("ROLLBACK TO grouped");
+          return { ok: false, error };
+        } finally {
+          db.sqlite.exec("RELEASE grouped");
+        }
+      }));
+  let outcomes: Outcome[];
   try {
-    db.sqlite.exec("BEGIN IMMEDIATE");
-    for (const change of batch) {
-      db.sqlite.exec("SAVEPOINT grouped");
-      try {
-        outcomes.push({ ok: true, value: change.work() });
-      } catch (error) {
-        // Undoes this change only; the transaction stays open for the rest.
-        db.sqlite.exec("ROLLBACK TO grouped");
-        outcomes.push({ ok: false, error });
-      }
-      db.sqlite.exec("RELEASE grouped");
-    }
-    db.sqlite.exec("COMMIT");
+    outcomes = offThread ? relaxed(db, commit) : commit();
     group.commits++;
   } catch (error) {
     // The transaction itself failed (a full disk, an I/O error): nothing of
     // the group is stored, so nobody may be told otherwise.
-    try {
-      if (db.sqlite.isTransaction) db.sqlite.exec("ROLLBACK");
-    } catch {
-      // SQLite may have rolled back already; the error to report is the first.
-    }
     for (const change of batch) change.reject(error);
     return;
-  } finally {
-    if (offThread) statement(db, "PRAGMA synchronous = FULL").run();
   }
   const answer = () =>
     batch.forEach((change, index) => {
