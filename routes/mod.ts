@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
  * ```
  */
 export function createHandler(deps: AppDeps): FastLaneHandler {
-  const { app, cache, limiter } = buildApp(deps);
+  const { app, cache, limiter, cors } = buildApp(deps);
   const security = deps.security ?? {};
   return withFastLane(app.fetch, {
     reports: cache,
@@ -143,14 +143,20 @@ export function createHandler(deps: AppDeps): FastLaneHandler {
     limiter,
     trustProxy: security.trustProxy ?? false,
     hsts: security.hsts ?? false,
-    cors: (security.corsOrigins ?? []).length > 0,
+    cors,
     inflight: deps.inflight,
   });
 }
 
 function buildApp(
   deps: AppDeps,
-): { app: OpenAPIHono<AppEnv>; cache: ReportCache<Report>; limiter?: RateLimiter } {
+): {
+  app: OpenAPIHono<AppEnv>;
+  cache: ReportCache<Report>;
+  limiter?: RateLimiter;
+  /** CORS middleware is installed (the fast lane then stays out). */
+  cors: boolean;
+} {
   const app = new OpenAPIHono<AppEnv>({
     // Parameter validation failures from @hono/zod-openapi become 400 problems
     // naming the field, like every other error. A malformed report id is
@@ -242,5 +248,5 @@ function buildApp(
   registerDocsRoutes(app, { version: deps.version, access: security });
   registerWebRoutes(app);
   if (deps.telemetry !== undefined) registerMetricsRoutes(app, { telemetry: deps.telemetry });
-  return { app, cache, limiter };
+  return { app, cache, limiter, cors: corsMiddleware !== undefined };
 }
