@@ -231,3 +231,19 @@ Deno.test("Rolling extremes order -0 below +0, as Math.min and Math.max do", () 
     assert.ok(Object.is(max, Math.max(...values)), `max of ${values.map(String)}`);
   }
 });
+
+Deno.test("Rolling mean and stddev keep a window's small values after a large one left it", () => {
+  // Found by the property above (seeds -94236923 and a later one): the shift
+  // the sums are taken around had left the window.
+  const mean = transformColumn(
+    Float64Array.from([850789.3223000593, 0, 0, 0, 0, -5e-324]),
+    { kind: "rolling_mean", window: 5 },
+  );
+  assert.ok(Math.abs(mean[5]) <= 1e-12, String(mean[5]));
+  assert.equal(mean[4], 850789.3223000593 / 5);
+  const std = transformColumn(
+    Float64Array.from([-7.019185232332978, 0, 0, 0, 0, 0, -5e-324]),
+    { kind: "rolling_std", window: 6 },
+  );
+  assert.ok(Math.abs(std[6]) <= 1e-7, String(std[6]));
+});
