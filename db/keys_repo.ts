@@ -31,6 +31,22 @@ export function hasApiKeys(db: Database): Promise<boolean> {
 }
 
 /**
+ * Whether a key was ever created, when the engine can say so without waiting;
+ * undefined when only {@linkcode hasApiKeys} can. SQLite reads its file
+ * synchronously, so it always knows. PostgreSQL knows "no key" for up to a
+ * second after {@linkcode hasApiKeys} last found none, while its listener
+ * hears `keys create` from any process (db/postgres/keys.ts).
+ *
+ * Why: on the read path, `await hasApiKeys()` per request was the largest
+ * single cost of an open-mode read (a promise chain, and on PostgreSQL a
+ * round trip): 58.8 us -> 47.4 us of server time per read on SQLite
+ * (docs/benchmarks.md, issue 15).
+ */
+export function knownApiKeys(db: Database): boolean | undefined {
+  return db.repositories.knownApiKeys();
+}
+
+/**
  * Marks a key revoked at `now`. Returns false when there is no such key or it
  * was already revoked (the first revocation time is kept).
  */

@@ -296,6 +296,7 @@ export interface Repositories {
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
   hasApiKeys(): Promise<boolean>;
+  knownApiKeys(): boolean | undefined;
   revokeApiKey(id: string, now: string): Promise<boolean>;
   // Live instances.
   heartbeatInstance(options: HeartbeatOptions): Promise<number>;
@@ -350,3 +351,9 @@ export const JOBS_CHANNEL = "reportd_jobs";
  * the report id), so every instance drops them from its in-memory caches.
  */
 export const REPORTS_CHANNEL = "reportd_reports";
+
+/**
+ * The notification channel on which a new API key is announced (payload: its
+ * id), so an instance that believed no key exists stops believing it.
+ */
+export const KEYS_CHANNEL = "reportd_keys";

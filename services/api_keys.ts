@@ -16,7 +16,14 @@
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { getApiKey, hasApiKeys, insertApiKey, listApiKeys, revokeApiKey } from "../db/keys_repo.ts";
+import {
+  getApiKey,
+  hasApiKeys,
+  insertApiKey,
+  knownApiKeys,
+  listApiKeys,
+  revokeApiKey,
+} from "../db/keys_repo.ts";
 import type { Database } from "../db/mod.ts";
 
 /** The scopes a key can have. */
@@ -289,6 +296,19 @@ export class ApiKeys {
     if (this.#required) return true;
     this.#required = await hasApiKeys(this.#db);
     return this.#required;
+  }
+
+  /**
+   * {@linkcode required}, answered synchronously when that needs no waiting
+   * (db/keys_repo.ts `knownApiKeys` says when); undefined when only
+   * {@linkcode required} can say. The fast lane answers an open-mode read
+   * without a promise this way (routes/fast_lane.ts).
+   */
+  requiredNow(): boolean | undefined {
+    if (this.#required) return true;
+    const known = knownApiKeys(this.#db);
+    if (known === true) this.#required = true;
+    return known;
   }
 
   /** Returns the principal of `key`, or undefined when it matches no valid key. */

@@ -288,6 +288,8 @@ export async function closePostgres(db: PostgresConnection): Promise<void> {
 export class Listener {
   readonly #url: string;
   readonly #channels = new Map<string, Set<(payload: string | undefined) => void>>();
+  /** Channels whose LISTEN has completed on the current connection. */
+  #listening = new Set<string>();
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -309,16 +311,34 @@ export class Listener {
       set = new Set();
       this.#channels.set(channel, set);
       const client = this.#client;
-      if (client !== undefined) client.query(`LISTEN ${channel}`).catch(() => this.#lost(client));
+      if (client !== undefined) {
+        client.query(`LISTEN ${channel}`).then(
+          () => {
+            if (this.#client === client) this.#listening.add(channel);
+          },
+          () => this.#lost(client),
+        );
+      }
     }
     set.add(listener);
     this.#connect();
     return () => set.delete(listener);
   }
 
+  /**
+   * True while notifications on `channel` reach this process: its LISTEN has
+   * completed on a connection not known to be lost. A connection that died
+   * silently still counts until its keepalive notices; callers that trust a
+   * cached answer on this bound how long they trust it.
+   */
+  listening(channel: string): boolean {
+    return this.#listening.has(channel);
+  }
+
   /** Stops listening and closes the connection. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#listening.clear();
     clearTimeout(this.#retryTimer);
     await this.#connecting?.catch(() => {});
     const client = this.#client;
@@ -359,6 +379,7 @@ export class Listener {
     }
     const reconnected = this.#backoffMs > 250;
     this.#client = client;
+    this.#listening = new Set(this.#channels.keys());
     this.#backoffMs = 250;
     if (reconnected) {
       for (const set of this.#channels.values()) for (const listener of set) listener(undefined);
@@ -368,6 +389,7 @@ export class Listener {
   #lost(client: pg.Client): void {
     if (this.#client !== client) return;
     this.#client = undefined;
+    this.#listening.clear();
     client.end().catch(() => {});
     // Not from 250: the reconnection must tell listeners that messages were missed.
     this.#backoffMs = Math.max(this.#backoffMs, 500);

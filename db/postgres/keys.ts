@@ -5,16 +5,29 @@
  * @module
  */
 import { API_KEY_COLUMNS, apiKeyFromRow, type ApiKeyRow, apiKeyValues } from "../rows.ts";
-import type { ApiKeyRecord } from "../types.ts";
-import { execute, type PostgresConnection as Database, rows, run } from "./connection.ts";
+import { type ApiKeyRecord, KEYS_CHANNEL } from "../types.ts";
+import {
+  execute,
+  type Listener,
+  type PostgresConnection as Database,
+  rows,
+  run,
+} from "./connection.ts";
 
-/** Stores a new key. Fails (as a StorageError) when the id is taken. */
+/**
+ * Stores a new key and announces it on {@linkcode KEYS_CHANNEL} when the
+ * statement commits (so every instance's {@linkcode OpenModeWatch} hears it).
+ * Fails (as a StorageError) when the id is taken.
+ */
 export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
   return run("store the API key", async () => {
     await execute(
       db,
-      `INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
-      apiKeyValues(key),
+      `WITH inserted AS (
+         INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+       )
+       SELECT pg_notify($7, id) FROM inserted`,
+      [...apiKeyValues(key), KEYS_CHANNEL],
     );
   });
 }
@@ -57,4 +70,80 @@ export function revokeApiKey(db: Database, id: string, now: string): Promise<boo
       "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
       [now, id],
     ) > 0);
+}
+
+/**
+ * How long "no key exists" is believed without asking PostgreSQL again, in
+ * ms. The notification closes open mode at once; this bounds the case it
+ * cannot: a listener connection that died without the client noticing yet.
+ */
+export const OPEN_MODE_TRUST_MS = 1_000;
+
+/**
+ * Remembers that no API key exists, for as long as that cannot have changed
+ * unheard: the answer came from a query made while the listener was already
+ * LISTENing on {@linkcode KEYS_CHANNEL}, no key was announced since, the
+ * listener is still up, and {@linkcode OPEN_MODE_TRUST_MS} has not passed.
+ * A key created by any process is announced when its insert commits
+ * ({@linkcode insertApiKey}), so the next request after the notification
+ * arrives (well under a millisecond on loopback) is asked for a key.
+ *
+ * Only "no key" is kept: once a key exists, services/api_keys.ts remembers
+ * that for good (keys are revoked, never deleted).
+ *
+ * @example
+ * ```ts ignore
+ * const watch = new OpenModeWatch(listener);
+ * await watch.ask(() => hasApiKeys(connection)); // false, and now known
+ * watch.known(); // false, without a query, for up to a second
+ * ```
+ */
+export class OpenModeWatch {
+  readonly #listener: Pick<Listener, "add" | "listening">;
+  /** Bumped by every announcement and reconnection: an answer from before is stale. */
+  #epoch = 0;
+  #openUntil = 0;
+  #subscribed = false;
+
+  /** A watch that hears announcements through `listener`. */
+  constructor(listener: Pick<Listener, "add" | "listening">) {
+    this.#listener = listener;
+  }
+
+  /** False while "no key exists" is known; undefined when only a query can say. */
+  known(): boolean | undefined {
+    if (this.#openUntil === 0) return undefined;
+    if (performance.now() < this.#openUntil && this.#listener.listening(KEYS_CHANNEL)) return false;
+    this.#openUntil = 0;
+    return undefined;
+  }
+
+  /**
+   * Forgets "no key", and any answer still on its way: called when this
+   * handle stores a key, so this process knows at once, before the
+   * announcement comes back to it.
+   */
+  forget(): void {
+    this.#epoch++;
+    this.#openUntil = 0;
+  }
+
+  /** Runs `query` (does a key exist?) and remembers a "no" it can trust. */
+  async ask(query: () => Promise<boolean>): Promise<boolean> {
+    if (!this.#subscribed) {
+      this.#subscribed = true;
+      // A payload (a new key) or undefined (reconnected: some may be missed).
+      this.#listener.add(KEYS_CHANNEL, () => this.forget());
+    }
+    const epoch = this.#epoch;
+    // Only a LISTEN that was in place before the query started can have
+    // heard a key committed after the query's snapshot.
+    const heard = this.#listener.listening(KEYS_CHANNEL);
+    const started = performance.now();
+    const found = await query();
+    if (!found && heard && epoch === this.#epoch && this.#listener.listening(KEYS_CHANNEL)) {
+      this.#openUntil = started + OPEN_MODE_TRUST_MS;
+    }
+    return found;
+  }
 }

@@ -32,17 +32,33 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
     timeoutMs: options.timeoutMs,
   });
   const listener = new Listener(url);
+  const openMode = new keys.OpenModeWatch(listener);
   return Promise.resolve({
     engine: "postgres",
     location: redactDatabaseUrl(url),
     exclusive: false,
-    repositories: bindRepositories(connection, {
-      ...reports,
-      ...jobs,
-      ...keys,
-      ...instances,
-      ...upstreamCache,
-    }),
+    repositories: {
+      ...bindRepositories(connection, {
+        ...reports,
+        ...jobs,
+        ...keys,
+        ...instances,
+        ...upstreamCache,
+      }),
+      // Open mode is asked on every read while no key exists: the watch
+      // answers "still none" from memory between queries (keys.ts says when).
+      hasApiKeys: () => openMode.ask(() => keys.hasApiKeys(connection)),
+      // Other processes hear a new key from its announcement; this one knows
+      // when the insert returns (and forgets any "no" read meanwhile).
+      insertApiKey: async (key) => {
+        try {
+          await keys.insertApiKey(connection, key);
+        } finally {
+          openMode.forget();
+        }
+      },
+      knownApiKeys: () => openMode.known(),
+    },
     operations: {
       migrate: (migrations) => migratePostgres(connection, migrations),
       schemaVersion: () => postgresSchemaVersion(connection),

@@ -47,6 +47,19 @@ export function hasApiKeys(db: Database): Promise<boolean> {
 }
 
 /**
+ * {@linkcode hasApiKeys} answered synchronously (node:sqlite is synchronous);
+ * undefined when the read failed, so the caller asks {@linkcode hasApiKeys},
+ * which reports the error.
+ */
+export function knownApiKeys(db: Database): boolean | undefined {
+  try {
+    return statement(db, "SELECT 1 AS found FROM api_keys LIMIT 1").get() !== undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Marks a key revoked at `now`. Returns false when there is no such key or it
  * was already revoked (the first revocation time is kept).
  */

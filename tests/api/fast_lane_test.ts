@@ -299,3 +299,32 @@ Deno.test("Fast lane: a deleted report is gone from it at once", async () => {
   await assertProblem(await fetch(url), 404);
   assert.equal(world.handler.answered, 1);
 });
+
+Deno.test("Fast lane: in open mode a cached read is answered synchronously, with no promise to await", async () => {
+  await using world = await testApp({
+    security: (db) => ({ keys: new ApiKeys({ db, configured: [], required: false }) }),
+  });
+  await using server = serve(world);
+  const url = new URL(await cachedReport(world, server));
+  const info = {
+    remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 1 },
+    completed: Promise.resolve(),
+  };
+  const read = () => world.handler(new Request(url, { headers: { host: url.host } }), info);
+  // On PostgreSQL the engine learns "no key" from a query made once its
+  // LISTEN is in place (db/postgres/keys.ts): each turn is one such query.
+  let answer = read();
+  for (let turn = 0; answer instanceof Promise; turn++) {
+    assert.ok(turn < 500, "an open-mode read never became synchronous");
+    await (await answer).body?.cancel();
+    answer = read();
+  }
+  assert.equal(answer.status, 200);
+  assert.equal(JSON.parse(await answer.text()).status, "ready");
+  // The first key makes the next read ask again (and wait for the answer):
+  // stored through this process, it is known here at once on both engines.
+  await createApiKey(world.db, { name: "ops", scopes: ["read"] });
+  const asked = read();
+  assert.ok(asked instanceof Promise, "with a key in the database the read must check it");
+  assert.equal((await asked).status, 401);
+});

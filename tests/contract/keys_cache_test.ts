@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import {
   type ApiKeyRecord,
   getApiKey,
   hasApiKeys,
   insertApiKey,
+  knownApiKeys,
   listApiKeys,
   revokeApiKey,
 } from "../../db/keys_repo.ts";
-import { StorageError } from "../../db/mod.ts";
+import { closeDatabase, listen, openDatabase, querySql, StorageError } from "../../db/mod.ts";
+import { API_KEY_COLUMNS, apiKeyValues } from "../../db/rows.ts";
+import { KEYS_CHANNEL } from "../../db/types.ts";
 import { getCachedAnswer, putCachedAnswer } from "../../db/upstream_cache_repo.ts";
-import { contractTest } from "../helpers/engines.ts";
+import { contractTest, ENGINES, freshDatabase } from "../helpers/engines.ts";
+import { postgresSkipReason } from "../helpers/postgres.ts";
 
 function key(id: string, createdAt: string): ApiKeyRecord {
   return {
@@ -36,6 +41,94 @@ contractTest("API keys are stored, listed oldest first, and revoked once", async
   assert.equal((await getApiKey(db, "k1"))?.revokedAt, "2020-02-01T00:00:00.000Z");
   assert.equal(await getApiKey(db, "missing"), undefined);
 });
+
+for (const engine of ENGINES) {
+  Deno.test({
+    name: `A key created by another process ends "no key" at once, without a query [${engine}]`,
+    ignore: engine === "postgres" && postgresSkipReason() !== undefined,
+    async fn() {
+      await using fresh = await freshDatabase(engine);
+      const { db, url } = fresh;
+      // Until the engine can say "no key" without waiting, asking makes it
+      // able to (PostgreSQL: once its LISTEN is in place). Each turn is a
+      // real query, not a sleep.
+      for (let turn = 0; knownApiKeys(db) === undefined; turn++) {
+        assert.ok(turn < 500, "knownApiKeys never learned that no key exists");
+        assert.equal(await hasApiKeys(db), false);
+      }
+      assert.equal(knownApiKeys(db), false);
+      const newKey = key("other", "2020-01-01T00:00:00.000Z");
+      if (engine === "sqlite") {
+        // `keys create` in another process: its own connection to the file.
+        const other = new DatabaseSync(url);
+        try {
+          other.prepare(`INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
+            .run(...apiKeyValues(newKey));
+        } finally {
+          other.close();
+        }
+      } else {
+        // Another instance: its own pool and listener. The notification
+        // reaches this handle's listeners in the order they subscribed, the
+        // engine's own first, so the test's turn comes after it.
+        const announced = new Promise<void>((resolve) => {
+          const stop = listen(db, KEYS_CHANNEL, () => {
+            stop();
+            resolve();
+          });
+        });
+        const other = await openDatabase(url);
+        try {
+          await insertApiKey(other, newKey);
+        } finally {
+          await closeDatabase(other);
+        }
+        // A bound, not a sleep: a missing notification fails here.
+        await Promise.race([announced, failAfter(5_000, "the new key was never announced")]);
+      }
+      assert.notEqual(knownApiKeys(db), false, "a key exists: 'no key' must not be known");
+      assert.equal(await hasApiKeys(db), true);
+    },
+  });
+}
+
+Deno.test({
+  name: 'PostgreSQL forgets "no key" when its listener connection is lost [postgres]',
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using fresh = await freshDatabase("postgres");
+    const { db } = fresh;
+    for (let turn = 0; knownApiKeys(db) === undefined; turn++) {
+      assert.ok(turn < 500, "knownApiKeys never learned that no key exists");
+      await hasApiKeys(db);
+    }
+    // Called with undefined once the listener is back: by then the engine
+    // has heard that announcements may have been missed.
+    const reconnected = new Promise<void>((resolve) => {
+      const stop = listen(db, KEYS_CHANNEL, (payload) => {
+        if (payload === undefined) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    await querySql(
+      db,
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
+        "WHERE application_name = 'reportd-listen' AND datname = current_database()",
+    );
+    await Promise.race([reconnected, failAfter(10_000, "the listener never came back")]);
+    assert.equal(knownApiKeys(db), undefined, "announcements may have been missed: ask again");
+    assert.equal(await hasApiKeys(db), false);
+  },
+});
+
+function failAfter(ms: number, why: string): Promise<never> {
+  return new Promise((_, reject) => {
+    const timer = setTimeout(() => reject(new Error(why)), ms);
+    Deno.unrefTimer(timer);
+  });
+}
 
 contractTest(
   "The upstream cache stores, replaces and returns answers byte for byte",
