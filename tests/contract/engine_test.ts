@@ -112,3 +112,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "PostgreSQL stores upload chunks uncompressed (STORAGE EXTERNAL, migration 0008)",
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using database = await testDatabase();
+    const db = await openDatabase(database.url);
+    try {
+      const [column] = await querySql(
+        db,
+        "SELECT attstorage AS storage FROM pg_attribute " +
+          "WHERE attrelid = 'upload_chunks'::regclass AND attname = 'data'",
+      );
+      // 'e' is EXTERNAL (out of line, never compressed); the bytea default is 'x'.
+      assert.equal(column?.storage, "e");
+    } finally {
+      await closeDatabase(db);
+    }
+  },
+});
