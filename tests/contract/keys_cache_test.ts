@@ -9,7 +9,14 @@ import {
   listApiKeys,
   revokeApiKey,
 } from "../../db/keys_repo.ts";
-import { closeDatabase, listen, openDatabase, querySql, StorageError } from "../../db/mod.ts";
+import {
+  closeDatabase,
+  type Database,
+  listen,
+  openDatabase,
+  querySql,
+  StorageError,
+} from "../../db/mod.ts";
 import { API_KEY_COLUMNS, apiKeyValues } from "../../db/rows.ts";
 import { KEYS_CHANNEL } from "../../db/types.ts";
 import { getCachedAnswer, putCachedAnswer } from "../../db/upstream_cache_repo.ts";
@@ -49,14 +56,7 @@ for (const engine of ENGINES) {
     async fn() {
       await using fresh = await freshDatabase(engine);
       const { db, url } = fresh;
-      // Until the engine can say "no key" without waiting, asking makes it
-      // able to (PostgreSQL: once its LISTEN is in place). Each turn is a
-      // real query, not a sleep.
-      for (let turn = 0; knownApiKeys(db) === undefined; turn++) {
-        assert.ok(turn < 500, "knownApiKeys never learned that no key exists");
-        assert.equal(await hasApiKeys(db), false);
-      }
-      assert.equal(knownApiKeys(db), false);
+      await learnNoKey(db);
       const newKey = key("other", "2020-01-01T00:00:00.000Z");
       if (engine === "sqlite") {
         // `keys create` in another process: its own connection to the file.
@@ -98,10 +98,7 @@ Deno.test({
   async fn() {
     await using fresh = await freshDatabase("postgres");
     const { db } = fresh;
-    for (let turn = 0; knownApiKeys(db) === undefined; turn++) {
-      assert.ok(turn < 500, "knownApiKeys never learned that no key exists");
-      await hasApiKeys(db);
-    }
+    await learnNoKey(db);
     // Called with undefined once the listener is back: by then the engine
     // has heard that announcements may have been missed.
     const reconnected = new Promise<void>((resolve) => {
@@ -122,6 +119,19 @@ Deno.test({
     assert.equal(await hasApiKeys(db), false);
   },
 });
+
+/**
+ * Asks until the engine can say "no key" without waiting (PostgreSQL: once
+ * its LISTEN is in place; SQLite at once). Each turn is a real query, not a
+ * sleep.
+ */
+async function learnNoKey(db: Database): Promise<void> {
+  for (let turn = 0; knownApiKeys(db) === undefined; turn++) {
+    assert.ok(turn < 500, "knownApiKeys never learned that no key exists");
+    assert.equal(await hasApiKeys(db), false);
+  }
+  assert.equal(knownApiKeys(db), false);
+}
 
 function failAfter(ms: number, why: string): Promise<never> {
   return new Promise((_, reject) => {
