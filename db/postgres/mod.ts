@@ -32,7 +32,9 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
     timeoutMs: options.timeoutMs,
   });
   const listener = new Listener(url);
-  const openMode = new keys.OpenModeWatch(listener);
+  const openMode = new keys.OpenModeWatch(listener, {
+    query: () => keys.hasApiKeys(connection),
+  });
   return Promise.resolve({
     engine: "postgres",
     location: redactDatabaseUrl(url),
@@ -47,7 +49,7 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
       }),
       // Open mode is asked on every read while no key exists: the watch
       // answers "still none" from memory between queries (keys.ts says when).
-      hasApiKeys: () => openMode.ask(() => keys.hasApiKeys(connection)),
+      hasApiKeys: () => openMode.ask(),
       // Other processes hear a new key from its announcement; this one knows
       // when the insert returns (and forgets any "no" read meanwhile).
       insertApiKey: async (key) => {

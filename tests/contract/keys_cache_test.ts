@@ -21,6 +21,12 @@ import { API_KEY_COLUMNS, apiKeyValues } from "../../db/rows.ts";
 import { KEYS_CHANNEL } from "../../db/types.ts";
 import { getCachedAnswer, putCachedAnswer } from "../../db/upstream_cache_repo.ts";
 import { contractTest, ENGINES, freshDatabase } from "../helpers/engines.ts";
+import { closePostgres, Listener, openPostgres } from "../../db/postgres/connection.ts";
+import {
+  hasApiKeys as postgresHasApiKeys,
+  insertApiKey as postgresInsertApiKey,
+  OpenModeWatch,
+} from "../../db/postgres/keys.ts";
 import { postgresSkipReason } from "../helpers/postgres.ts";
 
 function key(id: string, createdAt: string): ApiKeyRecord {
@@ -117,6 +123,66 @@ Deno.test({
     await Promise.race([reconnected, failAfter(10_000, "the listener never came back")]);
     assert.equal(knownApiKeys(db), undefined, "announcements may have been missed: ask again");
     assert.equal(await hasApiKeys(db), false);
+  },
+});
+
+Deno.test({
+  name: 'PostgreSQL asks again before "no key" runs out, in the background [postgres]',
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using fresh = await freshDatabase("postgres");
+    // The engine's own parts on the fresh database: its listener, a pool,
+    // and the real query; only the clock is the test's.
+    const listener = new Listener(fresh.url);
+    const connection = openPostgres(fresh.url);
+    try {
+      let now = 0;
+      let asked = 0;
+      let answered = Promise.withResolvers<void>();
+      const watch = new OpenModeWatch(listener, {
+        query: async () => {
+          asked++;
+          const found = await postgresHasApiKeys(connection);
+          answered.resolve();
+          return found;
+        },
+        now: () => now,
+      });
+      while (watch.known() === undefined) {
+        assert.ok(asked < 500, "the watch never learned that no key exists");
+        await watch.ask();
+      }
+      // Learned at clock 0: trusted until 1,000. Early on, no query.
+      const before = asked;
+      now = 500;
+      assert.equal(watch.known(), false);
+      assert.equal(asked, before, "half-way through, nothing is asked");
+      // In the last quarter: still known, and asked again in the background.
+      answered = Promise.withResolvers<void>();
+      now = 800;
+      assert.equal(watch.known(), false);
+      assert.equal(watch.known(), false);
+      assert.equal(asked, before + 1, "one refresh, however many reads");
+      await answered.promise;
+      // The refresh records the answer in microtasks queued when the query
+      // settled; one turn of the event loop runs them all.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      // Refreshed at 800: known until 1,800, past the first second.
+      now = 1_500;
+      assert.equal(watch.known(), false);
+      now = 10_000;
+      assert.equal(watch.known(), undefined, "past the trust, only a query can say");
+      // A key stored by someone else: a refresh that finds it forgets "no".
+      now = 0;
+      await watch.ask();
+      assert.equal(watch.known(), false);
+      await postgresInsertApiKey(connection, key("late", "2020-01-01T00:00:00.000Z"));
+      assert.equal(await watch.ask(), true);
+      assert.equal(watch.known(), undefined);
+    } finally {
+      await listener.close();
+      await closePostgres(connection);
+    }
   },
 });
 
