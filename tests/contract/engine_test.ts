@@ -114,19 +114,26 @@ Deno.test({
 });
 
 Deno.test({
-  name: "PostgreSQL stores upload chunks uncompressed (STORAGE EXTERNAL, migration 0008)",
+  name: "PostgreSQL stores upload chunks uncompressed and series columns with lz4 (migration 0008)",
   ignore: postgresSkipReason() !== undefined,
   async fn() {
     await using database = await testDatabase();
     const db = await openDatabase(database.url);
     try {
-      const [column] = await querySql(
+      const columns = await querySql(
         db,
-        "SELECT attstorage AS storage FROM pg_attribute " +
-          "WHERE attrelid = 'upload_chunks'::regclass AND attname = 'data'",
+        "SELECT attrelid::regclass::text AS tab, attstorage AS storage, " +
+          "attcompression::text AS compression FROM pg_attribute " +
+          "WHERE attrelid IN ('upload_chunks'::regclass, 'series_columns'::regclass) " +
+          "AND attname = 'data' ORDER BY 1",
       );
-      // 'e' is EXTERNAL (out of line, never compressed); the bytea default is 'x'.
-      assert.equal(column?.storage, "e");
+      // Storage 'e' is EXTERNAL (out of line, never compressed), 'x' EXTENDED
+      // (the bytea default: compressed, then out of line); compression 'l' is
+      // lz4. Every server the tests run on (Debian's, the CI's) has lz4.
+      assert.deepEqual(columns, [
+        { tab: "series_columns", storage: "x", compression: "l" },
+        { tab: "upload_chunks", storage: "e", compression: "" },
+      ]);
     } finally {
       await closeDatabase(db);
     }

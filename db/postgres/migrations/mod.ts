@@ -13,7 +13,7 @@ import imports from "./0004_imports.sql" with { type: "text" };
 import leases from "./0005_leases.sql" with { type: "text" };
 import instances from "./0006_instances.sql" with { type: "text" };
 import uploadFormats from "./0007_upload_formats.sql" with { type: "text" };
-import chunkStorage from "./0008_chunk_storage.sql" with { type: "text" };
+import byteaStorage from "./0008_bytea_storage.sql" with { type: "text" };
 
 /** Every migration, oldest first. Append only: never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,5 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "0005_leases", sql: leases },
   { version: 6, name: "0006_instances", sql: instances },
   { version: 7, name: "0007_upload_formats", sql: uploadFormats },
-  { version: 8, name: "0008_chunk_storage", sql: chunkStorage },
+  { version: 8, name: "0008_bytea_storage", sql: byteaStorage },
 ];
