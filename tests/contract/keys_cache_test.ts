@@ -77,12 +77,7 @@ for (const engine of ENGINES) {
         // Another instance: its own pool and listener. The notification
         // reaches this handle's listeners in the order they subscribed, the
         // engine's own first, so the test's turn comes after it.
-        const announced = new Promise<void>((resolve) => {
-          const stop = listen(db, KEYS_CHANNEL, () => {
-            stop();
-            resolve();
-          });
-        });
+        const announced = nextMessage(db, () => true);
         const other = await openDatabase(url);
         try {
           await insertApiKey(other, newKey);
@@ -107,14 +102,7 @@ Deno.test({
     await learnNoKey(db);
     // Called with undefined once the listener is back: by then the engine
     // has heard that announcements may have been missed.
-    const reconnected = new Promise<void>((resolve) => {
-      const stop = listen(db, KEYS_CHANNEL, (payload) => {
-        if (payload === undefined) {
-          stop();
-          resolve();
-        }
-      });
-    });
+    const reconnected = nextMessage(db, (payload) => payload === undefined);
     await querySql(
       db,
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
@@ -197,6 +185,20 @@ async function learnNoKey(db: Database): Promise<void> {
     assert.equal(await hasApiKeys(db), false);
   }
   assert.equal(knownApiKeys(db), false);
+}
+
+/** Resolves at the next message on {@linkcode KEYS_CHANNEL} that `accept` takes. */
+function nextMessage(
+  db: Database,
+  accept: (payload: string | undefined) => boolean,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = listen(db, KEYS_CHANNEL, (payload) => {
+      if (!accept(payload)) return;
+      stop();
+      resolve();
+    });
+  });
 }
 
 function failAfter(ms: number, why: string): Promise<never> {
