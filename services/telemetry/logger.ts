@@ -159,7 +159,7 @@ export async function configureLogging(options: LoggingOptions): Promise<void> {
   const sink = options.sink ?? stdout!;
   // The fast lane of logInfoFast() exists only where its output is known to
   // be exactly the sink's: JSON lines to stdout.
-  fastLines = format === "json" ? stdout?.writeLine : undefined;
+  fastLines = format === "json" ? stdout?.writeRecord : undefined;
   // Log fields set with withContext() follow a request across awaits in
   // OpenTelemetry's context, which needs its context manager.
   ensureContextPropagation();
@@ -212,7 +212,7 @@ export async function resetLogging(): Promise<void> {
 const prettyFormatter = getAnsiColorFormatter({ value: "bare" });
 
 /** Where logInfoFast() writes its lines, when the configuration allows a fast lane. */
-let fastLines: ((line: string) => void) | undefined;
+let fastLines: ((record: LogRecord) => void) | undefined;
 
 /**
  * Logs `message` at info level through `logger`, in a fast lane when logging
@@ -224,7 +224,8 @@ let fastLines: ((line: string) => void) | undefined;
  *
  * For the one line every request writes (the access line). Its `properties`
  * must be complete: unlike {@linkcode getLogger} lines, no trace ids or
- * context fields are added. Anything else (a secret-looking field, another
+ * context fields are added. They must not change afterwards either: the line
+ * is formatted when its batch is written (stdout_sink.ts), not now. Anything else (a secret-looking field, another
  * format, a test's sink) takes the ordinary path.
  *
  * @example
@@ -243,14 +244,14 @@ export function logInfoFast(
     logger.info(message, properties);
     return;
   }
-  fastLines(formatJsonLine({
+  fastLines({
     category: logger.category,
     level: "info",
     timestamp: Date.now(),
     rawMessage: message,
     message: [message],
     properties,
-  }));
+  });
 }
 
 const LEVEL_ORDER: readonly LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];

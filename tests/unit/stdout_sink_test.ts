@@ -47,3 +47,32 @@ Deno.test("A full batch is written at once, and disposing writes the rest", () =
   sink[Symbol.dispose]();
   assert.deepEqual(written, ["ab\ncd\n", "e\n"]);
 });
+
+Deno.test("A queued record is formatted when its batch is written, in order with lines", () => {
+  const written: string[] = [];
+  let formatted = 0;
+  const sink = getBatchedStdoutSink((entry) => {
+    formatted++;
+    return format(entry);
+  }, { write: (bytes) => written.push(new TextDecoder().decode(bytes)) });
+  sink.writeRecord(record("a"));
+  sink.writeLine("b\n");
+  sink.writeRecord(record("c"));
+  assert.equal(formatted, 0, "nothing is formatted on the caller's time");
+  sink[Symbol.dispose]();
+  assert.equal(formatted, 2);
+  assert.deepEqual(written, ["a\nb\nc\n"]);
+});
+
+Deno.test("Queued records count towards a full batch", () => {
+  const written: string[] = [];
+  const sink = getBatchedStdoutSink(format, {
+    maxPendingChars: 500,
+    write: (bytes) => written.push(new TextDecoder().decode(bytes)),
+  });
+  sink.writeRecord(record("a"));
+  assert.deepEqual(written, []);
+  sink.writeRecord(record("b")); // two records count as about two access lines: over 500
+  assert.deepEqual(written, ["a\nb\n"]);
+  sink[Symbol.dispose]();
+});
