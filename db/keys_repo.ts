@@ -39,8 +39,9 @@ export function hasApiKeys(db: Database): Promise<boolean> {
  *
  * Why: on the read path, `await hasApiKeys()` per request was the largest
  * single cost of an open-mode read (a promise chain, and on PostgreSQL a
- * round trip): 58.8 us -> 47.4 us of server time per read on SQLite
- * (docs/benchmarks.md, issue 15).
+ * round trip): a shipped read on PostgreSQL went from 161 to 41 to 49 us of
+ * server time (docs/benchmarks.md, issue 15). On SQLite it is still a
+ * query, synchronous now (4.6 to 6.5 us: six `fcntl` locks).
  */
 export function knownApiKeys(db: Database): boolean | undefined {
   return db.repositories.knownApiKeys();

@@ -225,8 +225,9 @@ let fastLines: ((record: LogRecord) => void) | undefined;
  * For the one line every request writes (the access line). Its `properties`
  * must be complete: unlike {@linkcode getLogger} lines, no trace ids or
  * context fields are added. They must not change afterwards either: the line
- * is formatted when its batch is written (stdout_sink.ts), not now. Anything else (a secret-looking field, another
- * format, a test's sink) takes the ordinary path.
+ * is formatted when its batch is written (stdout_sink.ts), not now. Anything
+ * else (a secret-looking field, another format, a test's sink) takes the
+ * ordinary path.
  *
  * @example
  * ```ts
