@@ -25,10 +25,8 @@
  */
 import type { LogRecord, Sink } from "@logtape/logtape";
 
-/** The sink, plus a way to queue a line that is already formatted. */
+/** The sink, plus a way to queue a record that is formatted only when its batch is written. */
 export type BatchedStdoutSink = Sink & Disposable & {
-  /** Queues `line` (ending with a newline) as the sink would a formatted record. */
-  writeLine(line: string): void;
   /** Queues `record`, formatted when the batch is written rather than now. */
   writeRecord(record: LogRecord): void;
 };
@@ -88,15 +86,12 @@ export function getBatchedStdoutSink(
   }
 
   function sink(record: LogRecord): void {
-    writeLine(format(record));
+    const line = format(record);
+    queue(line, line.length);
   }
 
   function writeRecord(record: LogRecord): void {
     queue(record, RECORD_CHARS);
-  }
-
-  function writeLine(line: string): void {
-    queue(line, line.length);
   }
 
   function queue(entry: string | LogRecord, chars: number): void {
@@ -116,7 +111,6 @@ export function getBatchedStdoutSink(
 
   globalThis.addEventListener("unload", flush);
   return Object.assign(sink, {
-    writeLine,
     writeRecord,
     [Symbol.dispose](): void {
       globalThis.removeEventListener("unload", flush);

@@ -26,7 +26,7 @@ Deno.test("Lines logged together go out in one write, shortly after", async () =
   try {
     sink(record("a"));
     sink(record("b"));
-    sink.writeLine("c\n");
+    sink.writeRecord(record("c"));
     assert.equal(await writes.promise, "a\nb\nc\n");
   } finally {
     sink[Symbol.dispose]();
@@ -48,7 +48,7 @@ Deno.test("A full batch is written at once, and disposing writes the rest", () =
   assert.deepEqual(written, ["ab\ncd\n", "e\n"]);
 });
 
-Deno.test("A queued record is formatted when its batch is written, in order with lines", () => {
+Deno.test("A queued record is formatted when its batch is written, in order with formatted ones", () => {
   const written: string[] = [];
   let formatted = 0;
   const sink = getBatchedStdoutSink((entry) => {
@@ -56,11 +56,11 @@ Deno.test("A queued record is formatted when its batch is written, in order with
     return format(entry);
   }, { write: (bytes) => written.push(new TextDecoder().decode(bytes)) });
   sink.writeRecord(record("a"));
-  sink.writeLine("b\n");
+  sink(record("b")); // the ordinary way: formatted at once
   sink.writeRecord(record("c"));
-  assert.equal(formatted, 0, "nothing is formatted on the caller's time");
+  assert.equal(formatted, 1, "a queued record is not formatted on the caller's time");
   sink[Symbol.dispose]();
-  assert.equal(formatted, 2);
+  assert.equal(formatted, 3);
   assert.deepEqual(written, ["a\nb\nc\n"]);
 });
 
