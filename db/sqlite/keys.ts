@@ -40,10 +40,7 @@ export function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
 
 /** True when a key was ever created, revoked or not. */
 export function hasApiKeys(db: Database): Promise<boolean> {
-  return run(
-    "look for API keys",
-    () => statement(db, "SELECT 1 AS found FROM api_keys LIMIT 1").get() !== undefined,
-  );
+  return run("look for API keys", () => anyApiKey(db));
 }
 
 /**
@@ -53,10 +50,14 @@ export function hasApiKeys(db: Database): Promise<boolean> {
  */
 export function knownApiKeys(db: Database): boolean | undefined {
   try {
-    return statement(db, "SELECT 1 AS found FROM api_keys LIMIT 1").get() !== undefined;
+    return anyApiKey(db);
   } catch {
     return undefined;
   }
+}
+
+function anyApiKey(db: Database): boolean {
+  return statement(db, "SELECT 1 AS found FROM api_keys LIMIT 1").get() !== undefined;
 }
 
 /**
