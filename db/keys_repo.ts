@@ -35,7 +35,7 @@ export function hasApiKeys(db: Database): Promise<boolean> {
  * undefined when only {@linkcode hasApiKeys} can. SQLite reads its file
  * synchronously, so it always knows. PostgreSQL knows "no key" for up to a
  * second after {@linkcode hasApiKeys} last found none, while its listener
- * hears `keys create` from any process (db/postgres/keys.ts).
+ * hears `keys create` from any process (db/postgres/open_mode.ts).
  *
  * Why: on the read path, `await hasApiKeys()` per request was the largest
  * single cost of an open-mode read (a promise chain, and on PostgreSQL a

@@ -22,6 +22,7 @@ import {
 import * as instances from "./instances.ts";
 import * as jobs from "./jobs.ts";
 import * as keys from "./keys.ts";
+import { OpenModeWatch } from "./open_mode.ts";
 import * as reports from "./reports.ts";
 import * as upstreamCache from "./upstream_cache.ts";
 
@@ -32,7 +33,7 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
     timeoutMs: options.timeoutMs,
   });
   const listener = new Listener(url);
-  const openMode = new keys.OpenModeWatch(listener, {
+  const openMode = new OpenModeWatch(listener, {
     query: () => keys.hasApiKeys(connection),
   });
   return Promise.resolve({
@@ -48,7 +49,7 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
         ...upstreamCache,
       }),
       // Open mode is asked on every read while no key exists: the watch
-      // answers "still none" from memory between queries (keys.ts says when).
+      // answers "still none" from memory between queries (open_mode.ts says when).
       hasApiKeys: () => openMode.ask(),
       // Other processes hear a new key from its announcement; this one knows
       // when the insert returns (and forgets any "no" read meanwhile).

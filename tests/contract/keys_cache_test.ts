@@ -25,8 +25,8 @@ import { closePostgres, Listener, openPostgres } from "../../db/postgres/connect
 import {
   hasApiKeys as postgresHasApiKeys,
   insertApiKey as postgresInsertApiKey,
-  OpenModeWatch,
 } from "../../db/postgres/keys.ts";
+import { OpenModeWatch } from "../../db/postgres/open_mode.ts";
 import { postgresSkipReason } from "../helpers/postgres.ts";
 
 function key(id: string, createdAt: string): ApiKeyRecord {
