@@ -108,21 +108,10 @@ export class WorkerPool {
     const taskId = this.#nextTaskId++;
     // Read before the body is transferred (its length is 0 afterwards).
     const recycle = body.byteLength >= RECYCLE_AFTER_BYTES;
-    return await new Promise<JobResponse>((resolve) => {
-      const timer = setTimeout(() => {
-        settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
-      }, this.#taskTimeoutMs);
-      const settle = (response: JobResponse, broken: boolean) => {
-        clearTimeout(timer);
-        this.#active.delete(worker);
-        if (broken || recycle) this.#discard(worker);
-        else this.#release(worker);
-        resolve(response);
-      };
-      this.#active.set(worker, { taskId, settle });
-      const request: JobRequest = { taskId, ...task, body };
-      worker.postMessage(request, [body]);
-    });
+    const done = this.#track(worker, taskId, () => recycle);
+    const request: JobRequest = { taskId, ...task, body };
+    worker.postMessage(request, [body]);
+    return await done;
   }
 
   /**
@@ -151,43 +140,53 @@ export class WorkerPool {
     }
     const taskId = this.#nextTaskId++;
     let bytes = 0;
-    let open = true;
     const streamWorker = worker;
-    const done = new Promise<JobResponse>((resolve) => {
-      const timer = setTimeout(() => {
-        settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
-      }, this.#taskTimeoutMs);
-      const settle = (response: JobResponse, broken: boolean) => {
-        open = false;
-        clearTimeout(timer);
-        this.#active.delete(streamWorker);
-        if (broken || bytes >= RECYCLE_AFTER_BYTES) this.#discard(streamWorker);
-        else this.#release(streamWorker);
-        resolve(response);
-      };
-      this.#active.set(streamWorker, { taskId, settle });
-    });
+    const done = this.#track(streamWorker, taskId, () => bytes >= RECYCLE_AFTER_BYTES);
+    // Open until settled: settling takes the task off the worker at once.
+    const open = () => this.#active.get(streamWorker)?.taskId === taskId;
     const start: StreamMessage = { taskId, stream: "start", ...task };
     worker.postMessage(start);
     return {
       write(piece) {
-        if (!open) return;
+        if (!open()) return;
         bytes += piece.byteLength;
         const copy = piece.slice();
         const message: StreamMessage = { taskId, stream: "piece", bytes: copy.buffer };
         streamWorker.postMessage(message, [copy.buffer]);
       },
       end() {
-        if (open) streamWorker.postMessage({ taskId, stream: "end" } satisfies StreamMessage);
+        if (open()) streamWorker.postMessage({ taskId, stream: "end" } satisfies StreamMessage);
         return done;
       },
       abort: () => {
-        const active = this.#active.get(streamWorker);
-        if (active?.taskId === taskId) {
-          active.settle(crashed(taskId, "The stream was abandoned"), true);
+        if (open()) {
+          this.#active.get(streamWorker)?.settle(crashed(taskId, "The stream was abandoned"), true);
         }
       },
     };
+  }
+
+  /**
+   * Marks `worker` busy with task `taskId` and resolves with how it ended:
+   * its answer, a crash, or a timeout after the task timeout. The worker
+   * then goes back to the pool, or is replaced when it broke or `recycle()`
+   * says it handled a body large enough to have grown its heap. One place
+   * for {@linkcode WorkerPool.run} and {@linkcode WorkerPool.openStream}.
+   */
+  #track(worker: Worker, taskId: number, recycle: () => boolean): Promise<JobResponse> {
+    return new Promise<JobResponse>((resolve) => {
+      const timer = setTimeout(() => {
+        settle(crashed(taskId, `The worker did not finish within ${this.#taskTimeoutMs} ms`), true);
+      }, this.#taskTimeoutMs);
+      const settle = (response: JobResponse, broken: boolean) => {
+        clearTimeout(timer);
+        this.#active.delete(worker);
+        if (broken || recycle()) this.#discard(worker);
+        else this.#release(worker);
+        resolve(response);
+      };
+      this.#active.set(worker, { taskId, settle });
+    });
   }
 
   /**
