@@ -21,7 +21,7 @@
  * median round counts.
  *
  * Usage: deno task bench:read-path [--seconds=10] [--rounds=3] [--connections=32]
- *   [--modes=bare,shipped,healthz,off,on,quiet,otlp] [--database=sqlite|postgres|postgres://...]
+ *   [--modes=bare,shipped,healthz,keyed,off,on,quiet,otlp] [--database=sqlite|postgres|postgres://...]
  * Results: docs/benchmarks.md. Timings belong here, never in tests.
  *
  * @module
@@ -30,8 +30,13 @@ import { benchDatabase, databaseChoice } from "./database.ts";
 import { MODES as HARNESS_MODES } from "./read_path_server.ts";
 import { startShipped } from "./shipped_server.ts";
 
-/** Every mode: the harness's, plus the shipped process on two paths. */
-const MODES = [...HARNESS_MODES, "shipped", "healthz"] as const;
+/**
+ * Every mode: the harness's, plus the shipped process on two paths, and
+ * `keyed`: the shipped read with a database API key created by `main.ts keys
+ * create` and presented on every request (not part of a goal; it shows what
+ * the key lookup costs, a round trip per request on PostgreSQL without a cache).
+ */
+const MODES = [...HARNESS_MODES, "shipped", "healthz", "keyed"] as const;
 type Mode = (typeof MODES)[number];
 
 interface Options {
@@ -101,9 +106,11 @@ async function startBenchServer(
   dir: string,
   collector: string,
   database: string,
-): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
+): Promise<{ pid: number; url: string; headers?: string[]; stop(): Promise<void> }> {
   const postgres = await benchDatabase(database);
-  if (mode === "shipped" || mode === "healthz") return shippedTarget(mode, postgres);
+  if (mode === "shipped" || mode === "healthz" || mode === "keyed") {
+    return shippedTarget(mode, postgres);
+  }
   const location = postgres?.url ?? `${dir}/${mode}-${crypto.randomUUID()}.db`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-P=test", SERVER, mode, location, collector],
@@ -142,17 +149,19 @@ async function startBenchServer(
 }
 
 async function shippedTarget(
-  mode: "shipped" | "healthz",
+  mode: "shipped" | "healthz" | "keyed",
   postgres: ({ url: string } & AsyncDisposable) | undefined,
 ) {
   const server = await startShipped(
     postgres === undefined ? {} : { REPORTD_DATABASE_URL: postgres.url },
+    { withKey: mode === "keyed" },
   );
   return {
     pid: server.pid,
-    url: mode === "shipped"
-      ? `${server.baseUrl}/v1/reports/${server.reportId}`
-      : `${server.baseUrl}/healthz`,
+    url: mode === "healthz"
+      ? `${server.baseUrl}/healthz`
+      : `${server.baseUrl}/v1/reports/${server.reportId}`,
+    headers: server.key === undefined ? [] : [`Authorization: Bearer ${server.key}`],
     async stop(): Promise<void> {
       await server.stop();
       await postgres?.[Symbol.asyncDispose]();
@@ -170,23 +179,23 @@ async function cpuTicks(pid: number): Promise<number> {
 }
 
 async function measure(
-  pid: number,
-  url: string,
+  target: { pid: number; url: string; headers?: string[] },
   options: Options,
 ): Promise<Measurement> {
-  const before = await cpuTicks(pid);
-  const run = await runWrk(url, options.seconds, options.connections);
-  const ticks = await cpuTicks(pid) - before;
+  const before = await cpuTicks(target.pid);
+  const run = await runWrk(target, options.seconds, options.connections);
+  const ticks = await cpuTicks(target.pid) - before;
   return { ...run, cpuMicrosPerRequest: (ticks * 10_000) / run.requests };
 }
 
 async function runWrk(
-  url: string,
+  target: { url: string; headers?: string[] },
   seconds: number,
   connections: number,
 ): Promise<Omit<Measurement, "cpuMicrosPerRequest"> & { requests: number }> {
+  const headers = (target.headers ?? []).flatMap((header) => ["-H", header]);
   const output = await new Deno.Command("wrk", {
-    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url],
+    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", ...headers, target.url],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -233,8 +242,8 @@ async function main(): Promise<void> {
           options.database,
         );
         try {
-          await runWrk(server.url, 2, options.connections); // warm-up: JIT, caches
-          const measured = await measure(server.pid, server.url, options);
+          await runWrk(server, 2, options.connections); // warm-up: JIT, caches
+          const measured = await measure(server, options);
           results.get(mode)!.push(measured);
           console.error(
             `round ${round} ${mode.padEnd(4)} ${measured.requestsPerSecond.toFixed(0)} req/s, ` +

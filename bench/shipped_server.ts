@@ -21,6 +21,8 @@ export interface ShippedServer {
   baseUrl: string;
   /** A ready report's id. */
   reportId: string;
+  /** With `withKey`: the database API key (read and write) every request must carry. */
+  key?: string;
   /** SIGTERM, wait, remove its data directory. */
   stop(): Promise<void>;
 }
@@ -38,23 +40,29 @@ function freePort(): number {
 
 /**
  * Starts `main.ts serve`, uploads a 500-row CSV and waits until its report is
- * ready. `env` adds or overrides variables.
+ * ready. `env` adds or overrides variables; `options.withKey` first creates a
+ * database API key with `main.ts keys create`, as an operator would, so
+ * every request must present it.
  */
-export async function startShipped(env: Record<string, string> = {}): Promise<ShippedServer> {
+export async function startShipped(
+  env: Record<string, string> = {},
+  options: { withKey?: boolean } = {},
+): Promise<ShippedServer> {
   const dataDir = await makeDataDir();
   const port = freePort();
+  const serverEnv = {
+    NO_COLOR: "1",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    REPORTD_DB: `${dataDir}/reportd.db`,
+    REPORTD_RATE_READ_PER_S: "1000000",
+    REPORTD_RATE_READ_BURST: "1000000",
+    ...env,
+  };
   const child = new Deno.Command(Deno.execPath(), {
     args: [...RUN_ARGS, "serve"],
     cwd: REPO_ROOT,
-    env: {
-      NO_COLOR: "1",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      REPORTD_DB: `${dataDir}/reportd.db`,
-      REPORTD_RATE_READ_PER_S: "1000000",
-      REPORTD_RATE_READ_BURST: "1000000",
-      ...env,
-    },
+    env: serverEnv,
     // The access lines go where a service's stdout goes when nobody reads it
     // closely: the cost measured is reportd's writing, not a reader's parsing.
     stdout: "null",
@@ -72,26 +80,48 @@ export async function startShipped(env: Record<string, string> = {}): Promise<Sh
   };
   try {
     await waitFor(async () => (await fetchText(`${baseUrl}/healthz`))?.status === 200, child);
+    const key = options.withKey ? await createKey(serverEnv) : undefined;
+    const authorization: Record<string, string> = key === undefined
+      ? {}
+      : { authorization: `Bearer ${key}` };
     const created = await fetch(`${baseUrl}/v1/reports?name=bench`, {
       method: "POST",
       body: CSV,
-      headers: { "content-type": "text/csv" },
+      headers: { "content-type": "text/csv", ...authorization },
     });
     const { id } = await created.json();
     await waitFor(async () => {
-      const report = await fetchText(`${baseUrl}/v1/reports/${id}`);
+      const report = await fetchText(`${baseUrl}/v1/reports/${id}`, authorization);
       return report !== undefined && JSON.parse(report.text).status === "ready";
     }, child);
-    return { pid: child.pid, baseUrl, reportId: id, stop };
+    return { pid: child.pid, baseUrl, reportId: id, key, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-async function fetchText(url: string): Promise<{ status: number; text: string } | undefined> {
+/** `main.ts keys create` against the server's database: the key it prints. */
+async function createKey(env: Record<string, string>): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [...RUN_ARGS, "keys", "create", "--scopes", "read,write", "--name", "bench"],
+    cwd: REPO_ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    throw new Error(`keys create failed: ${new TextDecoder().decode(output.stderr)}`);
+  }
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+async function fetchText(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string } | undefined> {
   try {
-    const response = await fetch(url);
+    const response = await fetch(url, { headers });
     return { status: response.status, text: await response.text() };
   } catch {
     return undefined; // Not listening yet.
