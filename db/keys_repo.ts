@@ -15,7 +15,13 @@ export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
   return db.repositories.insertApiKey(key);
 }
 
-/** Returns the key with this id, revoked or not, or undefined. */
+/**
+ * Returns the key with this id, revoked or not, or undefined. SQLite reads
+ * its file each time; PostgreSQL answers a key it read within the last
+ * second from memory while its listener would have heard the key's
+ * revocation from any process (db/postgres/keys_watch.ts): a revocation is
+ * refused from the first request after its announcement arrives.
+ */
 export function getApiKey(db: Database, id: string): Promise<ApiKeyRecord | undefined> {
   return db.repositories.getApiKey(id);
 }
@@ -35,7 +41,7 @@ export function hasApiKeys(db: Database): Promise<boolean> {
  * undefined when only {@linkcode hasApiKeys} can. SQLite reads its file
  * synchronously, so it always knows. PostgreSQL knows "no key" for up to a
  * second after {@linkcode hasApiKeys} last found none, while its listener
- * hears `keys create` from any process (db/postgres/open_mode.ts).
+ * hears `keys create` from any process (db/postgres/keys_watch.ts).
  *
  * Why: on the read path, `await hasApiKeys()` per request was the largest
  * single cost of an open-mode read (a promise chain, and on PostgreSQL a

@@ -10,7 +10,7 @@ import { execute, type PostgresConnection as Database, rows, run } from "./conne
 
 /**
  * Stores a new key and announces it on {@linkcode KEYS_CHANNEL} when the
- * statement commits (so every instance's `OpenModeWatch` hears it: open_mode.ts).
+ * statement commits (so every instance's `KeysWatch` hears it: keys_watch.ts).
  * Fails (as a StorageError) when the id is taken.
  */
 export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
@@ -56,12 +56,19 @@ export function hasApiKeys(db: Database): Promise<boolean> {
   );
 }
 
-/** Marks a key revoked at `now`; false when there is no such key or it was revoked already. */
+/**
+ * Marks a key revoked at `now`; false when there is no such key or it was
+ * revoked already. Announced on {@linkcode KEYS_CHANNEL} when it commits, so
+ * every instance forgets the key's record it kept (keys_watch.ts).
+ */
 export function revokeApiKey(db: Database, id: string, now: string): Promise<boolean> {
   return run("revoke the API key", async () =>
     await execute(
       db,
-      "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-      [now, id],
+      `WITH revoked AS (
+         UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id
+       )
+       SELECT pg_notify($3, id) FROM revoked`,
+      [now, id, KEYS_CHANNEL],
     ) > 0);
 }

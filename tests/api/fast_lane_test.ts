@@ -312,7 +312,7 @@ Deno.test("Fast lane: in open mode a cached read is answered synchronously, with
   };
   const read = () => world.handler(new Request(url, { headers: { host: url.host } }), info);
   // On PostgreSQL the engine learns "no key" from a query made once its
-  // LISTEN is in place (db/postgres/open_mode.ts): each turn is one such query.
+  // LISTEN is in place (db/postgres/keys_watch.ts): each turn is one such query.
   let answer = read();
   for (let turn = 0; answer instanceof Promise; turn++) {
     assert.ok(turn < 500, "an open-mode read never became synchronous");

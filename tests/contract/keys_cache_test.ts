@@ -23,10 +23,12 @@ import { getCachedAnswer, putCachedAnswer } from "../../db/upstream_cache_repo.t
 import { contractTest, ENGINES, freshDatabase } from "../helpers/engines.ts";
 import { closePostgres, Listener, openPostgres } from "../../db/postgres/connection.ts";
 import {
+  getApiKey as postgresGetApiKey,
   hasApiKeys as postgresHasApiKeys,
   insertApiKey as postgresInsertApiKey,
+  revokeApiKey as postgresRevokeApiKey,
 } from "../../db/postgres/keys.ts";
-import { OpenModeWatch } from "../../db/postgres/open_mode.ts";
+import { KeysWatch } from "../../db/postgres/keys_watch.ts";
 import { postgresSkipReason } from "../helpers/postgres.ts";
 
 function key(id: string, createdAt: string): ApiKeyRecord {
@@ -127,13 +129,14 @@ Deno.test({
       let now = 0;
       let asked = 0;
       let answered = Promise.withResolvers<void>();
-      const watch = new OpenModeWatch(listener, {
-        query: async () => {
+      const watch = new KeysWatch(listener, {
+        hasKeys: async () => {
           asked++;
           const found = await postgresHasApiKeys(connection);
           answered.resolve();
           return found;
         },
+        getKey: (id) => postgresGetApiKey(connection, id),
         now: () => now,
       });
       while (watch.known() === undefined) {
@@ -170,6 +173,98 @@ Deno.test({
     } finally {
       await listener.close();
       await closePostgres(connection);
+    }
+  },
+});
+
+for (const engine of ENGINES) {
+  Deno.test({
+    name: `A key revoked by another process reads as revoked from then on [${engine}]`,
+    ignore: engine === "postgres" && postgresSkipReason() !== undefined,
+    async fn() {
+      await using fresh = await freshDatabase(engine);
+      const { db, url } = fresh;
+      await insertApiKey(db, key("held", "2020-01-01T00:00:00.000Z"));
+      // Read a few times: on PostgreSQL the record is kept once the LISTEN is in place.
+      for (let turn = 0; turn < 5; turn++) {
+        assert.equal((await getApiKey(db, "held"))?.revokedAt, null);
+      }
+      const revokedAt = "2020-02-01T00:00:00.000Z";
+      if (engine === "sqlite") {
+        const other = new DatabaseSync(url);
+        try {
+          other.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").run(revokedAt, "held");
+        } finally {
+          other.close();
+        }
+      } else {
+        const announced = nextMessage(db, () => true);
+        const other = await openDatabase(url);
+        try {
+          assert.equal(await revokeApiKey(other, "held", revokedAt), true);
+        } finally {
+          await closeDatabase(other);
+        }
+        await Promise.race([announced, failAfter(5_000, "the revocation was never announced")]);
+      }
+      assert.equal((await getApiKey(db, "held"))?.revokedAt, revokedAt);
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "PostgreSQL keeps key records it may trust, bounded, until a revocation is heard [postgres]",
+  ignore: postgresSkipReason() !== undefined,
+  async fn() {
+    await using fresh = await freshDatabase("postgres");
+    const listener = new Listener(fresh.url);
+    const connection = openPostgres(fresh.url);
+    const other = openPostgres(fresh.url);
+    try {
+      let looked = 0;
+      const watch = new KeysWatch(listener, {
+        hasKeys: () => postgresHasApiKeys(connection),
+        getKey: (id) => {
+          looked++;
+          return postgresGetApiKey(connection, id);
+        },
+        maxRecords: 2,
+      });
+      for (const id of ["a", "b", "c"]) {
+        await postgresInsertApiKey(connection, key(id, "2020-01-01T00:00:00.000Z"));
+      }
+      // Kept only once the LISTEN was in place before the lookup began.
+      for (let turn = 0; watch.record("a") === undefined; turn++) {
+        assert.ok(turn < 500, "the watch never kept the record");
+        await watch.lookup("a");
+      }
+      const before = looked;
+      assert.equal(watch.record("a")?.id, "a");
+      assert.equal(looked, before, "a kept record is answered without a lookup");
+      // Bounded: two more records push the oldest out.
+      await watch.lookup("b");
+      await watch.lookup("c");
+      assert.equal(watch.record("a"), undefined);
+      assert.equal(watch.record("c")?.id, "c");
+      // An id that matches no key is not kept, so made-up ids cost no memory.
+      assert.equal(await watch.lookup("made-up"), undefined);
+      assert.equal(watch.record("made-up"), undefined);
+      // Revoked through another connection: the announcement forgets the record.
+      const heard = new Promise<void>((resolve) => {
+        const stop = listener.add(KEYS_CHANNEL, () => {
+          stop();
+          resolve();
+        });
+      });
+      assert.equal(await postgresRevokeApiKey(other, "c", "2020-02-01T00:00:00.000Z"), true);
+      await Promise.race([heard, failAfter(5_000, "the revocation was never announced")]);
+      assert.equal(watch.record("c"), undefined, "a revocation was heard: ask again");
+      assert.equal((await watch.lookup("c"))?.revokedAt, "2020-02-01T00:00:00.000Z");
+    } finally {
+      await listener.close();
+      await closePostgres(connection);
+      await closePostgres(other);
     }
   },
 });
