@@ -54,6 +54,22 @@ export function knownApiKeys(db: Database): boolean | undefined {
 }
 
 /**
+ * The key with this id when the engine can say so without waiting (null: no
+ * such key); undefined when only {@linkcode getApiKey} can. SQLite reads its
+ * file synchronously, so it always knows. PostgreSQL knows a key it read
+ * within the last second, while its listener would hear the key's revocation
+ * (db/postgres/keys_watch.ts); a key it never read, or any key after an
+ * announcement, it does not.
+ *
+ * Why: a keyed read awaited its lookup through a promise chain, on
+ * PostgreSQL a round trip; known at once, the fast lane answers it
+ * synchronously like an open-mode read (docs/benchmarks.md, issue 15).
+ */
+export function knownApiKey(db: Database, id: string): ApiKeyRecord | null | undefined {
+  return db.repositories.knownApiKey(id);
+}
+
+/**
  * Marks a key revoked at `now`. Returns false when there is no such key or it
  * was already revoked (the first revocation time is kept).
  */

@@ -297,6 +297,7 @@ export interface Repositories {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   hasApiKeys(): Promise<boolean>;
   knownApiKeys(): boolean | undefined;
+  knownApiKey(id: string): ApiKeyRecord | null | undefined;
   revokeApiKey(id: string, now: string): Promise<boolean>;
   // Live instances.
   heartbeatInstance(options: HeartbeatOptions): Promise<number>;

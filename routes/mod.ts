@@ -90,7 +90,7 @@ export interface AppDeps {
 /** Access control and abuse resistance; every part is off when left out. */
 export interface SecurityOptions {
   /** Checks bearer keys; without it (or with no key anywhere) the API is open. */
-  keys?: Pick<ApiKeys, "required" | "requiredNow" | "authenticate">;
+  keys?: Pick<ApiKeys, "required" | "requiredNow" | "authenticate" | "authenticateNow">;
   /** Reading reports needs no key. */
   publicRead?: boolean;
   /** `/metrics` needs no key. */

@@ -56,6 +56,7 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
       // (docs/benchmarks.md, issue 15).
       hasApiKeys: () => keysWatch.ask(),
       knownApiKeys: () => keysWatch.known(),
+      knownApiKey: (id) => keysWatch.record(id),
       getApiKey: (id) => {
         const record = keysWatch.record(id);
         return record === undefined ? keysWatch.lookup(id) : Promise.resolve(record);

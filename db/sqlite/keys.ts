@@ -22,10 +22,25 @@ export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
 
 /** Returns the key with this id, revoked or not, or undefined. */
 export function getApiKey(db: Database, id: string): Promise<ApiKeyRecord | undefined> {
-  return run("read the API key", () => {
-    const row = statement(db, `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id);
-    return row === undefined ? undefined : apiKeyFromRow(row as unknown as ApiKeyRow);
-  });
+  return run("read the API key", () => keyById(db, id) ?? undefined);
+}
+
+/**
+ * {@linkcode getApiKey} answered synchronously: the record, or null when no
+ * key has this id; undefined when the read failed, so the caller asks
+ * {@linkcode getApiKey}, which reports the error.
+ */
+export function knownApiKey(db: Database, id: string): ApiKeyRecord | null | undefined {
+  try {
+    return keyById(db, id);
+  } catch {
+    return undefined;
+  }
+}
+
+function keyById(db: Database, id: string): ApiKeyRecord | null {
+  const row = statement(db, `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`).get(id);
+  return row === undefined ? null : apiKeyFromRow(row as unknown as ApiKeyRow);
 }
 
 /** Returns every key, oldest first, revoked ones included (they stay for audit). */

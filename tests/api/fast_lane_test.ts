@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Database } from "../../db/mod.ts";
 import type { SecurityOptions } from "../../routes/mod.ts";
-import { ApiKeys, createApiKey, parseKeyEntries } from "../../services/api_keys.ts";
+import { ApiKeys, createApiKey, parseKeyEntries, revokeKey } from "../../services/api_keys.ts";
 import { startTelemetry, type Telemetry } from "../../services/telemetry/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import { captureLogs } from "../helpers/log_capture.ts";
@@ -327,4 +327,34 @@ Deno.test("Fast lane: in open mode a cached read is answered synchronously, with
   const asked = read();
   assert.ok(asked instanceof Promise, "with a key in the database the read must check it");
   assert.equal((await asked).status, 401);
+});
+
+Deno.test("Fast lane: a read with a database key the engine knows is answered synchronously, and refused once revoked", async () => {
+  await using world = await testApp({
+    security: (db) => ({ keys: new ApiKeys({ db, configured: [], required: false }) }),
+  });
+  await using server = serve(world);
+  const created = await createApiKey(world.db, { name: "ops", scopes: ["read", "write"] });
+  const authorization = { authorization: `Bearer ${created.key}` };
+  const url = new URL(await cachedReport(world, server, authorization));
+  const info = {
+    remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 1 },
+    completed: Promise.resolve(),
+  };
+  const read = () =>
+    world.handler(new Request(url, { headers: { host: url.host, ...authorization } }), info);
+  // On PostgreSQL the engine keeps a key's record from a lookup made once
+  // its LISTEN is in place (db/postgres/keys_watch.ts): each turn is one.
+  let answer = read();
+  for (let turn = 0; answer instanceof Promise; turn++) {
+    assert.ok(turn < 500, "a keyed read never became synchronous");
+    await (await answer).body?.cancel();
+    answer = read();
+  }
+  assert.equal(answer.status, 200);
+  assert.equal(JSON.parse(await answer.text()).id, url.pathname.split("/").at(-1));
+  // Revoked through this process: forgotten here at once on both engines.
+  assert.equal(await revokeKey(world.db, created.id), true);
+  const refused = await read();
+  await assertProblem(refused, 401);
 });
