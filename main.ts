@@ -21,32 +21,32 @@ import {
 } from "./db/mod.ts";
 import { countReportsByStatus } from "./db/reports_repo.ts";
 import { vacuumDatabase } from "./db/space.ts";
-import { DiskSpace } from "./services/disk_space.ts";
+import { DiskSpace } from "./services/runtime/disk_space.ts";
 import { copyDatabase, CopyError } from "./db/copy.ts";
 import { createHandler } from "./routes/mod.ts";
 import { InflightRequests } from "./routes/middleware/inflight.ts";
 import { WorkerPool } from "./services/jobs/pool.ts";
 import { JobQueue } from "./services/jobs/queue.ts";
-import { InstanceRegistry } from "./services/instances.ts";
-import { Importer } from "./services/imports.ts";
+import { InstanceRegistry } from "./services/runtime/instances.ts";
+import { Importer } from "./services/providers/imports.ts";
 import { createProviders } from "./services/providers/mod.ts";
-import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/build_info.ts";
+import { BUILD_COMMIT_VARIABLE, formatVersion } from "./services/runtime/build_info.ts";
 import {
   type Config,
   ConfigError,
   ENVIRONMENT_VARIABLES,
   loadConfig,
   readEnvironment,
-} from "./services/config.ts";
+} from "./services/runtime/config.ts";
 import { configureLogging, getLogger, resetLogging } from "./services/telemetry/logger.ts";
-import { startApiKeys } from "./services/api_keys.ts";
+import { startApiKeys } from "./services/security/api_keys.ts";
 import {
   defaultMaxConnections,
   freeDescriptors,
   serveGuarded,
-} from "./services/connection_guard.ts";
-import { databasePathProblem, explainStartupError } from "./services/startup_errors.ts";
-import { runKeysCommand } from "./services/key_commands.ts";
+} from "./services/security/connection_guard.ts";
+import { databasePathProblem, explainStartupError } from "./services/runtime/startup_errors.ts";
+import { runKeysCommand } from "./services/security/key_commands.ts";
 import { startTelemetry, type Telemetry } from "./services/telemetry/mod.ts";
 
 /** The version from deno.json. */
@@ -110,7 +110,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (command === "-V" || command === "--version") {
-    // The commit is embedded by `deno task compile --commit` (see services/build_info.ts).
+    // The commit is embedded by `deno task compile --commit` (see services/runtime/build_info.ts).
     console.log(formatVersion(VERSION, Deno.env.get(BUILD_COMMIT_VARIABLE)));
     return 0;
   }
@@ -129,7 +129,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   if (command === "healthcheck") return await healthcheck(config);
-  // Operator mistakes are one line on stderr and exit 1 (services/startup_errors.ts).
+  // Operator mistakes are one line on stderr and exit 1 (services/runtime/startup_errors.ts).
   const startup = {
     databasePath: config.databasePath,
     host: config.host,
@@ -314,7 +314,7 @@ async function serve(config: Config): Promise<number> {
   // One name per process: the jobs it holds (`locked_by`) and its heartbeat.
   const instanceId = `pid-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   // Each instance enforces its share of the rate limits, from the number of
-  // live instances (services/instances.ts: no database round trip per request).
+  // live instances (services/runtime/instances.ts: no database round trip per request).
   // SQLite's process lock makes this process the only one: nothing to share.
   const instances = db.exclusive ? undefined : new InstanceRegistry({ db, id: instanceId });
   await instances?.start();
@@ -397,7 +397,7 @@ async function serve(config: Config): Promise<number> {
 
   // Deno.serve behind a guard that cuts off clients too slow to send a
   // request head (slow-loris) or idle for too long, and caps connections:
-  // services/connection_guard.ts.
+  // services/security/connection_guard.ts.
   const server = serveGuarded({
     hostname: config.host,
     port: config.port,

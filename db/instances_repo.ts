@@ -1,7 +1,7 @@
 /**
  * Live instances, engine-neutral: each reportd instance records a heartbeat
  * and learns how many instances are alive, to enforce its share of the rate
- * limits without a database round trip per request (services/instances.ts).
+ * limits without a database round trip per request (services/runtime/instances.ts).
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * API keys, engine-neutral: what services call. Rows hold a key's public id,
  * its name, scopes and a SHA-256 of the whole key; never the key itself
- * (services/api_keys.ts says why one SHA-256 is enough).
+ * (services/security/api_keys.ts says why one SHA-256 is enough).
  *
  * @module
  */

@@ -7,7 +7,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { compareReports } from "../services/reports/compare.ts";
-import type { ReportsContext } from "../services/reports.ts";
+import type { ReportsContext } from "../services/reports/mod.ts";
 import type { AppEnv } from "./middleware/request_id.ts";
 import { problemContent } from "./openapi.ts";
 import { prefersCsv, sendSeries, timestampParameter } from "./reports.ts";

@@ -27,12 +27,12 @@
  *
  * @module
  */
-import type { ReportCache } from "../services/report_cache.ts";
-import type { Report } from "../services/reports.ts";
-import type { RateLimiter } from "../services/rate_limit.ts";
+import type { ReportCache } from "../services/reports/cache.ts";
+import type { Report } from "../services/reports/mod.ts";
+import type { RateLimiter } from "../services/security/rate_limit.ts";
 import type { Telemetry } from "../services/telemetry/mod.ts";
 import { roundMilliseconds } from "../services/telemetry/logger.ts";
-import { type ApiKeys, hasScope, type Principal } from "../services/api_keys.ts";
+import { type ApiKeys, hasScope, type Principal } from "../services/security/api_keys.ts";
 import { HEALTH_BODY } from "./health.ts";
 import { bearerToken } from "./middleware/auth.ts";
 import { isValidHost } from "./middleware/host.ts";

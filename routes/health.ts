@@ -46,7 +46,7 @@ export interface HealthDeps {
   db: Database;
   /** Turns true when shutdown begins, so `/readyz` fails before connections close. */
   isShuttingDown?: () => boolean;
-  /** Why the disk counts as full, or undefined (services/disk_space.ts). */
+  /** Why the disk counts as full, or undefined (services/runtime/disk_space.ts). */
   diskFull?: () => string | undefined;
 }
 

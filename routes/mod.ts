@@ -12,20 +12,20 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Database } from "../db/mod.ts";
-import type { Config } from "../services/config.ts";
+import type { Config } from "../services/runtime/config.ts";
 import { AppError } from "../services/errors.ts";
 import {
   type Report,
   type ReportsContext,
   seriesBytes,
   watchDeletions,
-} from "../services/reports.ts";
-import { UploadSlots } from "../services/uploads.ts";
-import { ReportCache } from "../services/report_cache.ts";
-import type { Importer } from "../services/imports.ts";
+} from "../services/reports/mod.ts";
+import { UploadSlots } from "../services/reports/uploads.ts";
+import { ReportCache } from "../services/reports/cache.ts";
+import type { Importer } from "../services/providers/imports.ts";
 import type { Telemetry } from "../services/telemetry/mod.ts";
-import type { ApiKeys } from "../services/api_keys.ts";
-import { type RateLimit, RateLimiter } from "../services/rate_limit.ts";
+import type { ApiKeys } from "../services/security/api_keys.ts";
+import { type RateLimit, RateLimiter } from "../services/security/rate_limit.ts";
 import { registerCompareRoutes } from "./compare.ts";
 import { registerDocsRoutes } from "./docs.ts";
 import { type FastLaneHandler, withFastLane } from "./fast_lane.ts";

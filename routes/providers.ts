@@ -5,7 +5,7 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Importer } from "../services/imports.ts";
+import type { Importer } from "../services/providers/imports.ts";
 import type { AppEnv } from "./middleware/request_id.ts";
 
 const ProviderSchema = z.object({

@@ -1,6 +1,6 @@
 /**
  * `/v1/reports`: thin handlers. Each one validates its input, calls one use
- * case in services/reports.ts and shapes the response; no SQL, no parsing of
+ * case in services/reports/mod.ts and shapes the response; no SQL, no parsing of
  * series here.
  *
  * @module
@@ -8,7 +8,7 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError } from "../services/errors.ts";
-import * as reports from "../services/reports.ts";
+import * as reports from "../services/reports/mod.ts";
 import { currentTraceparent } from "../services/telemetry/tracing.ts";
 import { seriesToCsv } from "../services/series/csv_out.ts";
 import { seriesToJson, seriesToUplot } from "../services/series/json_out.ts";
@@ -22,7 +22,7 @@ import {
 import { ImportRequestSchema } from "../services/providers/import_schema.ts";
 import type { Series, UploadFormat } from "../services/series/types.ts";
 import { validateParseOptions } from "../services/series/dialect.ts";
-import { CONTENT_ENCODINGS, type ContentEncoding } from "../services/uploads.ts";
+import { CONTENT_ENCODINGS, type ContentEncoding } from "../services/reports/uploads.ts";
 import { parseTransform, type Transform } from "../services/series/transforms.ts";
 import { readSeriesView } from "../services/reports/series_view.ts";
 import { fieldErrors, problemObject, slugForKind } from "./middleware/problem.ts";

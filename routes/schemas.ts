@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { REPORT_STATUSES } from "../services/reports.ts";
+import { REPORT_STATUSES } from "../services/reports/mod.ts";
 import { COMPARE_AGG, COMPARE_NORMALIZE, MAX_COMPARE_IDS } from "../services/reports/compare.ts";
 import { RESAMPLE_AGG, RESAMPLE_EVERY } from "../services/series/resample.ts";
 import { parseTransform, TRANSFORM_FORMS } from "../services/series/transforms.ts";

@@ -41,7 +41,7 @@
  */
 import { parseArgs } from "node:util";
 import denoConfig from "../deno.json" with { type: "json" };
-import { BUILD_COMMIT_VARIABLE, isCommit } from "../services/build_info.ts";
+import { BUILD_COMMIT_VARIABLE, isCommit } from "../services/runtime/build_info.ts";
 
 /** The program's entry module. */
 export const ENTRYPOINT = "main.ts";
@@ -51,7 +51,7 @@ export const OUTPUT = "dist/reportd";
 
 /**
  * The name of the env file that carries the commit into the binary (see
- * services/build_info.ts); it is written next to the executable.
+ * services/runtime/build_info.ts); it is written next to the executable.
  */
 export const BUILD_ENV_FILE = "build.env";
 

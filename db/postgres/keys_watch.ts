@@ -54,7 +54,7 @@ interface Believed<T> {
  * after the notification arrives (well under a millisecond on loopback).
  *
  * Two answers are kept: "no key exists" (once a key exists,
- * services/api_keys.ts remembers that for good: keys are revoked, never
+ * services/security/api_keys.ts remembers that for good: keys are revoked, never
  * deleted) and the records of keys that exist. While an answer is believed,
  * a use in the last quarter of its second asks again in the background, so
  * it stays believed under load without a gap.

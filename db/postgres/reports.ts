@@ -96,7 +96,7 @@ export function deleteReport(db: Database, id: string): Promise<boolean> {
       );
       const deleted = await execute(client, "DELETE FROM reports WHERE id = $1", [id]) > 0;
       // Sent on commit, never for a rolled-back delete: every instance's
-      // listener drops the report from its caches (services/reports.ts).
+      // listener drops the report from its caches (services/reports/mod.ts).
       if (deleted) await client.query("SELECT pg_notify($1, $2)", [REPORTS_CHANNEL, id]);
       return deleted;
     }));

@@ -2,7 +2,7 @@
  * The API keys repository: the only module with SQL about keys.
  *
  * Rows hold a key's public id, its name, scopes and a SHA-256 of the whole
- * key; never the key itself (services/api_keys.ts says why one SHA-256 is
+ * key; never the key itself (services/security/api_keys.ts says why one SHA-256 is
  * enough). Records use their own types so that db/ imports nothing from
  * services/.
  *

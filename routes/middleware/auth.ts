@@ -13,12 +13,17 @@
  * (health and readiness probes, the page and its static files, `/docs`,
  * `/openapi.json`, problem descriptions) is public, so probes and the page
  * keep working without a key. Deleting someone else's report is refused
- * deeper, in services/reports.ts, because only the database knows the owner.
+ * deeper, in services/reports/mod.ts, because only the database knows the owner.
  *
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { type ApiKeys, hasScope, type Principal, type Scope } from "../../services/api_keys.ts";
+import {
+  type ApiKeys,
+  hasScope,
+  type Principal,
+  type Scope,
+} from "../../services/security/api_keys.ts";
 import { getLogger } from "../../services/telemetry/logger.ts";
 import { problemResponse } from "./problem.ts";
 import type { AppEnv } from "./request_id.ts";

@@ -16,7 +16,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { isStorageFull, StorageError } from "../../db/errors.ts";
-import { FULL_RETRY_AFTER_SECONDS } from "../../services/disk_space.ts";
+import { FULL_RETRY_AFTER_SECONDS } from "../../services/runtime/disk_space.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../../services/errors.ts";
 import { getLogger } from "../../services/telemetry/logger.ts";
 import { requestPath } from "./host.ts";

@@ -10,13 +10,13 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { Principal } from "../../services/api_keys.ts";
+import type { Principal } from "../../services/security/api_keys.ts";
 import {
   clientBucketKey,
   isIpAddress,
   type RateDecision,
   type RateLimiter,
-} from "../../services/rate_limit.ts";
+} from "../../services/security/rate_limit.ts";
 import { problemResponse } from "./problem.ts";
 import type { AppEnv } from "./request_id.ts";
 

@@ -45,7 +45,7 @@ import {
 import type { JsonObject } from "../../db/reports_repo.ts";
 import { isStorageFull, StorageError } from "../../db/errors.ts";
 import { AppError, describeError, type ErrorKind, type FieldError } from "../errors.ts";
-import type { Importer } from "../imports.ts";
+import type { Importer } from "../providers/imports.ts";
 import type { ImportSource } from "../providers/import_schema.ts";
 import type { ParseOptions, SourceDialect } from "../series/dialect.ts";
 import type { UploadFormat } from "../series/types.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { ProviderConfig } from "../config.ts";
+import type { ProviderConfig } from "../runtime/config.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { ImportSource } from "./import_schema.ts";
 import { createStooqProvider } from "./stooq.ts";

@@ -10,7 +10,7 @@ import { type ResampleAgg, type ResampleEvery, resampleSeries } from "../series/
 import { selectRows } from "../series/select_rows.ts";
 import { sliceSeries } from "../series/slice.ts";
 import type { Series } from "../series/types.ts";
-import { getReport, loadReadySeries, type Report, type ReportsContext } from "../reports.ts";
+import { getReport, loadReadySeries, type Report, type ReportsContext } from "./mod.ts";
 
 /** Most reports one comparison may name. */
 export const MAX_COMPARE_IDS = 10;

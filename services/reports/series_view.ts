@@ -4,7 +4,7 @@
  *
  * services/reports/ holds the report read use cases added since the first
  * wave; the original ones (create, get, list, delete, read the raw series)
- * are still in services/reports.ts.
+ * are still in services/reports/mod.ts.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import { type ResampleAgg, type ResampleEvery, resampleSeries } from "../series/
 import { sliceSeries } from "../series/slice.ts";
 import { applyTransform, type Transform } from "../series/transforms.ts";
 import type { Series } from "../series/types.ts";
-import { loadReadySeries, type ReadSeriesOptions, type ReportsContext } from "../reports.ts";
+import { loadReadySeries, type ReadSeriesOptions, type ReportsContext } from "./mod.ts";
 
 /** Options of {@linkcode readSeriesView}: {@linkcode ReadSeriesOptions} plus analytics. */
 export interface SeriesViewOptions extends ReadSeriesOptions {
@@ -36,7 +36,7 @@ export interface SeriesViewOptions extends ReadSeriesOptions {
  * already full at `from`, and a drawdown is measured from the report's real
  * running peak. With `every`, `from` and `to` select buckets by their start.
  * The work is O(n) on the cached decoded series (see `seriesCache` in
- * services/reports.ts); the resampled and transformed view, and its
+ * services/reports/mod.ts); the resampled and transformed view, and its
  * downsampled form when the whole range is asked for, are cached beside it.
  *
  * Throws `invalid_parameter` for `agg` without `every`, and what

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { closeDatabase, type Database } from "../../db/mod.ts";
 import type { SecurityOptions } from "../../routes/mod.ts";
-import { ApiKeys, createApiKey, parseKeyEntries, revokeKey } from "../../services/api_keys.ts";
+import {
+  ApiKeys,
+  createApiKey,
+  parseKeyEntries,
+  revokeKey,
+} from "../../services/security/api_keys.ts";
 import { startTelemetry } from "../../services/telemetry/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type GuardedServer, serveGuarded } from "../../services/connection_guard.ts";
+import { type GuardedServer, serveGuarded } from "../../services/security/connection_guard.ts";
 import { rawClient, trickle, trickleHttp2Headers } from "../helpers/raw_http.ts";
 
 const HEAD =

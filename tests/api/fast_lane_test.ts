@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import type { Database } from "../../db/mod.ts";
 import type { SecurityOptions } from "../../routes/mod.ts";
-import { ApiKeys, createApiKey, parseKeyEntries, revokeKey } from "../../services/api_keys.ts";
+import {
+  ApiKeys,
+  createApiKey,
+  parseKeyEntries,
+  revokeKey,
+} from "../../services/security/api_keys.ts";
 import { startTelemetry, type Telemetry } from "../../services/telemetry/mod.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import { captureLogs } from "../helpers/log_capture.ts";

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { checkIntegrity } from "../../db/mod.ts";
 import { PROBLEM_TYPES, type ProblemSlug } from "../../routes/middleware/problem.ts";
-import { ApiKeys, parseKeyEntries } from "../../services/api_keys.ts";
+import { ApiKeys, parseKeyEntries } from "../../services/security/api_keys.ts";
 import { headerValue, hostileBody, hostileString, NASTY_STRINGS } from "../helpers/hostile.ts";
 import { SAMPLE_CSV, testApp, type TestWorld } from "../helpers/test_app.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Database } from "../../db/mod.ts";
 import type { SecurityOptions } from "../../routes/mod.ts";
-import { ApiKeys, parseKeyEntries } from "../../services/api_keys.ts";
+import { ApiKeys, parseKeyEntries } from "../../services/security/api_keys.ts";
 import { assertProblem } from "../helpers/assert_problem.ts";
 import { postReport, SAMPLE_CSV, testApp, type TestWorld } from "../helpers/test_app.ts";
 

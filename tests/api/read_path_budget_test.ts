@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { closeDatabase } from "../../db/mod.ts";
 import { startTelemetry } from "../../services/telemetry/mod.ts";
-import { ApiKeys } from "../../services/api_keys.ts";
+import { ApiKeys } from "../../services/security/api_keys.ts";
 import { createSettledReport, SAMPLE_CSV, testApp } from "../helpers/test_app.ts";
 
 Deno.test("A finished report, once read, is answered again without the database", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { BUILD_COMMIT_VARIABLE } from "../../services/build_info.ts";
+import { BUILD_COMMIT_VARIABLE } from "../../services/runtime/build_info.ts";
 import { INCLUDES, type PermissionSet } from "../../tools/compile.ts";
 import { inspectBinary } from "../../tools/inspect_binary.ts";
 import { filesUnder, runtimeModules, textAssets } from "../helpers/build_manifest.ts";

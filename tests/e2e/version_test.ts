@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { BUILD_COMMIT_VARIABLE } from "../../services/build_info.ts";
+import { BUILD_COMMIT_VARIABLE } from "../../services/runtime/build_info.ts";
 import { runCli } from "../helpers/server_process.ts";
 
 // A compiled binary sets this variable from its embedded env file before the

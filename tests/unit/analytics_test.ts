@@ -8,7 +8,7 @@ import {
 import { processUpload } from "../../services/series/process.ts";
 import { resampleSeries } from "../../services/series/resample.ts";
 import { parseTransform, transformColumn } from "../../services/series/transforms.ts";
-import { ReportCache } from "../../services/report_cache.ts";
+import { ReportCache } from "../../services/reports/cache.ts";
 import type { Series } from "../../services/series/types.ts";
 
 const DAY = 86_400_000;

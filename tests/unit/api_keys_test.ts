@@ -9,9 +9,9 @@ import {
   parseKeyEntries,
   revokeKey,
   startApiKeys,
-} from "../../services/api_keys.ts";
-import { ConfigError, loadConfig } from "../../services/config.ts";
-import { runKeysCommand } from "../../services/key_commands.ts";
+} from "../../services/security/api_keys.ts";
+import { ConfigError, loadConfig } from "../../services/runtime/config.ts";
+import { runKeysCommand } from "../../services/security/key_commands.ts";
 
 const KEY_A = "a".repeat(32);
 const KEY_B = "B-b.b_b~b+b/b=".repeat(3);

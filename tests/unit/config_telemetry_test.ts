@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "../../services/config.ts";
+import { ConfigError, loadConfig } from "../../services/runtime/config.ts";
 
 function configError(env: Record<string, string>): string {
   try {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError, ENVIRONMENT_VARIABLES, loadConfig } from "../../services/config.ts";
-import { hashKey } from "../../services/api_keys.ts";
+import { ConfigError, ENVIRONMENT_VARIABLES, loadConfig } from "../../services/runtime/config.ts";
+import { hashKey } from "../../services/security/api_keys.ts";
 
 Deno.test("loadConfig applies the documented defaults", () => {
   assert.deepEqual(loadConfig({}), {

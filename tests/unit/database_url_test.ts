@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { databaseHost, databaseUrlProblem, redactDatabaseUrl } from "../../db/mod.ts";
-import { ConfigError, loadConfig } from "../../services/config.ts";
+import { ConfigError, loadConfig } from "../../services/runtime/config.ts";
 
 Deno.test("A PostgreSQL URL is checked without ever quoting it", () => {
   assert.equal(databaseUrlProblem("postgres://app:pw@db:5432/reportd"), undefined);

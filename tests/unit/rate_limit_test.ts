@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { clientBucketKey, isIpAddress, RateLimiter } from "../../services/rate_limit.ts";
+import { clientBucketKey, isIpAddress, RateLimiter } from "../../services/security/rate_limit.ts";
 
 function limiter(options: { perSecond: number; burst: number; maxBuckets?: number }) {
   const clock = { now: 0 };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ReportCache } from "../../services/report_cache.ts";
+import { ReportCache } from "../../services/reports/cache.ts";
 
 Deno.test("ReportCache evicts the least recently used entry when full", () => {
   const cache = new ReportCache<number>({ maxEntries: 2 });

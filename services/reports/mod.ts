@@ -13,24 +13,24 @@ import {
   enqueueReport,
   type IdempotencyRecord,
   type NewJob,
-} from "../db/jobs_repo.ts";
-import { type Database, listen } from "../db/mod.ts";
-import * as repo from "../db/reports_repo.ts";
-import type { Config } from "./config.ts";
-import { AppError } from "./errors.ts";
-import { isUuid, uuidv7 } from "./ids.ts";
-import type { JobError, JobQueue, UploadTap } from "./jobs/queue.ts";
-import type { RowCounts, Series, Summary, UploadFormat } from "./series/types.ts";
-import { getLogger } from "./telemetry/logger.ts";
-import { type CacheOutcome, defaultImportName, type Importer } from "./imports.ts";
+} from "../../db/jobs_repo.ts";
+import { type Database, listen } from "../../db/mod.ts";
+import * as repo from "../../db/reports_repo.ts";
+import type { Config } from "../runtime/config.ts";
+import { AppError } from "../errors.ts";
+import { isUuid, uuidv7 } from "../ids.ts";
+import type { JobError, JobQueue, UploadTap } from "../jobs/queue.ts";
+import type { RowCounts, Series, Summary, UploadFormat } from "../series/types.ts";
+import { getLogger } from "../telemetry/logger.ts";
+import { type CacheOutcome, defaultImportName, type Importer } from "../providers/imports.ts";
 import {
   type ImportRequest,
   ImportRequestSchema,
   type ImportSource,
-} from "./providers/import_schema.ts";
-import { leadingJsonName } from "./series/json_name.ts";
-import { HEAD_BYTES } from "./series/preflight.ts";
-import type { ParseOptions, SourceDialect } from "./series/dialect.ts";
+} from "../providers/import_schema.ts";
+import { leadingJsonName } from "../series/json_name.ts";
+import { HEAD_BYTES } from "../series/preflight.ts";
+import type { ParseOptions, SourceDialect } from "../series/dialect.ts";
 import {
   type BodyDeadline,
   CHUNK_BYTES,
@@ -43,9 +43,9 @@ import {
   withBodyDeadline,
   withBodyEndCheck,
 } from "./uploads.ts";
-import { hasScope, type Principal } from "./api_keys.ts";
-import type { DiskSpace } from "./disk_space.ts";
-import type { ReportCache } from "./report_cache.ts";
+import { hasScope, type Principal } from "../security/api_keys.ts";
+import type { DiskSpace } from "../runtime/disk_space.ts";
+import type { ReportCache } from "./cache.ts";
 
 const log = getLogger(["reportd", "reports"]);
 
@@ -82,7 +82,7 @@ export interface ReportsContext {
   importer?: Pick<Importer, "validate">;
   /** Cuts off request bodies that arrive too slowly (slow-loris); none without it. */
   bodyDeadline?: BodyDeadline;
-  /** The disk's state: uploads get 507 while it is full (services/disk_space.ts). */
+  /** The disk's state: uploads get 507 while it is full (services/runtime/disk_space.ts). */
   space?: Pick<DiskSpace, "full" | "insufficient" | "noteError" | "afterDelete">;
   /** Clock, replaceable in tests. */
   now?: () => Date;
@@ -479,9 +479,9 @@ async function queueReport(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { closeDatabase, openDatabase } from "../db/mod.ts";
- * import { ReportCache } from "./report_cache.ts";
- * import { type Report, watchDeletions } from "./reports.ts";
+ * import { closeDatabase, openDatabase } from "../../db/mod.ts";
+ * import { ReportCache } from "./cache.ts";
+ * import { type Report, watchDeletions } from "./mod.ts";
  * const db = await openDatabase(":memory:");
  * const cache = new ReportCache<Report>();
  * const stop = watchDeletions({ db, cache });

@@ -20,11 +20,11 @@
  *
  * @module
  */
-import { isStorageFull } from "../db/errors.ts";
-import { type Database, StorageError } from "../db/mod.ts";
-import { reclaimSpace } from "../db/space.ts";
-import { AppError } from "./errors.ts";
-import { getLogger } from "./telemetry/logger.ts";
+import { isStorageFull } from "../../db/errors.ts";
+import { type Database, StorageError } from "../../db/mod.ts";
+import { reclaimSpace } from "../../db/space.ts";
+import { AppError } from "../errors.ts";
+import { getLogger } from "../telemetry/logger.ts";
 
 const log = getLogger(["reportd", "disk"]);
 

@@ -6,7 +6,7 @@
  * looking at. The cache is bounded by entry count (least recently used goes
  * first) and by age, so memory stays flat. With several instances behind one
  * database, a delete anywhere is announced to every instance
- * (`watchDeletions` in services/reports.ts), and the age bound is the
+ * (`watchDeletions` in services/reports/mod.ts), and the age bound is the
  * fallback should an announcement ever be lost.
  *
  * @module
@@ -36,7 +36,7 @@ export interface ReportCacheOptions<T = unknown> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ReportCache } from "./report_cache.ts";
+ * import { ReportCache } from "./cache.ts";
  * const cache = new ReportCache<string>({ maxEntries: 1 });
  * cache.set("a", "A");
  * cache.set("b", "B");

@@ -8,14 +8,14 @@
  *
  * @module
  */
-import type { Database } from "../db/mod.ts";
-import { getCachedAnswer, putCachedAnswer } from "../db/upstream_cache_repo.ts";
-import { AppError, type ErrorKind } from "./errors.ts";
-import type { CircuitState } from "./providers/breaker.ts";
-import { UpstreamError } from "./providers/http_client.ts";
-import type { ImportRequest, ImportSource } from "./providers/import_schema.ts";
-import type { ProviderRegistry } from "./providers/mod.ts";
-import { getLogger } from "./telemetry/logger.ts";
+import type { Database } from "../../db/mod.ts";
+import { getCachedAnswer, putCachedAnswer } from "../../db/upstream_cache_repo.ts";
+import { AppError, type ErrorKind } from "../errors.ts";
+import type { CircuitState } from "./breaker.ts";
+import { UpstreamError } from "./http_client.ts";
+import type { ImportRequest, ImportSource } from "./import_schema.ts";
+import type { ProviderRegistry } from "./mod.ts";
+import { getLogger } from "../telemetry/logger.ts";
 
 const log = getLogger(["reportd", "providers"]);
 

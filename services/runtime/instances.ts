@@ -18,10 +18,10 @@
  *
  * @module
  */
-import { heartbeatInstance, removeInstance } from "../db/instances_repo.ts";
-import type { Database } from "../db/mod.ts";
-import { describeError } from "./errors.ts";
-import { getLogger } from "./telemetry/logger.ts";
+import { heartbeatInstance, removeInstance } from "../../db/instances_repo.ts";
+import type { Database } from "../../db/mod.ts";
+import { describeError } from "../errors.ts";
+import { getLogger } from "../telemetry/logger.ts";
 
 const log = getLogger(["reportd", "instances"]);
 
@@ -44,7 +44,7 @@ export interface InstanceRegistryOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { closeDatabase, openDatabase } from "../db/mod.ts";
+ * import { closeDatabase, openDatabase } from "../../db/mod.ts";
  * import { InstanceRegistry } from "./instances.ts";
  * const db = await openDatabase(":memory:");
  * const registry = new InstanceRegistry({ db, id: "a" });

@@ -38,7 +38,7 @@
  *
  * @module
  */
-import { getLogger } from "./telemetry/logger.ts";
+import { getLogger } from "../telemetry/logger.ts";
 
 /** Options for {@linkcode serveGuarded}. */
 export interface GuardedServeOptions {

@@ -53,7 +53,7 @@ export interface RateLimiterOptions {
   now?: () => number;
   /**
    * This instance's share of the budgets, 0 to 1 (default: all of it). With
-   * N instances behind one balancer each enforces 1/N (services/instances.ts),
+   * N instances behind one balancer each enforces 1/N (services/runtime/instances.ts),
    * so a client spread over them meets the configured rate.
    */
   share?: () => number;

@@ -9,9 +9,9 @@
  * @module
  */
 import { z } from "zod";
-import { type ConfiguredKey, parseKeyEntries } from "./api_keys.ts";
-import type { RateLimit } from "./rate_limit.ts";
-import { databaseUrlProblem } from "../db/url.ts";
+import { type ConfiguredKey, parseKeyEntries } from "../security/api_keys.ts";
+import type { RateLimit } from "../security/rate_limit.ts";
+import { databaseUrlProblem } from "../../db/url.ts";
 
 const MIB = 1024 * 1024;
 
@@ -81,7 +81,7 @@ export interface Config {
   failedRetentionMs: number;
   /** How long shutdown waits for requests in flight and running jobs, in ms. */
   shutdownTimeoutMs: number;
-  /** Bytes kept back beside the database for a full disk (services/disk_space.ts). */
+  /** Bytes kept back beside the database for a full disk (services/runtime/disk_space.ts). */
   diskReserveBytes: number;
   /** Settings of the market-data providers. */
   providers: ProviderConfig;
@@ -115,7 +115,7 @@ export interface SecurityConfig {
   idleTimeoutMs: number;
   /**
    * Connections open at once; more are closed as soon as accepted. Undefined:
-   * derived from the open-file limit (services/connection_guard.ts).
+   * derived from the open-file limit (services/security/connection_guard.ts).
    */
   maxConnections: number | undefined;
   /** Time a request body gets before the minimum rate applies, in ms. */

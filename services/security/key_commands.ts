@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Database } from "../db/mod.ts";
+import type { Database } from "../../db/mod.ts";
 import { createApiKey, listKeys, parseScopes, revokeKey } from "./api_keys.ts";
 
 /** Usage of the `keys` command, shown by `reportd keys --help`. */
@@ -43,7 +43,7 @@ const CONSOLE: CommandOutput = {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { closeDatabase, openDatabase } from "../db/mod.ts";
+ * import { closeDatabase, openDatabase } from "../../db/mod.ts";
  * import { runKeysCommand } from "./key_commands.ts";
  * const db = await openDatabase(":memory:");
  * const lines: string[] = [];

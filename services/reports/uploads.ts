@@ -10,10 +10,10 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { Database } from "../db/mod.ts";
-import { appendUploadChunk, deleteUpload } from "../db/jobs_repo.ts";
-import { concatBytes } from "./bytes.ts";
-import { AppError } from "./errors.ts";
+import type { Database } from "../../db/mod.ts";
+import { appendUploadChunk, deleteUpload } from "../../db/jobs_repo.ts";
+import { concatBytes } from "../bytes.ts";
+import { AppError } from "../errors.ts";
 import {
   checkLineCount,
   checkUploadHead,
@@ -22,9 +22,9 @@ import {
   HEAD_BYTES,
   type LineCount,
   TAIL_BYTES,
-} from "./series/preflight.ts";
-import type { ParseOptions } from "./series/dialect.ts";
-import type { UploadFormat } from "./series/types.ts";
+} from "../series/preflight.ts";
+import type { ParseOptions } from "../series/dialect.ts";
+import type { UploadFormat } from "../series/types.ts";
 
 /** Bytes per stored chunk: large enough that a 50 MiB body is 50 rows. */
 export const CHUNK_BYTES = 1024 * 1024;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { StorageError } from "../db/errors.ts";
+import { StorageError } from "../../db/errors.ts";
 
 /** Where the database is and where the server listens, to name them in messages. */
 export interface StartupContext {

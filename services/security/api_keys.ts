@@ -24,9 +24,9 @@ import {
   knownApiKeys,
   listApiKeys,
   revokeApiKey,
-} from "../db/keys_repo.ts";
-import type { Database } from "../db/mod.ts";
-import type { ApiKeyRecord } from "../db/types.ts";
+} from "../../db/keys_repo.ts";
+import type { Database } from "../../db/mod.ts";
+import type { ApiKeyRecord } from "../../db/types.ts";
 
 /** The scopes a key can have. */
 export const SCOPES = ["read", "write", "admin"] as const;
@@ -253,7 +253,7 @@ export interface ApiKeysOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { closeDatabase, openDatabase } from "../db/mod.ts";
+ * import { closeDatabase, openDatabase } from "../../db/mod.ts";
  * import { ApiKeys, parseKeyEntries } from "./api_keys.ts";
  * const db = await openDatabase(":memory:");
  * const secret = "s".repeat(40);
