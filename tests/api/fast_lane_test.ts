@@ -305,25 +305,43 @@ Deno.test("Fast lane: a deleted report is gone from it at once", async () => {
   assert.equal(world.handler.answered, 1);
 });
 
+/** A GET of `url` handed straight to the served handler, as `Deno.serve` calls it. */
+function directRead(
+  world: TestWorld,
+  url: URL,
+  headers: Record<string, string> = {},
+): () => Response | Promise<Response> {
+  const info = {
+    remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 1 },
+    completed: Promise.resolve(),
+  };
+  return () => world.handler(new Request(url, { headers: { host: url.host, ...headers } }), info);
+}
+
+/** Reads until the handler answers without a promise; each turn is one real read. */
+async function untilSynchronous(
+  read: () => Response | Promise<Response>,
+  what: string,
+): Promise<Response> {
+  let answer = read();
+  for (let turn = 0; answer instanceof Promise; turn++) {
+    assert.ok(turn < 500, `${what} never became synchronous`);
+    await (await answer).body?.cancel();
+    answer = read();
+  }
+  return answer;
+}
+
 Deno.test("Fast lane: in open mode a cached read is answered synchronously, with no promise to await", async () => {
   await using world = await testApp({
     security: (db) => ({ keys: new ApiKeys({ db, configured: [], required: false }) }),
   });
   await using server = serve(world);
   const url = new URL(await cachedReport(world, server));
-  const info = {
-    remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 1 },
-    completed: Promise.resolve(),
-  };
-  const read = () => world.handler(new Request(url, { headers: { host: url.host } }), info);
+  const read = directRead(world, url);
   // On PostgreSQL the engine learns "no key" from a query made once its
   // LISTEN is in place (db/postgres/keys_watch.ts): each turn is one such query.
-  let answer = read();
-  for (let turn = 0; answer instanceof Promise; turn++) {
-    assert.ok(turn < 500, "an open-mode read never became synchronous");
-    await (await answer).body?.cancel();
-    answer = read();
-  }
+  const answer = await untilSynchronous(read, "an open-mode read");
   assert.equal(answer.status, 200);
   assert.equal(JSON.parse(await answer.text()).status, "ready");
   // The first key makes the next read ask again (and wait for the answer):
@@ -342,20 +360,10 @@ Deno.test("Fast lane: a read with a database key the engine knows is answered sy
   const created = await createApiKey(world.db, { name: "ops", scopes: ["read", "write"] });
   const authorization = { authorization: `Bearer ${created.key}` };
   const url = new URL(await cachedReport(world, server, authorization));
-  const info = {
-    remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 1 },
-    completed: Promise.resolve(),
-  };
-  const read = () =>
-    world.handler(new Request(url, { headers: { host: url.host, ...authorization } }), info);
+  const read = directRead(world, url, authorization);
   // On PostgreSQL the engine keeps a key's record from a lookup made once
   // its LISTEN is in place (db/postgres/keys_watch.ts): each turn is one.
-  let answer = read();
-  for (let turn = 0; answer instanceof Promise; turn++) {
-    assert.ok(turn < 500, "a keyed read never became synchronous");
-    await (await answer).body?.cancel();
-    answer = read();
-  }
+  const answer = await untilSynchronous(read, "a keyed read");
   assert.equal(answer.status, 200);
   assert.equal(JSON.parse(await answer.text()).id, url.pathname.split("/").at(-1));
   // Revoked through this process: forgotten here at once on both engines.

@@ -63,32 +63,16 @@ for (const engine of ENGINES) {
     ignore: engine === "postgres" && postgresSkipReason() !== undefined,
     async fn() {
       await using fresh = await freshDatabase(engine);
-      const { db, url } = fresh;
+      const { db } = fresh;
       await learnNoKey(db);
       const newKey = key("other", "2020-01-01T00:00:00.000Z");
-      if (engine === "sqlite") {
-        // `keys create` in another process: its own connection to the file.
-        const other = new DatabaseSync(url);
-        try {
+      await changeElsewhere(engine, fresh, {
+        what: "the new key",
+        sqlite: (other) =>
           other.prepare(`INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
-            .run(...apiKeyValues(newKey));
-        } finally {
-          other.close();
-        }
-      } else {
-        // Another instance: its own pool and listener. The notification
-        // reaches this handle's listeners in the order they subscribed, the
-        // engine's own first, so the test's turn comes after it.
-        const announced = nextMessage(db, () => true);
-        const other = await openDatabase(url);
-        try {
-          await insertApiKey(other, newKey);
-        } finally {
-          await closeDatabase(other);
-        }
-        // A bound, not a sleep: a missing notification fails here.
-        await Promise.race([announced, failAfter(5_000, "the new key was never announced")]);
-      }
+            .run(...apiKeyValues(newKey)),
+        postgres: (other) => insertApiKey(other, newKey),
+      });
       assert.notEqual(knownApiKeys(db), false, "a key exists: 'no key' must not be known");
       assert.equal(await hasApiKeys(db), true);
     },
@@ -183,30 +167,19 @@ for (const engine of ENGINES) {
     ignore: engine === "postgres" && postgresSkipReason() !== undefined,
     async fn() {
       await using fresh = await freshDatabase(engine);
-      const { db, url } = fresh;
+      const { db } = fresh;
       await insertApiKey(db, key("held", "2020-01-01T00:00:00.000Z"));
       // Read a few times: on PostgreSQL the record is kept once the LISTEN is in place.
       for (let turn = 0; turn < 5; turn++) {
         assert.equal((await getApiKey(db, "held"))?.revokedAt, null);
       }
       const revokedAt = "2020-02-01T00:00:00.000Z";
-      if (engine === "sqlite") {
-        const other = new DatabaseSync(url);
-        try {
-          other.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").run(revokedAt, "held");
-        } finally {
-          other.close();
-        }
-      } else {
-        const announced = nextMessage(db, () => true);
-        const other = await openDatabase(url);
-        try {
-          assert.equal(await revokeApiKey(other, "held", revokedAt), true);
-        } finally {
-          await closeDatabase(other);
-        }
-        await Promise.race([announced, failAfter(5_000, "the revocation was never announced")]);
-      }
+      await changeElsewhere(engine, fresh, {
+        what: "the revocation",
+        sqlite: (other) =>
+          other.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").run(revokedAt, "held"),
+        postgres: async (other) => assert.equal(await revokeApiKey(other, "held", revokedAt), true),
+      });
       assert.equal((await getApiKey(db, "held"))?.revokedAt, revokedAt);
     },
   });
@@ -268,6 +241,43 @@ Deno.test({
     }
   },
 });
+
+/**
+ * Changes the keys as another process would, and on PostgreSQL waits until
+ * `fresh.db` heard it announced. SQLite: a raw connection to the file, as
+ * `keys create` or `keys revoke` in another process has. PostgreSQL: another
+ * instance's handle, with its own pool and listener; the notification
+ * reaches `fresh.db`'s listeners in the order they subscribed, the engine's
+ * own first, so the test's turn comes after it.
+ */
+async function changeElsewhere(
+  engine: (typeof ENGINES)[number],
+  fresh: { db: Database; url: string },
+  change: {
+    what: string;
+    sqlite: (other: DatabaseSync) => unknown;
+    postgres: (other: Database) => Promise<unknown>;
+  },
+): Promise<void> {
+  if (engine === "sqlite") {
+    const other = new DatabaseSync(fresh.url);
+    try {
+      change.sqlite(other);
+    } finally {
+      other.close();
+    }
+    return;
+  }
+  const announced = nextMessage(fresh.db, () => true);
+  const other = await openDatabase(fresh.url);
+  try {
+    await change.postgres(other);
+  } finally {
+    await closeDatabase(other);
+  }
+  // A bound, not a sleep: a missing notification fails here.
+  await Promise.race([announced, failAfter(5_000, `${change.what} was never announced`)]);
+}
 
 /**
  * Asks until the engine can say "no key" without waiting (PostgreSQL: once
