@@ -45,6 +45,7 @@ import {
   REPORT_COLUMNS,
   type ReportRow,
   reportValues,
+  toBytes,
   toClaimedJob,
 } from "../rows.ts";
 
@@ -128,7 +129,7 @@ export function enqueueReport(
         `INSERT INTO jobs (report_id, ${JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [report.id, ...jobValues(job)],
       );
-      await client.query("SELECT pg_notify($1, $2)", [JOBS_CHANNEL, report.id]);
+      await execute(client, "SELECT pg_notify($1, $2)", [JOBS_CHANNEL, report.id]);
       return { outcome: "created" };
     }));
 }
@@ -199,42 +200,43 @@ async function replay(
  * Claims the oldest queued job whose backoff has passed, skipping rows other
  * instances are claiming at this moment (`SKIP LOCKED`): counts the attempt
  * and leases the job to `options.holder` with a new token.
+ *
+ * One statement, so one round trip and no transaction held open between
+ * round trips: the row locks taken by the first CTE last until the
+ * statement commits, and both updates see its row. It was five round trips
+ * (BEGIN, SELECT ... FOR UPDATE, two UPDATEs, COMMIT) holding those locks
+ * across all of them (docs/benchmarks.md, issue 15).
  */
 export function claimNextJob(
   db: Database,
   options: ClaimOptions,
 ): Promise<ClaimedJob | undefined> {
-  return run("claim a job", () =>
-    transaction(db, async (client) => {
-      const [next] = await rows<{ id: string }>(
-        client,
-        "SELECT r.id FROM reports r JOIN jobs j ON j.report_id = r.id " +
-          "WHERE r.status = 'queued' AND (j.not_before IS NULL OR j.not_before <= $1) " +
-          "ORDER BY r.queued_at, r.id LIMIT 1 FOR UPDATE OF r, j SKIP LOCKED",
-        [options.now],
-      );
-      if (next === undefined) return undefined;
-      const lease = { holder: options.holder, token: crypto.randomUUID() };
-      await execute(
-        client,
-        "UPDATE reports SET status = 'processing', started_at = $1, updated_at = $1 WHERE id = $2",
-        [options.now, next.id],
-      );
-      const [row] = await rows<JobRow>(
-        client,
-        "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_token = $2, " +
-          "lease_expires_at = $3, not_before = NULL WHERE report_id = $4 RETURNING report_id, " +
-          "upload_id, format, bytes, attempts, name_from_body, traceparent, import_source, " +
-          "parse_options",
-        [
-          lease.holder,
-          lease.token,
-          new Date(Date.parse(options.now) + options.leaseMs).toISOString(),
-          next.id,
-        ],
-      );
-      return toClaimedJob(row, lease);
-    }));
+  return run("claim a job", async () => {
+    const lease = { holder: options.holder, token: crypto.randomUUID() };
+    const [row] = await rows<JobRow>(
+      db,
+      `WITH next AS (
+         SELECT r.id FROM reports r JOIN jobs j ON j.report_id = r.id
+         WHERE r.status = 'queued' AND (j.not_before IS NULL OR j.not_before <= $1)
+         ORDER BY r.queued_at, r.id LIMIT 1 FOR UPDATE OF r, j SKIP LOCKED
+       ), started AS (
+         UPDATE reports r SET status = 'processing', started_at = $1, updated_at = $1
+         FROM next WHERE r.id = next.id RETURNING r.id
+       )
+       UPDATE jobs j SET attempts = j.attempts + 1, locked_by = $2, lease_token = $3,
+         lease_expires_at = $4, not_before = NULL
+       FROM started WHERE j.report_id = started.id
+       RETURNING j.report_id, j.upload_id, j.format, j.bytes, j.attempts, j.name_from_body,
+         j.traceparent, j.import_source, j.parse_options`,
+      [
+        options.now,
+        lease.holder,
+        lease.token,
+        new Date(Date.parse(options.now) + options.leaseMs).toISOString(),
+      ],
+    );
+    return row === undefined ? undefined : toClaimedJob(row, lease);
+  });
 }
 
 /** Extends a held lease to `until`; `lost` when another claim took the job over. */
@@ -258,6 +260,14 @@ export function renewLease(
   });
 }
 
+/**
+ * Series up to this many bytes are stored by {@linkcode completeJob} in one
+ * statement; larger ones a column per statement, so the driver never builds
+ * one message holding a whole large series beside its columns (the 1M-row
+ * upload's peak RSS, issue 15's goal 5, counts every such copy).
+ */
+const ONE_STATEMENT_SERIES_BYTES = 1024 * 1024;
+
 /** Stores a job's result and marks the report ready, fenced by the claim's token. */
 export function completeJob(
   db: Database,
@@ -265,6 +275,12 @@ export function completeJob(
   lease: JobLease,
   result: JobResult,
 ): Promise<FencedOutcome> {
+  const { series } = result;
+  const bytes = [series.timestamps, ...series.columns]
+    .reduce((sum, column) => sum + column.byteLength, 0);
+  if (bytes <= ONE_STATEMENT_SERIES_BYTES) {
+    return run("store the job's result", () => completeInOneStatement(db, reportId, lease, result));
+  }
   return run("store the job's result", () =>
     transaction(db, async (client) => {
       const job = await fence(client, reportId, lease);
@@ -289,6 +305,66 @@ export function completeJob(
       await execute(client, "DELETE FROM jobs WHERE report_id = $1", [reportId]);
       return "done" as const;
     }));
+}
+
+/**
+ * {@linkcode completeJob} for a small series: the fence, the report, every
+ * column and both deletes in one statement, so one round trip in autocommit
+ * instead of seven or more (BEGIN, the fence, the update, a statement per
+ * column, two deletes, COMMIT), with the job row locked for the statement
+ * alone. The fence is the `ok` CTE: every change is conditioned on it, so a
+ * lost or deleted claim changes nothing; the counts tell which it was.
+ */
+async function completeInOneStatement(
+  db: Database,
+  reportId: string,
+  lease: JobLease,
+  result: JobResult,
+): Promise<FencedOutcome> {
+  const columns = [result.series.timestamps, ...result.series.columns];
+  const names = ["timestamp", ...result.series.names];
+  const params: unknown[] = [
+    reportId,
+    lease.holder,
+    lease.token,
+    JSON.stringify(result.rowCounts),
+    JSON.stringify(result.summary),
+    result.name ?? null,
+    result.source === undefined ? null : JSON.stringify(result.source),
+    result.finishedAt,
+  ];
+  const values = columns.map((column, position) => {
+    params.push(position, names[position], toBytes(column));
+    const last = params.length;
+    return `($${last - 2}::integer, $${last - 1}::text, $${last}::bytea)`;
+  });
+  const [counts] = await rows<{ found: string; done: string }>(
+    db,
+    `WITH f AS (
+       SELECT upload_id, name_from_body, locked_by, lease_token FROM jobs
+       WHERE report_id = $1 FOR UPDATE
+     ), ok AS (
+       SELECT upload_id, name_from_body FROM f WHERE locked_by = $2 AND lease_token = $3
+     ), r AS (
+       UPDATE reports SET status = 'ready', row_counts = $4, summary = $5, error = NULL,
+         name = coalesce(CASE WHEN ok.name_from_body = 1 THEN $6::text END, reports.name),
+         source = coalesce($7::text, reports.source), finished_at = $8, updated_at = $8
+       FROM ok WHERE reports.id = $1
+     ), s AS (
+       INSERT INTO series_columns (report_id, position, name, data)
+       SELECT $1, v.position, v.name, v.data
+       FROM (VALUES ${values.join(", ")}) AS v (position, name, data)
+       WHERE EXISTS (SELECT 1 FROM ok)
+     ), c AS (
+       DELETE FROM upload_chunks u USING ok WHERE u.upload_id = ok.upload_id
+     ), d AS (
+       DELETE FROM jobs j USING ok WHERE j.report_id = $1 RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM f) AS found, (SELECT count(*) FROM d) AS done`,
+    params,
+  );
+  if (Number(counts.done) > 0) return "done";
+  return Number(counts.found) === 0 ? "gone" : "lost";
 }
 
 /** Marks a report failed and releases the lease, fenced by the claim's token. */
@@ -353,7 +429,7 @@ export function requeueJob(
           reportId,
         ],
       );
-      await client.query("SELECT pg_notify($1, $2)", [JOBS_CHANNEL, reportId]);
+      await execute(client, "SELECT pg_notify($1, $2)", [JOBS_CHANNEL, reportId]);
       return "done" as const;
     }));
 }
@@ -380,7 +456,7 @@ export function sweepJobs(db: Database, options: SweepOptions): Promise<SweepRes
           "FROM released WHERE reports.id = released.report_id",
         [options.now, all, options.running ?? []],
       );
-      if (reclaimed > 0) await client.query("SELECT pg_notify($1, '')", [JOBS_CHANNEL]);
+      if (reclaimed > 0) await execute(client, "SELECT pg_notify($1, '')", [JOBS_CHANNEL]);
       const orphanChunks = await execute(
         client,
         "DELETE FROM upload_chunks c WHERE NOT EXISTS " +

@@ -97,7 +97,7 @@ export function deleteReport(db: Database, id: string): Promise<boolean> {
       const deleted = await execute(client, "DELETE FROM reports WHERE id = $1", [id]) > 0;
       // Sent on commit, never for a rolled-back delete: every instance's
       // listener drops the report from its caches (services/reports/mod.ts).
-      if (deleted) await client.query("SELECT pg_notify($1, $2)", [REPORTS_CHANNEL, id]);
+      if (deleted) await execute(client, "SELECT pg_notify($1, $2)", [REPORTS_CHANNEL, id]);
       return deleted;
     }));
 }
@@ -135,7 +135,8 @@ export function countReportsByStatus(db: Database): Promise<Record<ReportStatus,
 
 /** Inserts one `reports` row on `client` (inside the caller's transaction). */
 export async function insertReportRow(client: Client, report: ReportRecord): Promise<void> {
-  await client.query(
+  await execute(
+    client,
     `INSERT INTO reports (${REPORT_COLUMNS}) ` +
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     reportValues(report),
@@ -159,7 +160,8 @@ export async function insertSeries(
   const columns = [series.timestamps, ...series.columns];
   const names = ["timestamp", ...series.names];
   for (const [position, column] of columns.entries()) {
-    await client.query(
+    await execute(
+      client,
       "INSERT INTO series_columns (report_id, position, name, data) VALUES ($1, $2, $3, $4)",
       [reportId, position, names[position], toBytes(column)],
     );

@@ -28,13 +28,21 @@ function at(seconds: number): string {
 
 let counter = 0;
 /** Queues a report with a one-chunk upload; ids sort in creation order. */
-async function queue(db: Database, options: { key?: string; body?: string } = {}) {
+async function queue(
+  db: Database,
+  options: { key?: string; body?: string; nameFromBody?: boolean } = {},
+) {
   const id = `0190f5b8-0000-7000-8000-${String(++counter).padStart(12, "0")}`;
   const uploadId = `upload-${id}`;
   const body = new TextEncoder().encode(options.body ?? "t,v\n1,1\n");
   await appendUploadChunk(db, uploadId, { seq: 0, data: body });
   const result = await enqueueReport(db, { ...record(id, "queued"), queuedAt: T0 }, {
-    job: { uploadId, format: "csv", bytes: body.byteLength, nameFromBody: false },
+    job: {
+      uploadId,
+      format: "csv",
+      bytes: body.byteLength,
+      nameFromBody: options.nameFromBody ?? false,
+    },
     idempotency: options.key === undefined
       ? undefined
       : { key: options.key, bodySha256: options.body ?? "", createdAt: T0 },
@@ -102,6 +110,42 @@ contractTest("Completing stores the result and deletes the job and its upload", 
   );
   assert.deepEqual({ ...counts }, { jobs: 0, chunks: 0 });
 });
+
+// PostgreSQL stores a series of up to 1 MiB in one statement and a larger
+// one a column per statement (db/postgres/jobs.ts): both sizes, both engines.
+for (const points of [3, 70_000]) {
+  contractTest(
+    `Completing a ${points}-point series stores every column, names the report from its body, and is fenced`,
+    async (db) => {
+      const ramp = (scale: number) => Float64Array.from({ length: points }, (_, i) => i * scale);
+      const result = {
+        ...RESULT,
+        name: "from the body",
+        series: {
+          timestamps: ramp(1000),
+          names: ["open", "close"],
+          columns: [ramp(0.5), ramp(2)],
+        },
+      };
+      const named = await queue(db, { nameFromBody: true });
+      const kept = await queue(db);
+      const first = (await claimNextJob(db, { now: T0, ...LEASE }))!;
+      const second = (await claimNextJob(db, { now: T0, ...LEASE }))!;
+      assert.equal(
+        await completeJob(db, named.id, { lease: second.lease, result }),
+        "lost",
+        "another job's lease is refused",
+      );
+      assert.equal(await completeJob(db, named.id, { lease: first.lease, result }), "done");
+      assert.equal(await completeJob(db, kept.id, { lease: second.lease, result }), "done");
+      assert.equal((await getReport(db, named.id))?.name, "from the body");
+      assert.equal((await getReport(db, kept.id))?.name, record(kept.id).name);
+      assert.deepEqual(await getSeries(db, named.id), result.series);
+      assert.deepEqual(await getSeries(db, kept.id), result.series);
+      assert.equal(await completeJob(db, named.id, { lease: first.lease, result }), "gone");
+    },
+  );
+}
 
 contractTest(
   "An expired lease is swept back to the queue and a late completion is refused",
