@@ -157,8 +157,14 @@ export function postgresServer(): Promise<string | undefined> {
     if (given !== undefined && given !== "") return given;
     const cluster = await startPrivateCluster();
     if (cluster === undefined) return undefined;
-    // The cluster is this process's: it goes when the test run ends.
-    globalThis.addEventListener("unload", () => {
+    // The cluster is this process's: it goes when the run ends, also when it
+    // ends in an uncaught error, where Deno dispatches no `unload` (a
+    // benchmark that threw left its cluster running, holding the machine's
+    // benchmark lock that its process had inherited).
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
       const [program, args] = asServerUser(binary("pg_ctl")!, [
         "-D",
         `${cluster.dir}/data`,
@@ -168,7 +174,10 @@ export function postgresServer(): Promise<string | undefined> {
       ]);
       new Deno.Command(program, { args, stdout: "null", stderr: "null" }).outputSync();
       Deno.removeSync(cluster.dir, { recursive: true });
-    });
+    };
+    for (const event of ["unload", "error", "unhandledrejection"]) {
+      globalThis.addEventListener(event, stop);
+    }
     return cluster.url;
   })();
   return server;
