@@ -50,6 +50,11 @@ export interface OpenOptions {
    * (default 10 s), so an unreachable server means a quick 503, not a hang.
    */
   timeoutMs?: number;
+  /**
+   * PostgreSQL: what its connections are called in `pg_stat_activity`
+   * (default `reportd`; its listening connection adds `-listen`).
+   */
+  applicationName?: string;
 }
 
 /** True when `location` names a PostgreSQL server rather than a SQLite file. */

@@ -39,6 +39,8 @@ export interface PostgresOpenOptions {
   poolSize?: number;
   /** Longest wait for a connection or a statement, in ms (default 10 s). */
   timeoutMs?: number;
+  /** What its connections are called in `pg_stat_activity` (default `reportd`). */
+  applicationName?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export function openPostgres(url: string, options: PostgresOpenOptions = {}): Po
     query_timeout: timeoutMs + 1_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
-    application_name: "reportd",
+    application_name: options.applicationName ?? "reportd",
   });
   // An idle connection that breaks (the server restarted) emits `error` on the
   // pool; unhandled, that would end the process. The pool drops the client and
@@ -325,10 +327,15 @@ export class Listener {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #backoffMs = 250;
   #closed = false;
+  readonly #name: string;
 
-  /** A listener on the database at `url`; it connects on the first {@linkcode add}. */
-  constructor(url: string) {
+  /**
+   * A listener on the database at `url`; it connects on the first
+   * {@linkcode add}, as `<applicationName>-listen` (default `reportd-listen`).
+   */
+  constructor(url: string, options: { applicationName?: string } = {}) {
     this.#url = url;
+    this.#name = `${options.applicationName ?? "reportd"}-listen`;
   }
 
   /** Adds `listener` on `channel`; returns a function that removes it. */
@@ -386,7 +393,7 @@ export class Listener {
       connectionString: this.#url,
       connectionTimeoutMillis: 5_000,
       keepAlive: true,
-      application_name: "reportd-listen",
+      application_name: this.#name,
     });
     client.on("error", () => this.#lost(client));
     client.on("end", () => this.#lost(client));

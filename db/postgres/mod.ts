@@ -31,8 +31,9 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
   const connection = openPostgres(url, {
     poolSize: options.poolSize,
     timeoutMs: options.timeoutMs,
+    applicationName: options.applicationName,
   });
-  const listener = new Listener(url);
+  const listener = new Listener(url, { applicationName: options.applicationName });
   const keysWatch = new KeysWatch(listener, {
     hasKeys: () => keys.hasApiKeys(connection),
     getKey: (id) => keys.getApiKey(connection, id),

@@ -160,7 +160,7 @@ export const ENVIRONMENT_VARIABLES = {
   },
   REPORTD_DATABASE_POOL: {
     default: "10",
-    description: "Most PostgreSQL connections per instance",
+    description: "PostgreSQL connections for requests; jobs get workers + 2",
   },
   REPORTD_JOB_LEASE: {
     default: "30s",

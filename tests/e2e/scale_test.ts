@@ -124,6 +124,20 @@ Deno.test({
             "FROM schema_migrations",
         );
         assert.equal(rows[0].runs, rows[0].versions);
+        // Each job queue has a pool of its own (main.ts openJobsDatabase), so
+        // its statements never wait behind requests'; its start-up sweep has
+        // used it by the time the instance serves.
+        const pools = await pollUntil("each instance's job pool connected", async () => {
+          const { rows } = await client.query(
+            "SELECT application_name AS name, count(DISTINCT client_port)::int AS connections " +
+              "FROM pg_stat_activity WHERE datname = current_database() " +
+              "AND application_name LIKE 'reportd%' GROUP BY 1",
+          );
+          const byName = Object.fromEntries(rows.map((row) => [row.name, row.connections]));
+          return byName["reportd-jobs"] >= servers.length ? byName : undefined;
+        }, { intervalMs: 20 });
+        // REPORTD_WORKERS=1 here: at most the workers plus two each.
+        assert.ok(pools["reportd-jobs"] <= servers.length * 3, `pools: ${JSON.stringify(pools)}`);
       } finally {
         await client.end();
       }
