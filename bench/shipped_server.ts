@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { makeDataDir, REPO_ROOT, RUN_ARGS } from "../tests/helpers/server_process.ts";
+import { makeDataDir, REPO_ROOT, RUN_ARGS, runCli } from "../tests/helpers/server_process.ts";
 
 /** A running `main.ts serve` with one ready report. */
 export interface ShippedServer {
@@ -103,17 +103,11 @@ export async function startShipped(
 
 /** `main.ts keys create` against the server's database: the key it prints. */
 async function createKey(env: Record<string, string>): Promise<string> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [...RUN_ARGS, "keys", "create", "--scopes", "read,write", "--name", "bench"],
-    cwd: REPO_ROOT,
+  const created = await runCli(["keys", "create", "--scopes", "read,write", "--name", "bench"], {
     env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!output.success) {
-    throw new Error(`keys create failed: ${new TextDecoder().decode(output.stderr)}`);
-  }
-  return new TextDecoder().decode(output.stdout).trim();
+  });
+  if (created.code !== 0) throw new Error(`keys create failed: ${created.stderr}`);
+  return created.stdout.trim();
 }
 
 async function fetchText(
