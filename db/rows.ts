@@ -14,6 +14,7 @@ import type {
   NewJob,
   ReportRecord,
   ReportStatus,
+  StoredSeries,
 } from "./types.ts";
 
 /** A `reports` row. */
@@ -103,16 +104,48 @@ function fromJson(text: string | null): JsonObject | null {
  * order; every platform reportd is built for (x86_64, aarch64) is
  * little-endian, so a database moves between them (and engines) unchanged.
  */
-export function toBytes(values: Float64Array): Uint8Array {
+function toBytes(values: Float64Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
 /** A column back from its bytes, copied only when the driver's slice is unaligned. */
-export function toFloat64Array(bytes: Uint8Array): Float64Array {
+function toFloat64Array(bytes: Uint8Array): Float64Array {
   // A Float64Array view needs an 8-byte aligned offset; drivers hand back
   // slices of larger buffers at any offset.
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
   return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
+}
+
+/** One `series_columns` row: position 0 holds the timestamps, 1..n the value columns. */
+export interface SeriesColumnRow {
+  position: number;
+  name: string;
+  data: Uint8Array;
+}
+
+/** The `series_columns` rows a series is stored as, in position order. */
+export function seriesColumnRows(series: StoredSeries): SeriesColumnRow[] {
+  return [
+    { position: 0, name: "timestamp", data: toBytes(series.timestamps) },
+    ...series.columns.map((column, index) => ({
+      position: index + 1,
+      name: series.names[index],
+      data: toBytes(column),
+    })),
+  ];
+}
+
+/** A series back from its `series_columns` rows in position order; undefined when there are none. */
+export function seriesFromRows(
+  rows: readonly Pick<SeriesColumnRow, "name" | "data">[],
+): StoredSeries | undefined {
+  if (rows.length === 0) return undefined;
+  const [timestamps, ...columns] = rows;
+  return {
+    timestamps: toFloat64Array(timestamps.data),
+    names: columns.map((column) => column.name),
+    columns: columns.map((column) => toFloat64Array(column.data)),
+  };
 }
 
 /** The `jobs` columns a claim returns. */

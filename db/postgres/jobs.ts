@@ -45,7 +45,8 @@ import {
   REPORT_COLUMNS,
   type ReportRow,
   reportValues,
-  toBytes,
+  type SeriesColumnRow,
+  seriesColumnRows,
   toClaimedJob,
 } from "../rows.ts";
 
@@ -275,11 +276,13 @@ export function completeJob(
   lease: JobLease,
   result: JobResult,
 ): Promise<FencedOutcome> {
-  const { series } = result;
-  const bytes = [series.timestamps, ...series.columns]
-    .reduce((sum, column) => sum + column.byteLength, 0);
+  const columns = seriesColumnRows(result.series);
+  const bytes = columns.reduce((sum, column) => sum + column.data.byteLength, 0);
   if (bytes <= ONE_STATEMENT_SERIES_BYTES) {
-    return run("store the job's result", () => completeInOneStatement(db, reportId, lease, result));
+    return run(
+      "store the job's result",
+      () => completeInOneStatement(db, reportId, { lease, result, columns }),
+    );
   }
   return run("store the job's result", () =>
     transaction(db, async (client) => {
@@ -318,11 +321,8 @@ export function completeJob(
 async function completeInOneStatement(
   db: Database,
   reportId: string,
-  lease: JobLease,
-  result: JobResult,
+  { lease, result, columns }: { lease: JobLease; result: JobResult; columns: SeriesColumnRow[] },
 ): Promise<FencedOutcome> {
-  const columns = [result.series.timestamps, ...result.series.columns];
-  const names = ["timestamp", ...result.series.names];
   const params: unknown[] = [
     reportId,
     lease.holder,
@@ -333,8 +333,8 @@ async function completeInOneStatement(
     result.source === undefined ? null : JSON.stringify(result.source),
     result.finishedAt,
   ];
-  const values = columns.map((column, position) => {
-    params.push(position, names[position], toBytes(column));
+  const values = columns.map((column) => {
+    params.push(column.position, column.name, column.data);
     const last = params.length;
     return `($${last - 2}::integer, $${last - 1}::text, $${last}::bytea)`;
   });

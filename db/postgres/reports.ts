@@ -9,8 +9,9 @@ import {
   REPORT_COLUMNS,
   type ReportRow,
   reportValues,
-  toBytes,
-  toFloat64Array,
+  type SeriesColumnRow,
+  seriesColumnRows,
+  seriesFromRows,
 } from "../rows.ts";
 import type { ListOptions, ReportRecord, ReportStatus, StoredSeries } from "../types.ts";
 import { REPORTS_CHANNEL } from "../types.ts";
@@ -105,18 +106,12 @@ export function deleteReport(db: Database, id: string): Promise<boolean> {
 /** Loads the stored series of a report, or undefined when it has none. */
 export function getSeries(db: Database, id: string): Promise<StoredSeries | undefined> {
   return run("read the series", async () => {
-    const found = await rows<{ name: string; data: Uint8Array }>(
+    const found = await rows<SeriesColumnRow>(
       db,
       "SELECT name, data FROM series_columns WHERE report_id = $1 ORDER BY position",
       [id],
     );
-    if (found.length === 0) return undefined;
-    const [timestamps, ...columns] = found;
-    return {
-      timestamps: toFloat64Array(timestamps.data),
-      names: columns.map((column) => column.name),
-      columns: columns.map((column) => toFloat64Array(column.data)),
-    };
+    return seriesFromRows(found);
   });
 }
 
@@ -157,13 +152,11 @@ export async function insertSeries(
   reportId: string,
   series: StoredSeries,
 ): Promise<void> {
-  const columns = [series.timestamps, ...series.columns];
-  const names = ["timestamp", ...series.names];
-  for (const [position, column] of columns.entries()) {
+  for (const row of seriesColumnRows(series)) {
     await execute(
       client,
       "INSERT INTO series_columns (report_id, position, name, data) VALUES ($1, $2, $3, $4)",
-      [reportId, position, names[position], toBytes(column)],
+      [reportId, row.position, row.name, row.data],
     );
   }
 }

@@ -8,8 +8,9 @@ import {
   REPORT_COLUMNS,
   type ReportRow,
   reportValues,
-  toBytes,
-  toFloat64Array,
+  type SeriesColumnRow,
+  seriesColumnRows,
+  seriesFromRows,
 } from "../rows.ts";
 import type { ListOptions, ReportRecord, ReportStatus, StoredSeries } from "../types.ts";
 import {
@@ -103,15 +104,9 @@ export function getSeries(db: Database, id: string): Promise<StoredSeries | unde
   return run("read the series", () => {
     const rows = statement(
       db,
-      "SELECT position, name, data FROM series_columns WHERE report_id = ? ORDER BY position",
-    ).all(id) as unknown as { position: number; name: string; data: Uint8Array }[];
-    if (rows.length === 0) return undefined;
-    const [timestamps, ...columns] = rows;
-    return {
-      timestamps: toFloat64Array(timestamps.data),
-      names: columns.map((column) => column.name),
-      columns: columns.map((column) => toFloat64Array(column.data)),
-    };
+      "SELECT name, data FROM series_columns WHERE report_id = ? ORDER BY position",
+    ).all(id) as unknown as SeriesColumnRow[];
+    return seriesFromRows(rows);
   });
 }
 
@@ -147,9 +142,10 @@ export function insertSeries(db: Database, reportId: string, series: StoredSerie
     db,
     "INSERT INTO series_columns (report_id, position, name, data) VALUES (?, ?, ?, ?)",
   );
-  insert.run(reportId, 0, "timestamp", toBytes(series.timestamps));
-  series.columns.forEach((column, index) => {
-    insert.run(reportId, index + 1, series.names[index], toBytes(column));
-  });
-  noteWritten(db, series.timestamps.byteLength * (series.columns.length + 1));
+  let bytes = 0;
+  for (const row of seriesColumnRows(series)) {
+    insert.run(reportId, row.position, row.name, row.data);
+    bytes += row.data.byteLength;
+  }
+  noteWritten(db, bytes);
 }
