@@ -16,11 +16,11 @@ export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
 }
 
 /**
- * Returns the key with this id, revoked or not, or undefined. SQLite reads
- * its file each time; PostgreSQL answers a key it read within the last
- * second from memory while its listener would have heard the key's
- * revocation from any process (db/postgres/keys_watch.ts): a revocation is
- * refused from the first request after its announcement arrives.
+ * Returns the key with this id, revoked or not, or undefined, asking the
+ * database. PostgreSQL also keeps the record for {@linkcode knownApiKey}
+ * while its listener would hear the key's revocation from any process
+ * (db/postgres/keys_watch.ts): a revocation is refused from the first
+ * request after its announcement arrives.
  */
 export function getApiKey(db: Database, id: string): Promise<ApiKeyRecord | undefined> {
   return db.repositories.getApiKey(id);

@@ -58,10 +58,9 @@ export function openPostgresDatabase(url: string, options: OpenOptions = {}): Pr
       hasApiKeys: () => keysWatch.ask(),
       knownApiKeys: () => keysWatch.known(),
       knownApiKey: (id) => keysWatch.record(id),
-      getApiKey: (id) => {
-        const record = keysWatch.record(id);
-        return record === undefined ? keysWatch.lookup(id) : Promise.resolve(record);
-      },
+      // Always asks (and keeps what it may): what is kept is answered by
+      // knownApiKey, which services/security/api_keys.ts asks first.
+      getApiKey: (id) => keysWatch.lookup(id),
       // Other processes hear a change from its announcement; this one knows
       // when the statement returns (and forgets what it read meanwhile).
       insertApiKey: async (key) => {
