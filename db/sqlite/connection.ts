@@ -98,12 +98,16 @@ export async function openSqlite(
   let sqlite: DatabaseSync;
   try {
     sqlite = new DatabaseSync(path);
+    // First: the pragmas below take locks too. Set after them, a `keys
+    // revoke` opening the file while the server committed failed at once
+    // with "database is locked" (auto_vacuum wants the write lock) instead
+    // of waiting a moment (tests/unit/db_test.ts).
+    sqlite.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     // Takes effect only in a file without tables yet, which is what we want:
     // new databases give freed pages back (db/sqlite/space.ts); older ones
     // are converted by `main.ts vacuum`, never behind the operator's back.
     sqlite.exec("PRAGMA auto_vacuum = INCREMENTAL");
     if (path !== ":memory:") sqlite.exec("PRAGMA journal_mode = WAL");
-    sqlite.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     sqlite.exec("PRAGMA synchronous = FULL");
     sqlite.exec("PRAGMA foreign_keys = ON");
     // A backstop only: checkpoints are run by noteWritten, after the commit

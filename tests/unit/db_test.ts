@@ -101,6 +101,38 @@ Deno.test("A second open of the same file is refused with a line naming the hold
   await closeDatabase(shared);
 });
 
+Deno.test("Opening beside a writer waits for its lock instead of failing at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "reportd-db-test-" });
+  const path = `${dir}/reportd.db`;
+  await closeDatabase(await openDatabase(path));
+  const holder = new Worker(
+    new URL("../fixtures/workers/write_lock_holder.ts", import.meta.url),
+    { type: "module" },
+  );
+  const messages: string[] = [];
+  const released = Promise.withResolvers<void>();
+  const held = Promise.withResolvers<void>();
+  holder.onmessage = (event) => {
+    messages.push(event.data);
+    if (event.data === "held") held.resolve();
+    if (event.data === "released") released.resolve();
+  };
+  try {
+    holder.postMessage({ path, holdMs: 200 });
+    await held.promise;
+    // As `keys revoke` beside a server that is committing: every pragma of
+    // the open waits up to the busy timeout, so this succeeds once the
+    // holder commits. With the timeout set after them, it threw at once.
+    const shared = await openDatabase(path, { exclusive: false });
+    await closeDatabase(shared);
+    await released.promise;
+    assert.deepEqual(messages, ["held", "released"]);
+  } finally {
+    holder.terminate();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("Closing releases the process lock", async () => {
   const dir = await Deno.makeTempDir({ prefix: "reportd-db-test-" });
   try {
