@@ -15,6 +15,7 @@ import {
   querySql,
   schemaVersion,
 } from "../../db/mod.ts";
+import { reclaimSpace } from "../../db/space.ts";
 import { MIGRATIONS } from "../../db/sqlite/migrations/mod.ts";
 import { makeDataDir, runCli } from "../helpers/server_process.ts";
 
@@ -30,6 +31,35 @@ Deno.test("a new database gives freed pages back by itself (incremental auto-vac
     const db = await openDatabase(`${dataDir}/reportd.db`);
     assert.equal(await autoVacuumMode(db), 2);
     await closeDatabase(db);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("deletes give every freed page back, not one (reclaimSpace)", async () => {
+  const dataDir = await makeDataDir();
+  const path = `${dataDir}/reportd.db`;
+  try {
+    const db = await openDatabase(path);
+    await closeDatabase(db);
+    // 8 MB written and deleted beside the service's tables, in a file with
+    // incremental auto-vacuum as every new one has.
+    const raw = new DatabaseSync(path);
+    raw.exec("CREATE TABLE filler (data BLOB)");
+    for (let i = 0; i < 64; i++) raw.exec("INSERT INTO filler VALUES (randomblob(131072))");
+    raw.exec("DELETE FROM filler");
+    raw.close();
+    const reopened = await openDatabase(path);
+    try {
+      const [free] = await querySql(reopened, "PRAGMA freelist_count");
+      assert.ok(Number(free.freelist_count) > 2000, `${free.freelist_count} free pages`);
+      const { before, after } = await reclaimSpace(reopened);
+      const [left] = await querySql(reopened, "PRAGMA freelist_count");
+      assert.equal(Number(left.freelist_count), 0);
+      assert.ok(before - after > 8_000_000, `${before} -> ${after} bytes`);
+    } finally {
+      await closeDatabase(reopened);
+    }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
