@@ -21,7 +21,7 @@ import {
 } from "./db/mod.ts";
 import { countReportsByStatus } from "./db/reports_repo.ts";
 import { vacuumDatabase } from "./db/space.ts";
-import { DiskSpace } from "./services/runtime/disk_space.ts";
+import { checkpointBytesFor, DiskSpace } from "./services/runtime/disk_space.ts";
 import { copyDatabase, CopyError } from "./db/copy.ts";
 import { createHandler } from "./routes/mod.ts";
 import { InflightRequests } from "./routes/middleware/inflight.ts";
@@ -218,6 +218,7 @@ async function open(config: Config): Promise<Database | number> {
     return await openDatabase(config.databaseUrl ?? config.databasePath, {
       migrate: false,
       poolSize: config.databasePool,
+      checkpointBytes: checkpointBytesFor(config.diskReserveBytes),
     });
   } catch (error) {
     return storageFailure(error);
@@ -350,6 +351,7 @@ async function serve(config: Config): Promise<number> {
     telemetry: telemetry.jobs,
     leaseMs: config.jobLeaseMs,
     paused: space === undefined ? undefined : () => space.full() !== undefined,
+    onDiskFull: space === undefined ? undefined : (error) => space.noteError(error),
   });
   telemetry.observeDatabase({
     sizeBytes: () => databaseSizeBytes(db),

@@ -118,6 +118,13 @@ export interface JobQueueOptions {
    * looks again every few seconds.
    */
   paused?: () => boolean;
+  /**
+   * Told when a job meets a full disk before anyone else noticed (a job's
+   * result is often the write that fills it): releases the reserve, so the
+   * job's own requeue fits and `paused` turns true. Without it the requeue
+   * failed too and the report sat in `processing` until its lease ran out.
+   */
+  onDiskFull?: (error: unknown) => Promise<unknown>;
 }
 
 /** An upload being processed while it arrives ({@linkcode JobQueue.openTap}). */
@@ -289,8 +296,9 @@ export class JobQueue extends EventTarget {
   /** Says that work may be waiting (a job was queued or a worker freed up). */
   notify(): void {
     if (!this.#accepting) return;
-    this.#pump().catch((error) => {
+    this.#pump().catch(async (error) => {
       log.error("The job queue could not claim work: {error}", { error: describeError(error) });
+      if (isStorageFull(error)) await this.#noteDiskFull(error);
     });
   }
 
@@ -589,6 +597,7 @@ export class JobQueue extends EventTarget {
     // free space: the attempt is given back and the job waits a few seconds,
     // however often it happens, so an accepted upload is never failed for it.
     const diskFull = isStorageFull(error);
+    if (diskFull) await this.#noteDiskFull(error);
     try {
       if (job.attempts >= maxAttempts && !diskFull) {
         const detail = `Storage failed ${job.attempts} time(s) while processing this report; ` +
@@ -626,6 +635,15 @@ export class JobQueue extends EventTarget {
       });
     }
     return { outcome: "retried", error };
+  }
+
+  /** Passes a full disk on to `onDiskFull`; never throws (the caller is already handling a failure). */
+  async #noteDiskFull(error: unknown): Promise<void> {
+    try {
+      await this.#options.onDiskFull?.(error);
+    } catch (again) {
+      log.warn("Cannot release the disk reserve: {error}", { error: describeError(again) });
+    }
   }
 
   /** Renews a running job's lease; a lost lease marks the job so its result is dropped. */
