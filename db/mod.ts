@@ -43,6 +43,8 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** SQLite: take the one-process lock (default true). */
   exclusive?: boolean;
+  /** SQLite: bulk bytes written between checkpoints (default 4 MiB; see db/sqlite/connection.ts). */
+  checkpointBytes?: number;
   /** PostgreSQL: most connections in the pool (default 10). */
   poolSize?: number;
   /**

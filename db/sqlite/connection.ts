@@ -29,7 +29,12 @@ export interface SqliteConnection {
   /** Durable changes waiting for the next shared commit ({@linkcode groupCommit}). */
   readonly group: CommitGroup;
   /** Bulk bytes written since the last checkpoint ({@linkcode noteWritten}). */
-  readonly wal: { unchecked: number; timer: ReturnType<typeof setTimeout> | undefined };
+  readonly wal: {
+    unchecked: number;
+    timer: ReturnType<typeof setTimeout> | undefined;
+    /** Bulk bytes after which a checkpoint is scheduled. */
+    limit: number;
+  };
 }
 
 /** Changes gathered for one shared transaction, and the timer that commits them. */
@@ -61,6 +66,13 @@ export interface SqliteOpenOptions {
    * its job queue and caches assume nobody else changes the file.
    */
   exclusive?: boolean;
+  /**
+   * Bulk bytes written (chunks, series columns) after which the WAL is
+   * checkpointed (default 4 MiB). What the WAL holds beyond the main file is
+   * what a checkpoint must find room for when the disk fills, so it has to
+   * stay well under the disk reserve (services/runtime/disk_space.ts).
+   */
+  checkpointBytes?: number;
 }
 
 /** Another process holds the database: the message names it and fits one line. */
@@ -129,7 +141,7 @@ export async function openSqlite(
       walFile: undefined,
       syncing: new Set(),
     },
-    wal: { unchecked: 0, timer: undefined },
+    wal: { unchecked: 0, timer: undefined, limit: options.checkpointBytes ?? CHECKPOINT_BYTES },
   };
 }
 
@@ -224,7 +236,7 @@ export function transaction<T>(db: SqliteConnection, work: () => T): T {
   }
 }
 
-/** Bulk bytes (upload chunks, series columns) after which the WAL is checkpointed. */
+/** Bulk bytes (upload chunks, series columns) after which the WAL is checkpointed, by default. */
 const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 
 /** SQLite's own automatic checkpoint, in pages, for whatever noteWritten does not count. */
@@ -249,7 +261,7 @@ const CHECKPOINT_DELAY_MS = 20;
 export function noteWritten(db: SqliteConnection, bytes: number): void {
   const wal = db.wal;
   wal.unchecked += bytes;
-  if (wal.unchecked < CHECKPOINT_BYTES || wal.timer !== undefined) return;
+  if (wal.unchecked < wal.limit || wal.timer !== undefined) return;
   wal.timer = setTimeout(() => {
     wal.timer = undefined;
     wal.unchecked = 0;

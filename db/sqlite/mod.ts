@@ -33,6 +33,7 @@ export async function openSqliteDatabase(
   const connection = await openSqlite(path, {
     busyTimeoutMs: options.busyTimeoutMs,
     exclusive: options.exclusive,
+    checkpointBytes: options.checkpointBytes,
   });
   // One process: a notification never leaves it, so listeners are a local table.
   const listeners = new Map<string, Set<(payload: string | undefined) => void>>();

@@ -31,6 +31,33 @@ const log = getLogger(["reportd", "disk"]);
 /** Seconds a client is told to wait after a `507`. */
 export const FULL_RETRY_AFTER_SECONDS = 60;
 
+/**
+ * How many bulk bytes SQLite may write between checkpoints when
+ * `reserveBytes` are kept back: a quarter of the reserve, between 256 KiB
+ * and the usual 4 MiB.
+ *
+ * Why: when the disk fills, the WAL still holds what was written since the
+ * last checkpoint, and a delete can neither append to the WAL nor let a
+ * checkpoint copy those pages into the main file without room for them.
+ * Only the released reserve gives that room, so the backlog (this much, plus
+ * the chunk being written while the timed checkpoint waits) must fit in it.
+ * With a 4 MiB reserve and the usual 4 MiB, a delete on a full disk failed
+ * with 507 in about one run in six of tests/e2e/disk_full_test.ts (a 6.5 MB
+ * WAL, no byte free). With the default 16 MiB reserve nothing changes.
+ *
+ * @example
+ * ```ts
+ * import { checkpointBytesFor } from "./disk_space.ts";
+ * console.assert(checkpointBytesFor(16 << 20) === 4 << 20);
+ * console.assert(checkpointBytesFor(4 << 20) === 1 << 20);
+ * ```
+ */
+export function checkpointBytesFor(reserveBytes: number): number {
+  const usual = 4 * 1024 * 1024;
+  if (reserveBytes === 0) return usual;
+  return Math.min(usual, Math.max(256 * 1024, Math.floor(reserveBytes / 4)));
+}
+
 /** Options for {@linkcode DiskSpace}. */
 export interface DiskSpaceOptions {
   /** The reserve file's path (beside the database). */
