@@ -13,8 +13,9 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { clearImmediate, setImmediate } from "node:timers";
 import { isStorageFull, StorageError } from "../errors.ts";
 import { runStorage } from "../run_storage.ts";
-import type { Migration, MigrationResult } from "../types.ts";
+import type { ApiKeyRecord, Migration, MigrationResult } from "../types.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
+import { CommitCounter } from "./commit_counter.ts";
 
 /** An open SQLite database. */
 export interface SqliteConnection {
@@ -28,6 +29,8 @@ export interface SqliteConnection {
   readonly lock: Deno.FsFile | undefined;
   /** Durable changes waiting for the next shared commit ({@linkcode groupCommit}). */
   readonly group: CommitGroup;
+  /** API key answers kept while nobody commits (db/sqlite/keys.ts). */
+  readonly keys: KeysSeen;
   /** Bulk bytes written since the last checkpoint ({@linkcode noteWritten}). */
   readonly wal: {
     unchecked: number;
@@ -35,6 +38,21 @@ export interface SqliteConnection {
     /** Bulk bytes after which a checkpoint is scheduled. */
     limit: number;
   };
+}
+
+/**
+ * What db/sqlite/keys.ts read about API keys, kept for as long as the
+ * database's commit counter stays at `version` (nobody committed since).
+ */
+export interface KeysSeen {
+  /** The commit counter; undefined for `:memory:` (then every answer is a query). */
+  readonly counter: CommitCounter | undefined;
+  /** The counter's value when the answers below were read. */
+  version: number | undefined;
+  /** Whether any key exists, once read. */
+  anyKey: boolean | undefined;
+  /** Records of keys that exist, by id (made-up ids are never kept). */
+  readonly records: Map<string, ApiKeyRecord>;
 }
 
 /** Changes gathered for one shared transaction, and the timer that commits them. */
@@ -140,6 +158,12 @@ export async function openSqlite(
       commits: 0,
       walFile: undefined,
       syncing: new Set(),
+    },
+    keys: {
+      counter: path === ":memory:" ? undefined : new CommitCounter(path),
+      version: undefined,
+      anyKey: undefined,
+      records: new Map(),
     },
     wal: { unchecked: 0, timer: undefined, limit: options.checkpointBytes ?? CHECKPOINT_BYTES },
   };
@@ -466,6 +490,7 @@ export function closeSqlite(db: SqliteConnection): void {
   db.wal.timer = undefined;
   db.group.walFile?.close();
   db.group.walFile = undefined;
+  db.keys.counter?.close();
   try {
     if (db.path !== ":memory:") db.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     db.sqlite.exec("PRAGMA optimize");

@@ -10,7 +10,13 @@
  */
 import { API_KEY_COLUMNS, apiKeyFromRow, type ApiKeyRow, apiKeyValues } from "../rows.ts";
 import type { ApiKeyRecord } from "../types.ts";
-import { run, type SqliteConnection as Database, statement } from "./connection.ts";
+import { type KeysSeen, run, type SqliteConnection as Database, statement } from "./connection.ts";
+
+/**
+ * Key records kept at most (the keys requests present). Only keys that
+ * exist are kept, so made-up ids cost a query each, never memory.
+ */
+const KEYS_KEPT_MAX = 10_000;
 
 /** Stores a new key. Fails (as a StorageError) when the id is taken. */
 export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
@@ -32,10 +38,42 @@ export function getApiKey(db: Database, id: string): Promise<ApiKeyRecord | unde
  */
 export function knownApiKey(db: Database, id: string): ApiKeyRecord | null | undefined {
   try {
-    return keyById(db, id);
+    const seen = stillSeen(db);
+    const kept = seen?.records.get(id);
+    if (kept !== undefined) return kept;
+    const record = keyById(db, id);
+    if (seen !== undefined && record !== null) {
+      if (seen.records.size >= KEYS_KEPT_MAX) seen.records.clear();
+      seen.records.set(id, record);
+    }
+    return record;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What was read about keys, while nobody has committed since (the commit
+ * counter, db/sqlite/commit_counter.ts); otherwise emptied and tied to the
+ * counter as it is now. The counter is read before any query whose answer
+ * is then kept: a commit after that read changes it, so the next request
+ * asks again. That keeps a revocation by `keys revoke` (another process)
+ * exact, as a query per request was: it holds from the first request after
+ * the revoking commit. Undefined when the counter cannot be read: ask.
+ *
+ * Cost: one `pread` instead of a read transaction per keyed or open-mode
+ * read (docs/benchmarks.md, issue 15, fifth session).
+ */
+function stillSeen(db: Database): KeysSeen | undefined {
+  const seen = db.keys;
+  const version = seen.counter?.read();
+  if (version === undefined) return undefined;
+  if (version !== seen.version) {
+    seen.version = version;
+    seen.anyKey = undefined;
+    seen.records.clear();
+  }
+  return seen;
 }
 
 function keyById(db: Database, id: string): ApiKeyRecord | null {
@@ -65,7 +103,11 @@ export function hasApiKeys(db: Database): Promise<boolean> {
  */
 export function knownApiKeys(db: Database): boolean | undefined {
   try {
-    return anyApiKey(db);
+    const seen = stillSeen(db);
+    if (seen?.anyKey !== undefined) return seen.anyKey;
+    const any = anyApiKey(db);
+    if (seen !== undefined) seen.anyKey = any;
+    return any;
   } catch {
     return undefined;
   }

@@ -1,0 +1,100 @@
+/**
+ * The SQLite commit counter (db/sqlite/commit_counter.ts) and the key
+ * answers it lets db/sqlite/keys.ts keep: kept while nobody commits, asked
+ * again after any commit, whichever connection or process made it.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { CommitCounter } from "../../db/sqlite/commit_counter.ts";
+import { closeSqlite, migrateSqlite, openSqlite } from "../../db/sqlite/connection.ts";
+import { insertApiKey, knownApiKey, knownApiKeys } from "../../db/sqlite/keys.ts";
+import type { ApiKeyRecord } from "../../db/types.ts";
+import { makeDataDir } from "../helpers/server_process.ts";
+
+const KEY: ApiKeyRecord = {
+  id: "k1",
+  name: "one",
+  keySha256: "ab".repeat(32),
+  scopes: ["read"],
+  createdAt: "2026-12-01T00:00:00.000Z",
+  revokedAt: null,
+};
+
+/** Counts the runs of every statement on `table` that the connection has prepared so far. */
+function countRuns(statements: Map<string, StatementSync>, table: string): { runs: number } {
+  const counted = { runs: 0 };
+  for (const [sql, prepared] of statements) {
+    if (!sql.includes(`FROM ${table}`)) continue;
+    const get = prepared.get;
+    prepared.get = function (this: StatementSync, ...args: unknown[]) {
+      counted.runs++;
+      return Reflect.apply(get, this, args);
+    } as StatementSync["get"];
+  }
+  return counted;
+}
+
+Deno.test("The commit counter moves with every commit, of any connection, and not with reads", async () => {
+  const dataDir = await makeDataDir();
+  const path = `${dataDir}/counter.db`;
+  const mine = new DatabaseSync(path);
+  const other = new DatabaseSync(path);
+  const counter = new CommitCounter(path);
+  try {
+    assert.equal(counter.read(), undefined, "No WAL index yet: cannot tell");
+    mine.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER)");
+    const first = counter.read();
+    assert.equal(typeof first, "number");
+    mine.prepare("SELECT * FROM t").all();
+    assert.equal(counter.read(), first, "A read commits nothing");
+    other.exec("INSERT INTO t VALUES (1)");
+    const second = counter.read();
+    assert.notEqual(second, first, "Another connection's commit");
+    mine.exec("INSERT INTO t VALUES (2)");
+    assert.notEqual(counter.read(), second, "Our own commit");
+    counter.close();
+    assert.equal(counter.read(), undefined, "Closed: cannot tell");
+  } finally {
+    counter.close();
+    other.close();
+    mine.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("SQLite keeps key answers until a commit, and a revocation elsewhere holds at once", async () => {
+  const dataDir = await makeDataDir();
+  const path = `${dataDir}/keys.db`;
+  const db = await openSqlite(path);
+  try {
+    await migrateSqlite(db);
+    assert.equal(knownApiKeys(db), false);
+    await insertApiKey(db, KEY);
+    assert.equal(knownApiKeys(db), true, "Our own insert committed: asked again");
+    assert.deepEqual(knownApiKey(db, "k1"), KEY);
+    assert.equal(knownApiKey(db, "made-up"), null);
+
+    const keys = countRuns(db.statements, "api_keys");
+    assert.deepEqual(knownApiKey(db, "k1"), KEY);
+    assert.equal(knownApiKeys(db), true);
+    assert.equal(keys.runs, 0, "Nobody committed: answered without a query");
+    assert.equal(knownApiKey(db, "made-up"), null);
+    assert.equal(keys.runs, 1, "A made-up id is asked every time, never kept");
+
+    // `keys revoke` is another process; a second connection commits the same way.
+    const other = new DatabaseSync(path);
+    try {
+      other.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?")
+        .run("2026-12-01T01:00:00.000Z", "k1");
+    } finally {
+      other.close();
+    }
+    assert.equal(knownApiKey(db, "k1")?.revokedAt, "2026-12-01T01:00:00.000Z");
+    assert.equal(keys.runs, 2, "The commit elsewhere made it ask again");
+  } finally {
+    closeSqlite(db);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
