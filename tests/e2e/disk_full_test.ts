@@ -15,13 +15,18 @@ import assert from "node:assert/strict";
 import { generateCsv } from "../helpers/generate.ts";
 import { pollReport, pollUntil } from "../helpers/poll.ts";
 import { makeDataDir, type ServerProcess, startServer } from "../helpers/server_process.ts";
+import { closeDatabase, openDatabase, querySql } from "../../db/mod.ts";
+import { enqueueReport } from "../../db/jobs_repo.ts";
+import { WorkerPool } from "../../services/jobs/pool.ts";
+import { JobQueue, type JobSettledDetail } from "../../services/jobs/queue.ts";
+import { queuedRecord } from "../helpers/engines.ts";
 
 const SIZE = "30m";
 const RESERVE = String(4 * 1024 * 1024);
 
-async function mountTmpfs(dir: string): Promise<void> {
+async function mountTmpfs(dir: string, size = SIZE): Promise<void> {
   const result = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", `size=${SIZE}`, "tmpfs", dir],
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
     stderr: "piped",
   }).output().catch((error) => ({
     success: false,
@@ -29,7 +34,7 @@ async function mountTmpfs(dir: string): Promise<void> {
   }));
   if (!result.success) {
     throw new Error(
-      `Cannot mount a ${SIZE} tmpfs at ${dir} (${
+      `Cannot mount a ${size} tmpfs at ${dir} (${
         new TextDecoder().decode(result.stderr).trim()
       }); ` +
         "this test needs root or CAP_SYS_ADMIN to make a small filesystem it can fill",
@@ -201,6 +206,68 @@ Deno.test("e2e: a full disk: 507, reads and deletes work, stop and restart succe
         assert.equal(report.status, "ready", JSON.stringify(report));
       }
       assert.equal((await server.stop("SIGTERM")).code, 0);
+    }
+  } finally {
+    if (mounted) await unmount(dataDir);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("e2e: a job that meets the full disk first says so: the reserve is released, the job requeued", async () => {
+  const dataDir = await makeDataDir();
+  let mounted = false;
+  try {
+    await mountTmpfs(dataDir, "4m");
+    mounted = true;
+    const db = await openDatabase(`${dataDir}/reportd.db`);
+    const pool = new WorkerPool({ size: 1 });
+    // What DiskSpace does on a full disk, by hand: the reserve file goes.
+    const reserve = `${dataDir}/reserve`;
+    let released = 0;
+    const queue = new JobQueue({
+      db,
+      pool,
+      maxAttempts: 3,
+      maxPoints: 1_000_000,
+      failedRetentionMs: 86_400_000,
+      onDiskFull: async () => {
+        released++;
+        await Deno.remove(reserve).catch(() => {});
+      },
+    });
+    try {
+      // An upload whose result (about 1 MB of columns) is the write that fills the disk.
+      const body = new TextEncoder().encode(generateCsv(60_000));
+      const id = crypto.randomUUID();
+      await enqueueReport(db, queuedRecord(id), {
+        job: {
+          uploadId: crypto.randomUUID(),
+          lastChunk: { seq: 0, data: body },
+          format: "csv",
+          bytes: body.byteLength,
+          nameFromBody: false,
+        },
+      });
+      await Deno.writeFile(reserve, new Uint8Array(256 * 1024));
+      // Full to the last byte, then 256 KiB back: room for the claim, not the result.
+      const filler = `${dataDir}/filler`;
+      await fillDisk(filler);
+      await Deno.truncate(filler, Math.max(0, (await Deno.stat(filler)).size - 256 * 1024));
+      const first = new Promise<JobSettledDetail>((resolve) => {
+        queue.addEventListener("settled", (event) => {
+          resolve((event as CustomEvent<JobSettledDetail>).detail);
+        }, { once: true });
+      });
+      await queue.start();
+      assert.deepEqual(await first, { reportId: id, status: "queued" });
+      // Without that call the reserve stayed while the job's requeue needed room:
+      // in a full run (the test above) the report then sat in processing.
+      assert.equal(released, 1, "The queue said the disk is full");
+      const [row] = await querySql(db, "SELECT status FROM reports WHERE id = ?", [id]);
+      assert.equal(row.status, "queued", "Back in the queue, not left in processing");
+    } finally {
+      await queue.drain(1_000);
+      await closeDatabase(db).catch(() => {});
     }
   } finally {
     if (mounted) await unmount(dataDir);
