@@ -64,6 +64,39 @@ Deno.test("The commit counter moves with every commit, of any connection, and no
   }
 });
 
+Deno.test("The commit counter cannot tell from a header caught half-written or not initialized", async () => {
+  const dataDir = await makeDataDir();
+  const path = `${dataDir}/fake.db`;
+  const counter = new CommitCounter(path);
+  try {
+    // A WAL index header as SQLite leaves it: two equal 48-byte copies,
+    // "initialized" set, the counter at byte 8.
+    const header = new Uint8Array(96);
+    const view = new DataView(header.buffer);
+    for (const copy of [0, 48]) {
+      view.setUint32(copy + 8, 41, true);
+      header[copy + 12] = 1;
+    }
+    await Deno.writeFile(`${path}-shm`, header);
+    assert.equal(counter.read(), 41);
+    // The committing connection writes the second copy, then the first: between the two.
+    view.setUint32(48 + 8, 42, true);
+    await Deno.writeFile(`${path}-shm`, header);
+    assert.equal(counter.read(), undefined, "Copies differ: a commit half-way");
+    view.setUint32(8, 42, true);
+    await Deno.writeFile(`${path}-shm`, header);
+    assert.equal(counter.read(), 42);
+    header[12] = header[60] = 0;
+    await Deno.writeFile(`${path}-shm`, header);
+    assert.equal(counter.read(), undefined, "Not initialized");
+    await Deno.writeFile(`${path}-shm`, header.subarray(0, 50));
+    assert.equal(counter.read(), undefined, "Too short to hold the header");
+  } finally {
+    counter.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("SQLite keeps key answers until a commit, and a revocation elsewhere holds at once", async () => {
   const dataDir = await makeDataDir();
   const path = `${dataDir}/keys.db`;
