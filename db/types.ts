@@ -358,3 +358,11 @@ export const REPORTS_CHANNEL = "reportd_reports";
  * id), so an instance that believed no key exists stops believing it.
  */
 export const KEYS_CHANNEL = "reportd_keys";
+
+/**
+ * API key records an engine keeps in memory at most (the keys requests
+ * present, revoked ones included; db/postgres/keys_watch.ts and
+ * db/sqlite/keys.ts). Only keys that exist are kept, so a client presenting
+ * made-up ids costs a query each, never memory.
+ */
+export const KEYS_CACHED_MAX = 10_000;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type ApiKeyRecord, KEYS_CHANNEL } from "../types.ts";
+import { type ApiKeyRecord, KEYS_CACHED_MAX, KEYS_CHANNEL } from "../types.ts";
 import type { Listener } from "./connection.ts";
 
 /**
@@ -17,13 +17,6 @@ import type { Listener } from "./connection.ts";
  */
 export const KEYS_TRUST_MS = 1_000;
 
-/**
- * Key records kept at most (the keys requests present, revoked ones
- * included). Only keys that exist are kept, so a client presenting made-up
- * ids costs a query each, never memory; past the bound the oldest goes.
- */
-export const KEYS_CACHED_MAX = 10_000;
-
 /** Options for {@linkcode KeysWatch}. */
 export interface KeysWatchOptions {
   /** Does any key exist, revoked or not? */
@@ -32,7 +25,7 @@ export interface KeysWatchOptions {
   getKey: (id: string) => Promise<ApiKeyRecord | undefined>;
   /** The clock in ms (default `performance.now`; tests move time with their own). */
   now?: () => number;
-  /** Key records kept at most (default {@linkcode KEYS_CACHED_MAX}). */
+  /** Key records kept at most (default {@linkcode KEYS_CACHED_MAX}; past it the oldest goes). */
   maxRecords?: number;
 }
 

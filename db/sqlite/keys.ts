@@ -9,14 +9,8 @@
  * @module
  */
 import { API_KEY_COLUMNS, apiKeyFromRow, type ApiKeyRow, apiKeyValues } from "../rows.ts";
-import type { ApiKeyRecord } from "../types.ts";
+import { type ApiKeyRecord, KEYS_CACHED_MAX } from "../types.ts";
 import { type KeysSeen, run, type SqliteConnection as Database, statement } from "./connection.ts";
-
-/**
- * Key records kept at most (the keys requests present). Only keys that
- * exist are kept, so made-up ids cost a query each, never memory.
- */
-const KEYS_KEPT_MAX = 10_000;
 
 /** Stores a new key. Fails (as a StorageError) when the id is taken. */
 export function insertApiKey(db: Database, key: ApiKeyRecord): Promise<void> {
@@ -43,7 +37,7 @@ export function knownApiKey(db: Database, id: string): ApiKeyRecord | null | und
     if (kept !== undefined) return kept;
     const record = keyById(db, id);
     if (seen !== undefined && record !== null) {
-      if (seen.records.size >= KEYS_KEPT_MAX) seen.records.clear();
+      if (seen.records.size >= KEYS_CACHED_MAX) seen.records.clear();
       seen.records.set(id, record);
     }
     return record;
