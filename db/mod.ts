@@ -43,7 +43,7 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** SQLite: take the one-process lock (default true). */
   exclusive?: boolean;
-  /** SQLite: bulk bytes written between checkpoints (default 4 MiB; see db/sqlite/connection.ts). */
+  /** SQLite: bulk bytes written between checkpoints, when under the usual 4 MiB (db/sqlite/connection.ts). */
   checkpointBytes?: number;
   /** PostgreSQL: most connections in the pool (default 10). */
   poolSize?: number;

@@ -86,9 +86,10 @@ export interface SqliteOpenOptions {
   exclusive?: boolean;
   /**
    * Bulk bytes written (chunks, series columns) after which the WAL is
-   * checkpointed (default 4 MiB). What the WAL holds beyond the main file is
-   * what a checkpoint must find room for when the disk fills, so it has to
-   * stay well under the disk reserve (services/runtime/disk_space.ts).
+   * checkpointed: 4 MiB, or this when it is less. What the WAL holds beyond
+   * the main file is what a checkpoint must find room for when the disk
+   * fills, so it has to stay well under the disk reserve
+   * (services/runtime/disk_space.ts).
    */
   checkpointBytes?: number;
 }
@@ -165,7 +166,11 @@ export async function openSqlite(
       anyKey: undefined,
       records: new Map(),
     },
-    wal: { unchecked: 0, timer: undefined, limit: options.checkpointBytes ?? CHECKPOINT_BYTES },
+    wal: {
+      unchecked: 0,
+      timer: undefined,
+      limit: Math.min(options.checkpointBytes ?? Infinity, CHECKPOINT_BYTES),
+    },
   };
 }
 

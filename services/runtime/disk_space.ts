@@ -33,8 +33,10 @@ export const FULL_RETRY_AFTER_SECONDS = 60;
 
 /**
  * How many bulk bytes SQLite may write between checkpoints when
- * `reserveBytes` are kept back: a quarter of the reserve, between 256 KiB
- * and the usual 4 MiB.
+ * `reserveBytes` are kept back: a quarter of the reserve, at least 256 KiB;
+ * undefined without a reserve. The connection never checkpoints less often
+ * than its usual 4 MiB (db/sqlite/connection.ts), so a large reserve changes
+ * nothing.
  *
  * Why: when the disk fills, the WAL still holds what was written since the
  * last checkpoint, and a delete can neither append to the WAL nor let a
@@ -48,14 +50,13 @@ export const FULL_RETRY_AFTER_SECONDS = 60;
  * @example
  * ```ts
  * import { checkpointBytesFor } from "./disk_space.ts";
- * console.assert(checkpointBytesFor(16 << 20) === 4 << 20);
  * console.assert(checkpointBytesFor(4 << 20) === 1 << 20);
+ * console.assert(checkpointBytesFor(0) === undefined);
  * ```
  */
-export function checkpointBytesFor(reserveBytes: number): number {
-  const usual = 4 * 1024 * 1024;
-  if (reserveBytes === 0) return usual;
-  return Math.min(usual, Math.max(256 * 1024, Math.floor(reserveBytes / 4)));
+export function checkpointBytesFor(reserveBytes: number): number | undefined {
+  if (reserveBytes === 0) return undefined;
+  return Math.max(256 * 1024, Math.floor(reserveBytes / 4));
 }
 
 /** Options for {@linkcode DiskSpace}. */
