@@ -11,6 +11,13 @@
  *    `bare`;
  * 4. p99 under 5 ms for `shipped`.
  *
+ * `floor` and `floor-healthz` serve the shipped process's own responses (a
+ * report read and `/healthz`, captured once per run, headers and body) from a
+ * bare `Deno.serve` that does nothing else: the response alone, built the
+ * cheapest way the runtime offers (a `clone()` of a prepared response plus
+ * the per-request headers). Their ratios to `bare` are the most goals 1 and 3
+ * can read on this runtime and machine, whatever reportd does.
+ *
  * `shipped` and `healthz` run `deno run -P main.ts serve` as a subprocess;
  * the other modes of bench/read_path_server.ts (bare `Deno.serve`, telemetry
  * off, on, on without access lines, on with OTLP export) run the app in a
@@ -21,7 +28,8 @@
  * median round counts.
  *
  * Usage: deno task bench:read-path [--seconds=10] [--rounds=3] [--connections=32]
- *   [--modes=bare,shipped,healthz,keyed,off,on,quiet,otlp] [--database=sqlite|postgres|postgres://...]
+ *   [--modes=bare,floor,shipped,floor-healthz,healthz,keyed,off,on,quiet,otlp]
+ *   [--database=sqlite|postgres|postgres://...]
  * Results: docs/benchmarks.md. Timings belong here, never in tests.
  *
  * @module
@@ -36,7 +44,7 @@ import { startShipped } from "./shipped_server.ts";
  * create` and presented on every request (not part of a goal; it shows what
  * the key lookup costs, a round trip per request on PostgreSQL without a cache).
  */
-const MODES = [...HARNESS_MODES, "shipped", "healthz", "keyed"] as const;
+const MODES = [...HARNESS_MODES, "shipped", "healthz", "keyed", "floor-healthz"] as const;
 type Mode = (typeof MODES)[number];
 
 interface Options {
@@ -64,12 +72,12 @@ function parseOptions(args: string[]): Options {
     seconds: 10,
     rounds: 3,
     connections: 32,
-    modes: ["bare", "shipped", "healthz", "off", "on", "quiet"],
+    modes: ["bare", "floor", "shipped", "floor-healthz", "healthz", "off", "on", "quiet"],
     database: databaseChoice(args),
   };
   for (const arg of args) {
     if (arg.startsWith("--database=")) continue;
-    const modes = arg.match(/^--modes=([a-z,]+)$/)?.[1].split(",");
+    const modes = arg.match(/^--modes=([a-z,-]+)$/)?.[1].split(",");
     if (modes !== undefined && modes.every((mode) => (MODES as readonly string[]).includes(mode))) {
       options.modes = modes as Mode[];
       continue;
@@ -107,11 +115,68 @@ async function startBenchServer(
   collector: string,
   database: string,
 ): Promise<{ pid: number; url: string; headers?: string[]; stop(): Promise<void> }> {
+  if (mode === "floor" || mode === "floor-healthz") {
+    return harnessTarget("floor", await capturedResponse(mode, dir, database), collector);
+  }
   const postgres = await benchDatabase(database);
   if (mode === "shipped" || mode === "healthz" || mode === "keyed") {
     return shippedTarget(mode, postgres);
   }
   const location = postgres?.url ?? `${dir}/${mode}-${crypto.randomUUID()}.db`;
+  const target = await harnessTarget(mode, location, collector);
+  return {
+    ...target,
+    async stop(): Promise<void> {
+      await target.stop();
+      await postgres?.[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** The floor modes' responses, captured once per run (file paths by mode). */
+const captured = new Map<Mode, string>();
+
+/**
+ * The shipped server's report read (or `/healthz`), headers and body, in a
+ * JSON file for `read_path_server.ts floor`. `X-Request-Id` and the
+ * `RateLimit-*` headers change per request, so the floor appends them per
+ * request as the fast lane does.
+ */
+async function capturedResponse(mode: Mode, dir: string, database: string): Promise<string> {
+  const known = captured.get(mode);
+  if (known !== undefined) return known;
+  const postgres = await benchDatabase(database);
+  const server = await startShipped(
+    postgres === undefined ? {} : { REPORTD_DATABASE_URL: postgres.url },
+  );
+  try {
+    const url = mode === "floor-healthz"
+      ? `${server.baseUrl}/healthz`
+      : `${server.baseUrl}/v1/reports/${server.reportId}`;
+    const response = await fetch(url);
+    const body = await response.text();
+    if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+    const headers = [...response.headers].filter(([name]) =>
+      name !== "date" && name !== "content-length"
+    );
+    const perRequest = headers.map(([name]) => name)
+      .filter((name) => name === "x-request-id" || name.startsWith("ratelimit"));
+    const file = `${dir}/${mode}.json`;
+    await Deno.writeTextFile(file, JSON.stringify({ headers, perRequest, body }));
+    captured.set(mode, file);
+    return file;
+  } finally {
+    await server.stop();
+    await postgres?.[Symbol.asyncDispose]();
+  }
+}
+
+/** A process of bench/read_path_server.ts in `mode`, ready to be loaded. */
+async function harnessTarget(
+  mode: (typeof HARNESS_MODES)[number],
+  location: string,
+  collector: string,
+): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-P=test", SERVER, mode, location, collector],
     env: { NO_COLOR: "1" },
@@ -143,7 +208,6 @@ async function startBenchServer(
       child.kill("SIGTERM");
       await child.status;
       await drained;
-      await postgres?.[Symbol.asyncDispose]();
     },
   };
 }
@@ -322,6 +386,19 @@ function printGoals(results: Map<Mode, Measurement[]>): void {
     const healthz = ratio("healthz", "bare");
     return `${healthz.toFixed(2)} (>= 0.8: ${verdict(healthz >= 0.8)})`;
   });
+  // The floors are context, not goals: printed only when measured.
+  if (ran("floor") && ran("bare")) {
+    console.log(
+      `   floor / bare = ${ratio("floor", "bare").toFixed(2)} (the most goal 1 can read here)`,
+    );
+  }
+  if (ran("floor-healthz") && ran("bare")) {
+    console.log(
+      `   floor-healthz / bare = ${
+        ratio("floor-healthz", "bare").toFixed(2)
+      } (the most goal 3 can read here)`,
+    );
+  }
   goal("4. shipped p99 =", ["shipped"], () => {
     const p99 = median(results.get("shipped")!.map((m) => m.p99Ms));
     return `${p99.toFixed(2)} ms (< 5 ms: ${verdict(p99 < 5)})`;

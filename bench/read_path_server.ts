@@ -14,6 +14,12 @@
  *   (`LOG_MODULE_LEVELS=http.access=warning`): what spans and metrics cost alone.
  * - `otlp`: `on`, plus spans and metrics exported over OTLP/HTTP (protobuf) to
  *   the collector URL given as the third argument.
+ * - `floor`: a bare `Deno.serve` that answers every request with the shipped
+ *   server's own response (captured once from `main.ts serve` and given as a
+ *   JSON file in place of the database), the way the fast lane builds it (a
+ *   `clone()` plus the per-request headers appended) and nothing else: no
+ *   lookup, no rate limit, no telemetry. What Deno charges for the response
+ *   the contract asks for, and so the most any reportd could reach.
  *
  * Usage: deno run -P=test bench/read_path_server.ts <mode> <database file> [collector URL]
  *
@@ -31,7 +37,7 @@ import { configureLogging, resetLogging } from "../services/telemetry/logger.ts"
 import { startTelemetry, type Telemetry } from "../services/telemetry/mod.ts";
 
 /** The modes bench/read_path.ts compares. */
-export const MODES = ["bare", "off", "on", "quiet", "otlp"] as const;
+export const MODES = ["bare", "off", "on", "quiet", "otlp", "floor"] as const;
 
 /** One of {@linkcode MODES}. */
 export type Mode = (typeof MODES)[number];
@@ -111,6 +117,33 @@ async function serveBare(): Promise<void> {
   await server.shutdown();
 }
 
+/** A response as `floor` serves it: captured from the shipped server. */
+export interface CapturedResponse {
+  /** Every header but `date` and `content-length` (Deno adds both), in order. */
+  headers: [string, string][];
+  /** Names of the headers whose values change per request (appended per request). */
+  perRequest: string[];
+  body: string;
+}
+
+async function serveFloor(path: string): Promise<void> {
+  const captured: CapturedResponse = JSON.parse(await Deno.readTextFile(path));
+  const fixed = captured.headers.filter(([name]) => !captured.perRequest.includes(name));
+  const appended = captured.headers.filter(([name]) => captured.perRequest.includes(name));
+  const prepared = new Response(captured.body, { headers: fixed });
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => console.error(JSON.stringify({ bench_ready: { port, id: "floor" } })),
+  }, () => {
+    const response = prepared.clone();
+    for (const [name, value] of appended) response.headers.append(name, value);
+    return response;
+  });
+  await stopped();
+  await server.shutdown();
+}
+
 function stopped(): Promise<void> {
   return new Promise((resolve) => Deno.addSignalListener("SIGTERM", () => resolve()));
 }
@@ -122,5 +155,6 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   if (mode === "bare") await serveBare();
+  else if (mode === "floor") await serveFloor(path);
   else await serveApp(mode as Exclude<Mode, "bare">, path, collector);
 }
