@@ -49,6 +49,11 @@ export interface KeysSeen {
   readonly counter: CommitCounter | undefined;
   /** The counter's value when the answers below were read. */
   version: number | undefined;
+  /**
+   * When the counter was last read (`performance.now()`): for
+   * `KEYS_RECHECK_MS` after that (db/sqlite/keys.ts), it is not read again.
+   */
+  checkedAt: number;
   /** Whether any key exists, once read. */
   anyKey: boolean | undefined;
   /** Records of keys that exist, by id (made-up ids are never kept). */
@@ -163,6 +168,7 @@ export async function openSqlite(
     keys: {
       counter: path === ":memory:" ? undefined : new CommitCounter(path),
       version: undefined,
+      checkedAt: -Infinity,
       anyKey: undefined,
       records: new Map(),
     },

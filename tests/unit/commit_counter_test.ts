@@ -9,7 +9,13 @@ import assert from "node:assert/strict";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { CommitCounter } from "../../db/sqlite/commit_counter.ts";
 import { closeSqlite, migrateSqlite, openSqlite } from "../../db/sqlite/connection.ts";
-import { insertApiKey, knownApiKey, knownApiKeys } from "../../db/sqlite/keys.ts";
+import {
+  insertApiKey,
+  KEYS_RECHECK_MS,
+  knownApiKey,
+  knownApiKeys,
+  revokeApiKey,
+} from "../../db/sqlite/keys.ts";
 import type { ApiKeyRecord } from "../../db/types.ts";
 import { makeDataDir } from "../helpers/server_process.ts";
 
@@ -116,13 +122,18 @@ Deno.test("SQLite keeps key answers until a commit, and a revocation elsewhere h
     assert.equal(knownApiKey(db, "made-up"), null);
     assert.equal(keys.runs, 1, "A made-up id is asked every time, never kept");
 
-    // `keys revoke` is another process; a second connection commits the same way.
-    const other = new DatabaseSync(path);
+    // `keys revoke` is another process; a second connection without the
+    // process lock commits the same way, and returns once what was read
+    // before it has expired (KEYS_RECHECK_MS).
+    const other = await openSqlite(path, { exclusive: false });
     try {
-      other.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?")
-        .run("2026-12-01T01:00:00.000Z", "k1");
+      const started = performance.now();
+      assert.equal(await revokeApiKey(other, "k1", "2026-12-01T01:00:00.000Z"), true);
+      // A lower bound the code guarantees, not a timing to meet: without the
+      // wait, an answer read just now could outlive the revocation.
+      assert.ok(performance.now() - started >= KEYS_RECHECK_MS, "returned inside the window");
     } finally {
-      other.close();
+      closeSqlite(other);
     }
     assert.equal(knownApiKey(db, "k1")?.revokedAt, "2026-12-01T01:00:00.000Z");
     assert.equal(keys.runs, 2, "The commit elsewhere made it ask again");
