@@ -35,7 +35,7 @@
  * @module
  */
 import { benchDatabase, databaseChoice } from "./database.ts";
-import { MODES as HARNESS_MODES } from "./read_path_server.ts";
+import { type CapturedResponse, MODES as HARNESS_MODES } from "./read_path_server.ts";
 import { startShipped } from "./shipped_server.ts";
 
 /**
@@ -145,29 +145,27 @@ const captured = new Map<Mode, string>();
 async function capturedResponse(mode: Mode, dir: string, database: string): Promise<string> {
   const known = captured.get(mode);
   if (known !== undefined) return known;
-  const postgres = await benchDatabase(database);
-  const server = await startShipped(
-    postgres === undefined ? {} : { REPORTD_DATABASE_URL: postgres.url },
+  // The shipped process as its own modes run it (stop() also ends a private PostgreSQL).
+  const server = await shippedTarget(
+    mode === "floor-healthz" ? "healthz" : "shipped",
+    await benchDatabase(database),
   );
   try {
-    const url = mode === "floor-healthz"
-      ? `${server.baseUrl}/healthz`
-      : `${server.baseUrl}/v1/reports/${server.reportId}`;
-    const response = await fetch(url);
+    const response = await fetch(server.url);
     const body = await response.text();
-    if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+    if (response.status !== 200) throw new Error(`${server.url} answered ${response.status}`);
     const headers = [...response.headers].filter(([name]) =>
       name !== "date" && name !== "content-length"
     );
     const perRequest = headers.map(([name]) => name)
       .filter((name) => name === "x-request-id" || name.startsWith("ratelimit"));
     const file = `${dir}/${mode}.json`;
-    await Deno.writeTextFile(file, JSON.stringify({ headers, perRequest, body }));
+    const saved: CapturedResponse = { headers, perRequest, body };
+    await Deno.writeTextFile(file, JSON.stringify(saved));
     captured.set(mode, file);
     return file;
   } finally {
     await server.stop();
-    await postgres?.[Symbol.asyncDispose]();
   }
 }
 
