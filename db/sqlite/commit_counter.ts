@@ -7,11 +7,12 @@
  * query per request, a read transaction with its file locks. A record cannot
  * be kept across requests by a timer alone: `keys revoke` is another process
  * (the CLI), and a revocation must hold from the next request after it
- * returns. (db/sqlite/keys.ts reads this counter at most once a millisecond
- * and makes every change to keys wait out that millisecond before it
- * returns, which keeps the same guarantee.) SQLite's own answer to "did another connection commit?" is
- * `PRAGMA data_version`, which is itself a read transaction (5.5 us a call
- * against 7.1 us for the query, in a loop on the project's machine).
+ * returns. (db/sqlite/keys.ts reads this counter at most once a
+ * millisecond and makes every change to keys wait out that millisecond
+ * before it returns, which keeps the same guarantee.) SQLite's own answer to
+ * "did another connection commit?" is `PRAGMA data_version`, which is itself
+ * a read transaction (5.5 us a call against 7.1 us for the query, in a loop
+ * on the project's machine).
  *
  * In WAL mode every connection to a file shares its WAL index (`<db>-shm`),
  * whose header begins with a counter that every commit increments

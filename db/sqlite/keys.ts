@@ -65,13 +65,16 @@ export function knownApiKey(db: Database, id: string): ApiKeyRecord | null | und
  * What was read about keys, while nobody has committed since (the commit
  * counter, db/sqlite/commit_counter.ts); otherwise emptied and tied to the
  * counter as it is now. The counter is read before any query whose answer
- * is then kept: a commit after that read changes it, so the next request
- * asks again. That keeps a revocation by `keys revoke` (another process)
- * exact, as a query per request was: it holds from the first request after
- * the revoking commit. Undefined when the counter cannot be read: ask.
+ * is then kept, and again once {@linkcode KEYS_RECHECK_MS} have passed: a
+ * commit changes it, and the command that committed returns only after that
+ * time ({@linkcode afterRecheck}). That keeps a revocation by `keys revoke`
+ * (another process) exact, as a query per request was: it holds from the
+ * first request after the command returns. Undefined when the counter cannot
+ * be read: ask.
  *
- * Cost: one `pread` instead of a read transaction per keyed or open-mode
- * read (docs/benchmarks.md, issue 15, fifth session).
+ * Cost: at most one `pread` a millisecond instead of a read transaction per
+ * keyed or open-mode read (docs/benchmarks.md, issue 15, fifth and sixth
+ * sessions).
  */
 function stillSeen(db: Database): KeysSeen | undefined {
   const seen = db.keys;
@@ -80,10 +83,7 @@ function stillSeen(db: Database): KeysSeen | undefined {
   // returned yet (afterRecheck), so no request may rely on it yet.
   if (now - seen.checkedAt < KEYS_RECHECK_MS && seen.version !== undefined) return seen;
   const version = seen.counter?.read();
-  if (version === undefined) {
-    seen.version = undefined;
-    return undefined;
-  }
+  if (version === undefined) return undefined;
   seen.checkedAt = now;
   if (version !== seen.version) {
     seen.version = version;
